@@ -1,0 +1,78 @@
+"""The ``ipwhl`` command line: ``ipwhl COMMAND [ARGS...]``.
+
+Exit codes: 0 success / clean, 1 a problem was found or an operation failed, 2 usage error.
+Errors derived from :class:`~ipwhl_checks.errors.IpwhlError` are printed on one line to
+standard error; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import IpwhlError
+
+__all__ = ["COMMANDS", "main"]
+
+# name -> (module under ipwhl_checks.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "check declarations (offline; --online also checks the wheels)"),
+    "fmt": ("fmt", "rewrite declarations in the canonical format"),
+    "resolve": ("resolve", "print the install set the repository gives on one environment"),
+    "cid": ("cid", "print the CID `ipfs add` gives for a file or directory"),
+    "car": ("car", "write a path's DAG to a CAR file, or verify a CAR"),
+    "add": ("add", "add or upgrade projects from an index, writing declarations"),
+    "outdated": ("outdated", "list projects behind the newest release on the index"),
+    "publish": ("publish", "build the PEP 503 tree, its root CID and a CAR"),
+    "release": ("release", "publish and create a signed tag carrying the root CID"),
+    "verify": ("verify", "verify a release tag's signature and recompute its CID"),
+    "serve": ("serve", "serve CAR files over HTTP as a verifying IPFS path gateway"),
+    "lock": ("lock", "write a hash-checking lock for a published CID"),
+    "use": ("use", "point pip at the newest verified release"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ipwhl", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ipwhl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not args_list or args_list[0] not in COMMANDS:
+        try:
+            parser.parse_args(args_list)  # prints usage or help
+        except SystemExit as e:
+            return int(e.code or 0)
+        return 2
+    name, rest = args_list[0], args_list[1:]
+    module_name, help_text = COMMANDS[name]
+    module = importlib.import_module(f"{__package__}.commands.{module_name}")
+    sub = argparse.ArgumentParser(prog=f"ipwhl {name}", description=help_text)
+    module.add_arguments(sub)
+    try:
+        args = sub.parse_args(rest)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        return int(module.run(args))
+    except IpwhlError as e:
+        print(f"ipwhl {name}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ipwhl {name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

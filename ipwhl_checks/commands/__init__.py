@@ -1,0 +1,5 @@
+"""One module per ``ipwhl`` subcommand, each with ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Command modules are thin: they parse arguments, call the library and print.  They are
+imported lazily by :mod:`ipwhl_checks.cli`, so a hook only pays for the command it runs.
+"""

@@ -1,0 +1,23 @@
+"""Shared fixtures: the repository root and helpers to run the real ``ipwhl`` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+def run_ipwhl(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+              check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ipwhl_checks ARGS`` as a user would, capturing text output."""
+    return subprocess.run([sys.executable, "-m", "ipwhl_checks", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=check, timeout=600)
