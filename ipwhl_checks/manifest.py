@@ -1,0 +1,343 @@
+"""The manifest: the machine-readable description of a published IPWHL tree.
+
+``ipwhl publish`` writes it at the root of the published tree as ``manifest.json``, beside
+``index.html`` and the ``<project>/`` directories (a PEP 503 normalized project name never
+contains a dot, so neither file name can clash with a project).  Clients read it to lock
+an install set without resolving against the gateway (``ipwhl lock``); the next publish
+reads it (``--previous``) to reuse every project whose declarations did not change.
+
+Format ``ipwhl-manifest/1``: UTF-8 JSON, keys sorted, two-space indent, ASCII only, one
+trailing newline; so the same content always gives the same bytes and the same CID::
+
+    {
+      "format": "ipwhl-manifest/1",
+      "layout": "ipwhl-publish/1",      # version of the tree layout and HTML pages
+      "profile": "unixfs-v1-2025",      # the import profile every CID below follows
+      "source-commit": "<40 hex>",      # git commit of the data tree, or null
+      "index": FILE,                    # /index.html
+      "totals": {"projects": 2, "wheels": 3, "bytes": 123456},   # bytes: sum of wheel sizes
+      "projects": {
+        "<normalized name>": {
+          "cid": "<CID of the /<project>/ directory>",
+          "dag-size": 4567,             # its cumulative size (the Tsize of its link)
+          "declarations": "sha256:<hex>",   # digest of the project's declarations
+          "index": FILE,                # /<project>/index.html
+          "wheels": {
+            "<wheel file name>": {
+              "version": "2.32.3",
+              "cid": "<CID of the wheel file>", "size": 64928, "dag-size": 64939,
+              "sha256": "<hex>",        # of the wheel file, as in the index's #sha256=
+              "metadata": FILE,         # /<project>/<wheel file>.metadata (PEP 658)
+              "requires-python": ">=3.8",   # or null
+              "extras": ["socks"],
+              "dependencies": ["idna<4,>=2.5", "PySocks!=1.5.7,>=1.5.6; extra == \\"socks\\""],
+              "source": "<the declaration's source>",
+              "declaration": "sha256:<hex>"   # digest of this wheel's declaration
+            }
+          }
+        }
+      }
+    }
+
+where ``FILE`` is ``{"cid": ..., "size": <bytes>, "dag-size": <cumulative size>,
+"sha256": "<hex>"}``.  ``cid`` and ``dag-size`` are what ``ipfs add`` gives (and what the
+parent directory's link carries), so a publisher can link a file or a whole project
+subtree from a previous release knowing only these two numbers.
+
+The declaration digests are defined by :func:`declaration_digest` and
+:func:`project_digest`: sha256 of a canonical JSON array of everything the published files
+depend on (the layout, the profile and the declaration's fields).  Equal digests mean the
+published files are byte-identical, which is what makes reuse across releases safe.
+A reader must reject a ``format`` it does not know; unknown keys are an error too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .declaration import Declaration
+from .errors import PublishError
+
+__all__ = [
+    "FORMAT",
+    "LAYOUT",
+    "MANIFEST_NAME",
+    "FileEntry",
+    "Manifest",
+    "ProjectEntry",
+    "WheelEntry",
+    "declaration_digest",
+    "dump_manifest",
+    "load_manifest",
+    "manifest_bytes",
+    "parse_manifest",
+    "project_digest",
+]
+
+FORMAT = "ipwhl-manifest/1"
+# Bump when the published files change for the same declarations (HTML pages, file set,
+# manifest fields): a previous release's subtrees are then never reused.
+LAYOUT = "ipwhl-publish/1"
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of the published tree: its CID, byte size, cumulative DAG size and sha256."""
+
+    cid: str
+    size: int
+    dag_size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class WheelEntry:
+    """One wheel: the file, its PEP 658 metadata file, and what its declaration says."""
+
+    filename: str
+    version: str
+    cid: str
+    size: int
+    dag_size: int
+    sha256: str
+    metadata: FileEntry
+    requires_python: str | None
+    extras: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    source: str
+    declaration: str
+
+    @property
+    def file(self) -> FileEntry:
+        return FileEntry(self.cid, self.size, self.dag_size, self.sha256)
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """One ``/<project>/`` directory: its CID and cumulative size, its page and wheels."""
+
+    name: str
+    cid: str
+    dag_size: int
+    declarations: str
+    index: FileEntry
+    wheels: tuple[WheelEntry, ...]  # sorted by file name
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The whole published tree, minus the root directory's own CID (it contains this file)."""
+
+    profile: str
+    source_commit: str | None
+    index: FileEntry
+    projects: tuple[ProjectEntry, ...]  # sorted by name
+    layout: str = LAYOUT
+
+    @property
+    def wheel_count(self) -> int:
+        return sum(len(p.wheels) for p in self.projects)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(w.size for p in self.projects for w in p.wheels)
+
+    def project(self, name: str) -> ProjectEntry | None:
+        return self._by_name.get(name)
+
+    @property
+    def _by_name(self) -> dict[str, ProjectEntry]:
+        cached: dict[str, ProjectEntry] | None = self.__dict__.get("_by_name_cache")
+        if cached is None:
+            cached = {p.name: p for p in self.projects}
+            object.__setattr__(self, "_by_name_cache", cached)
+        return cached
+
+
+def _digest(items: Iterable[Any]) -> str:
+    text = json.dumps(list(items), ensure_ascii=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def declaration_digest(declaration: Declaration, profile: str) -> str:
+    """Digest of everything one wheel's published files and manifest entry depend on."""
+    rp = declaration.requires_python
+    return _digest([
+        LAYOUT, profile, declaration.filename, declaration.source, declaration.content_id,
+        None if rp is None else str(rp), list(declaration.extras),
+        [str(d) for d in declaration.dependencies],
+    ])
+
+
+def project_digest(name: str, wheel_digests: Iterable[str], profile: str) -> str:
+    """Digest of one project's declarations (order-insensitive)."""
+    return _digest([LAYOUT, profile, name, *sorted(wheel_digests)])
+
+
+# ---- JSON ----------------------------------------------------------------------------
+
+def _file_json(f: FileEntry) -> dict[str, Any]:
+    return {"cid": f.cid, "size": f.size, "dag-size": f.dag_size, "sha256": f.sha256}
+
+
+def _to_json(m: Manifest) -> dict[str, Any]:
+    projects: dict[str, Any] = {}
+    for p in m.projects:
+        wheels = {}
+        for w in p.wheels:
+            wheels[w.filename] = {
+                "version": w.version, "cid": w.cid, "size": w.size, "dag-size": w.dag_size,
+                "sha256": w.sha256, "metadata": _file_json(w.metadata),
+                "requires-python": w.requires_python, "extras": list(w.extras),
+                "dependencies": list(w.dependencies), "source": w.source,
+                "declaration": w.declaration,
+            }
+        projects[p.name] = {"cid": p.cid, "dag-size": p.dag_size,
+                            "declarations": p.declarations, "index": _file_json(p.index),
+                            "wheels": wheels}
+    return {
+        "format": FORMAT, "layout": m.layout, "profile": m.profile,
+        "source-commit": m.source_commit, "index": _file_json(m.index),
+        "totals": {"projects": len(m.projects), "wheels": m.wheel_count,
+                   "bytes": m.total_bytes},
+        "projects": projects,
+    }
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """The manifest's canonical bytes (what ``manifest.json`` holds)."""
+    return (json.dumps(_to_json(manifest), ensure_ascii=True, sort_keys=True, indent=2)
+            + "\n").encode("ascii")
+
+
+class _Reader:
+    """Typed access to a parsed JSON object, raising PublishError that names the file."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, message: str) -> PublishError:
+        return PublishError(f"{self.where}: invalid manifest ({message})")
+
+    def obj(self, value: object, what: str, keys: set[str]) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} must be an object")
+        missing = sorted(keys - set(value))
+        extra = sorted(set(value) - keys)
+        if missing:
+            raise self.fail(f"{what} lacks key {missing[0]!r}")
+        if extra:
+            raise self.fail(f"{what} has unknown key {extra[0]!r}")
+        return value
+
+    def str_(self, value: object, what: str, optional: bool = False) -> Any:
+        if isinstance(value, str) or (optional and value is None):
+            return value
+        raise self.fail(f"{what} must be a string")
+
+    def int_(self, value: object, what: str) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        raise self.fail(f"{what} must be a non-negative integer")
+
+    def strs(self, value: object, what: str) -> tuple[str, ...]:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise self.fail(f"{what} must be a list of strings")
+
+    def file(self, value: object, what: str) -> FileEntry:
+        d = self.obj(value, what, {"cid", "size", "dag-size", "sha256"})
+        return FileEntry(self.str_(d["cid"], f"{what}.cid"), self.int_(d["size"], f"{what}.size"),
+                         self.int_(d["dag-size"], f"{what}.dag-size"),
+                         self.str_(d["sha256"], f"{what}.sha256"))
+
+
+_WHEEL_KEYS = {"version", "cid", "size", "dag-size", "sha256", "metadata", "requires-python",
+               "extras", "dependencies", "source", "declaration"}
+
+
+def _wheel(r: _Reader, filename: str, value: object, what: str) -> WheelEntry:
+    d = r.obj(value, what, _WHEEL_KEYS)
+    return WheelEntry(
+        filename=filename, version=r.str_(d["version"], f"{what}.version"),
+        cid=r.str_(d["cid"], f"{what}.cid"), size=r.int_(d["size"], f"{what}.size"),
+        dag_size=r.int_(d["dag-size"], f"{what}.dag-size"),
+        sha256=r.str_(d["sha256"], f"{what}.sha256"),
+        metadata=r.file(d["metadata"], f"{what}.metadata"),
+        requires_python=r.str_(d["requires-python"], f"{what}.requires-python", optional=True),
+        extras=r.strs(d["extras"], f"{what}.extras"),
+        dependencies=r.strs(d["dependencies"], f"{what}.dependencies"),
+        source=r.str_(d["source"], f"{what}.source"),
+        declaration=r.str_(d["declaration"], f"{what}.declaration"))
+
+
+def parse_manifest(data: bytes, where: str = "manifest.json") -> Manifest:
+    """Parse a manifest's bytes; *where* names it in error messages."""
+    r = _Reader(where)
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise r.fail(f"not JSON: {e}") from e
+    if isinstance(raw, dict) and raw.get("format") != FORMAT:
+        raise r.fail(f"format {raw.get('format')!r}, expected {FORMAT!r}")
+    top = r.obj(raw, "the manifest",
+                {"format", "layout", "profile", "source-commit", "index", "totals", "projects"})
+    projects_raw = top["projects"]
+    if not isinstance(projects_raw, dict):
+        raise r.fail("'projects' must be an object")
+    projects = []
+    for name in sorted(projects_raw):
+        what = f"projects.{name}"
+        p = r.obj(projects_raw[name], what, {"cid", "dag-size", "declarations", "index", "wheels"})
+        wheels_raw = p["wheels"]
+        if not isinstance(wheels_raw, dict):
+            raise r.fail(f"{what}.wheels must be an object")
+        wheels = tuple(_wheel(r, fn, wheels_raw[fn], f"{what}.wheels.{fn}")
+                       for fn in sorted(wheels_raw))
+        projects.append(ProjectEntry(
+            name=name, cid=r.str_(p["cid"], f"{what}.cid"),
+            dag_size=r.int_(p["dag-size"], f"{what}.dag-size"),
+            declarations=r.str_(p["declarations"], f"{what}.declarations"),
+            index=r.file(p["index"], f"{what}.index"), wheels=wheels))
+    manifest = Manifest(
+        profile=r.str_(top["profile"], "profile"),
+        source_commit=r.str_(top["source-commit"], "source-commit", optional=True),
+        index=r.file(top["index"], "index"), projects=tuple(projects),
+        layout=r.str_(top["layout"], "layout"))
+    totals = r.obj(top["totals"], "totals", {"projects", "wheels", "bytes"})
+    expected = {"projects": len(projects), "wheels": manifest.wheel_count,
+                "bytes": manifest.total_bytes}
+    for key, value in expected.items():
+        if totals[key] != value:
+            raise r.fail(f"totals.{key} is {totals[key]!r} but the projects add up to {value}")
+    return manifest
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a manifest file (a previous release's ``manifest.json``)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise PublishError(f"{path}: cannot read manifest ({e.strerror or e})") from e
+    return parse_manifest(data, str(path))
+
+
+def dump_manifest(manifest: Manifest, path: Path) -> None:
+    """Write *manifest* to *path* atomically (temp file in the same directory, then rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(manifest_bytes(manifest))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
