@@ -13,9 +13,11 @@ __all__ = [
     "DownloadError",
     "IpwhlError",
     "PublishError",
+    "ReleaseError",
     "ResolutionError",
     "SettingsError",
     "UnixFSError",
+    "VerifyError",
     "WheelError",
 ]
 
@@ -54,3 +56,11 @@ class WheelError(IpwhlError):
 
 class PublishError(IpwhlError):
     """The repository cannot be published (a wheel does not match its declaration...)."""
+
+
+class ReleaseError(IpwhlError):
+    """A release tag cannot be created or read (dirty tree, git or signing failed...)."""
+
+
+class VerifyError(IpwhlError):
+    """A release tag's signature is not trusted, or its CID does not match its tree."""
