@@ -1,0 +1,54 @@
+"""``ipwhl serve CAR... [--host 127.0.0.1] [--port 8080]``: a verifying local gateway.
+
+Prints ``serving http://HOST:PORT/ipfs/<root>/`` for each root CID of the CARs (so
+``--port 0`` shows the port it got), logs one line per request to standard error and
+stops cleanly on Ctrl-C or SIGTERM (exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from ..errors import IpwhlError
+from ..gateway import BlockStore, GatewayServer
+from ..gateway._cid import cid_str
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("cars", nargs="+", type=Path, metavar="CAR", help="CAR files to serve")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    store = BlockStore(args.cars)
+    try:
+        server = GatewayServer((args.host, args.port), store)
+    except OSError as e:
+        store.close()
+        raise IpwhlError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from e
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{host}]" if ":" in host else host
+    for root in store.roots:
+        print(f"serving http://{shown}:{port}/ipfs/{cid_str(root)}/", flush=True)
+    if not store.roots:
+        print(f"serving http://{shown}:{port}/ipfs/ ({len(store)} blocks, no roots)", flush=True)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("ipwhl serve: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+        store.close()
+    return 0

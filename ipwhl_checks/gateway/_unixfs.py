@@ -1,0 +1,133 @@
+"""Decode dag-pb nodes and their UnixFS data (reading only; the encoder is elsewhere).
+
+dag-pb spec (ipld/specs, codecs/dag-pb)::
+
+    message PBLink { optional bytes Hash = 1; optional string Name = 2; optional uint64 Tsize = 3; }
+    message PBNode { repeated PBLink Links = 2; optional bytes Data = 1; }
+
+UnixFS spec (ipfs/specs, UNIXFS.md), the message in ``PBNode.Data``::
+
+    message Data { required DataType Type = 1; optional bytes Data = 2;
+                   optional uint64 filesize = 3; repeated uint64 blocksizes = 4;
+                   optional uint64 hashType = 5; optional uint64 fanout = 6; ... }
+    enum DataType { Raw = 0; Directory = 1; File = 2; Metadata = 3; Symlink = 4; HAMTShard = 5; }
+
+Unknown fields are skipped as protobuf requires; fields 7 (mode) and 8 (mtime) are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UnixFSError
+from ._cid import read_varint
+
+__all__ = [
+    "DIRECTORY",
+    "FILE",
+    "HAMT_SHARD",
+    "METADATA",
+    "RAW",
+    "SYMLINK",
+    "Link",
+    "Node",
+    "decode_node",
+]
+
+RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
+
+
+@dataclass(frozen=True)
+class Link:
+    cid: bytes
+    name: str
+    tsize: int
+
+
+@dataclass(frozen=True)
+class Node:
+    """One dag-pb node with its UnixFS fields (type -1 when it carries no UnixFS data)."""
+
+    links: tuple[Link, ...]
+    type: int
+    data: bytes  # UnixFS Data.Data: file bytes inline in this node, or a symlink target
+    filesize: int | None
+    blocksizes: tuple[int, ...]
+    hash_type: int | None
+    fanout: int | None
+
+
+def _fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
+    """Protobuf wire format: (field number, wire type, value) for each field of *buf*."""
+    out: list[tuple[int, int, int | bytes]] = []
+    pos = 0
+    while pos < len(buf):
+        key, pos = read_varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        value: int | bytes
+        if wire == 0:
+            value, pos = read_varint(buf, pos)
+        elif wire == 2:
+            length, pos = read_varint(buf, pos)
+            if pos + length > len(buf):
+                raise ValueError("length-delimited field runs past the end")
+            value, pos = buf[pos:pos + length], pos + length
+        elif wire == 1:
+            value, pos = buf[pos:pos + 8], pos + 8
+        elif wire == 5:
+            value, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+        out.append((number, wire, value))
+    return out
+
+
+def _link(buf: bytes) -> Link:
+    cid, name, tsize = b"", "", 0
+    for number, wire, value in _fields(buf):
+        if number == 1 and isinstance(value, bytes):
+            cid = value
+        elif number == 2 and isinstance(value, bytes):
+            name = value.decode("utf-8")
+        elif number == 3 and wire == 0 and isinstance(value, int):
+            tsize = value
+    if not cid:
+        raise ValueError("link without a Hash")
+    return Link(cid, name, tsize)
+
+
+def decode_node(block: bytes) -> Node:
+    """The dag-pb node in *block*; UnixFSError if it is not valid dag-pb / UnixFS."""
+    try:
+        links: list[Link] = []
+        data: bytes | None = None
+        for number, _wire, value in _fields(block):
+            if number == 2 and isinstance(value, bytes):
+                links.append(_link(value))
+            elif number == 1 and isinstance(value, bytes):
+                data = value
+        if data is None:
+            return Node(tuple(links), -1, b"", None, (), None, None)
+        kind, inline, filesize, hash_type, fanout = -1, b"", None, None, None
+        sizes: list[int] = []
+        for number, wire, value in _fields(data):
+            if number == 1 and isinstance(value, int):
+                kind = value
+            elif number == 2 and isinstance(value, bytes):
+                inline = value
+            elif number == 3 and isinstance(value, int):
+                filesize = value
+            elif number == 4 and wire == 0 and isinstance(value, int):
+                sizes.append(value)
+            elif number == 4 and isinstance(value, bytes):  # packed encoding, also valid
+                pos = 0
+                while pos < len(value):
+                    size, pos = read_varint(value, pos)
+                    sizes.append(size)
+            elif number == 5 and isinstance(value, int):
+                hash_type = value
+            elif number == 6 and isinstance(value, int):
+                fanout = value
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UnixFSError(f"not a valid dag-pb/UnixFS node ({e})") from e
+    return Node(tuple(links), kind, inline, filesize, tuple(sizes), hash_type, fanout)
