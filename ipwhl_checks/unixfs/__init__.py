@@ -1,0 +1,53 @@
+"""Offline UnixFS: the CIDs ``ipfs add`` gives, without an IPFS daemon.
+
+Byte-identical to kubo/boxo under both IPIP-499 profiles, ``unixfs-v0-2015`` (kubo's
+default: CIDv0, dag-pb leaves, 256 KiB chunks, 174 links, "links" HAMT estimate) and
+``unixfs-v1-2025`` (CIDv1 base32, raw leaves, 1 MiB chunks, 1024 links, "block" HAMT
+estimate); both sha2-256, balanced layout, HAMT fanout 256 with murmur3-x64-64 when the
+estimate is strictly greater than 256 KiB.
+
+Public API::
+
+    profile = get_profile("unixfs-v1-2025")          # Profile (frozen dataclass)
+    builder = DagBuilder(profile, sink=None)          # sink(cid: CID, block: bytes), once per CID
+    node = builder.add_file(stream)                   # Node: .cid (multiformats CID), .size
+    node = builder.add_path(path, hidden=False)       # file, symlink or directory, recursively
+    node = builder.add_known(cid, size)               # a file known by CID + cumulative size
+    node = builder.add_directory({"name": node, ...}) # basic dir or HAMT, as kubo decides
+    cid_str, size = file_cid(path_or_stream, profile)
+
+    with write_car(out, [root_cid]) as car:           # CAR v1, streaming
+        car.add(cid, block)                           # each CID written once
+    for cid, data, offset in read_car(stream): ...    # verifies every block (CarError)
+    roots, count = verify_car(path)
+    index = index_car(path)                           # {CID: (data offset, data length)}
+    verify_block(cid, data)                           # CarError unless data matches cid
+
+``Node.size`` is the cumulative size, the ``Tsize`` a parent directory's link carries.
+Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
+:class:`~ipwhl_checks.errors.CarError` (bad CARs).
+"""
+
+from __future__ import annotations
+
+from ._node import Node
+from .car import CarReader, CarWriter, index_car, read_car, verify_block, verify_car, write_car
+from .dag import DagBuilder, Sink, file_cid
+from .profiles import PROFILES, Profile, get_profile
+
+__all__ = [
+    "PROFILES",
+    "CarReader",
+    "CarWriter",
+    "DagBuilder",
+    "Node",
+    "Profile",
+    "Sink",
+    "file_cid",
+    "get_profile",
+    "index_car",
+    "read_car",
+    "verify_block",
+    "verify_car",
+    "write_car",
+]

@@ -1,0 +1,75 @@
+"""Directories: a basic UnixFS directory, or a HAMT when boxo would shard it.
+
+A basic directory (UnixFS spec, Directory) is a dag-pb node with Data ``{Type:
+Directory}`` and one link per entry, sorted by name bytes, each carrying the entry's
+cumulative size.
+
+When to shard (boxo ``ipld/unixfs/io/directory.go``): the directory becomes a HAMT when its
+size estimate is strictly greater than ``HAMTShardingSize`` (256 KiB).  The estimate is
+
+* ``links`` (``SizeEstimationLinks``, unixfs-v0-2015): the sum over entries of the name's
+  byte length plus the child CID's byte length (34 for CIDv0, 36 for CIDv1);
+* ``block`` (``SizeEstimationBlock``, unixfs-v1-2025): the exact length of the basic
+  directory's dag-pb block: 4 bytes for the Data field plus each link's serialized size,
+  which includes the Tsize varint.
+
+Subdirectories count like files in both (only their name, CID and Tsize matter).  kubo
+builds directories incrementally in MFS, but entries only grow while ``ipfs add`` runs, so
+its final choice is this test on the finished directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Mapping
+
+from ..errors import UnixFSError
+from ._file import Emit
+from ._hamt import build_hamt
+from ._node import DAG_PB, Node, cid_bytes
+from ._protobuf import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
+from .profiles import Profile
+
+__all__ = ["build_directory", "encode_name", "size_estimate"]
+
+_DIR_DATA = encode_unixfs(DIRECTORY)
+# boxo dataFieldSerializedSize: tag + length + {Type: Directory} (no mode, no mtime)
+_DATA_FIELD_SIZE = 1 + 1 + len(_DIR_DATA)
+
+
+def encode_name(name: str | bytes) -> bytes:
+    """A directory entry name as the bytes kubo links under (file-system bytes as-is)."""
+    raw = name if isinstance(name, bytes) else name.encode("utf-8", "surrogateescape")
+    if not raw or b"/" in raw or b"\0" in raw or raw in (b".", b".."):
+        raise UnixFSError(f"invalid directory entry name {name!r}")
+    return raw
+
+
+def size_estimate(entries: list[tuple[bytes, bytes, int]], profile: Profile) -> int:
+    """boxo's estimate of a basic directory over (name, CID, Tsize) *entries*."""
+    if profile.hamt_estimate == "links":
+        return sum(len(name) + len(cid) for name, cid, _ in entries)
+    return _DATA_FIELD_SIZE + sum(
+        pblink_size(len(cid), len(name), tsize) for name, cid, tsize in entries
+    )
+
+
+def build_directory(
+    children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile, emit: Emit | None
+) -> Node:
+    """The directory node (basic or HAMT, as boxo decides) linking *children* by name."""
+    entries = sorted((encode_name(name), node.raw, node.size) for name, node in children.items())
+    for (a, _, _), (b, _, _) in itertools.pairwise(entries):
+        if a == b:
+            raise UnixFSError(f"directory entry name {a!r} given twice")
+    version = profile.cid_version
+    if size_estimate(entries, profile) > profile.hamt_threshold:
+        cid, size = build_hamt(entries, profile.hamt_fanout, version, emit)
+        return Node(cid, size, "directory")
+    links = [encode_pblink(cid, name, tsize) for name, cid, tsize in entries]
+    block = encode_pbnode(links, _DIR_DATA)
+    cid = cid_bytes(version, DAG_PB, hashlib.sha256(block).digest())
+    if emit is not None:
+        emit(cid, block)
+    return Node(cid, len(block) + sum(tsize for _, _, tsize in entries), "directory")

@@ -1,0 +1,187 @@
+"""Files: the fixed-size chunker and boxo's balanced layout (``importer/balanced``).
+
+Layout, as boxo builds it: a file of at most one chunk is that single leaf (the empty file
+is one empty leaf).  Otherwise the first leaf becomes the root; while data remains, the
+root becomes the first child of a new root one level deeper, which is filled left to right
+with up to ``max_links`` children, each a full subtree of the level below (leaves at level
+1) as long as data lasts.  An internal node is a dag-pb node whose UnixFS Data is
+``File`` with ``filesize`` and one ``blocksizes`` entry per child; its links carry an
+empty name and the child's cumulative size.
+
+Leaves: with ``raw_leaves`` the chunk itself (codec raw); otherwise a dag-pb node whose
+Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
+
+Hot path: chunks are read with ``readinto`` into a small ring of preallocated buffers and
+hashed on two threads (``hashlib`` releases the GIL); for a dag-pb leaf the protobuf
+header, the chunk and the trailer are fed to the hash separately, so no chunk is copied
+unless a block sink wants the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
+
+from ._node import DAG_PB, RAW, Node, cid_bytes
+from ._protobuf import FILE, encode_pblink, encode_pbnode, encode_unixfs, varint, varint_len
+from .profiles import Profile
+
+__all__ = ["Emit", "build_file"]
+
+Emit = Callable[[bytes, bytes], None]  # (binary CID, block)
+
+_RING = 5  # chunk buffers: one being read, one looked ahead, up to three being hashed
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ipwhl-hash")
+        return _pool
+
+
+# The empty file's single leaf: UnixFS {Type: File, filesize: 0}, no Data field.
+_EMPTY_PB_LEAF = encode_pbnode((), encode_unixfs(FILE, filesize=0))
+
+
+def _hash_leaf(view: memoryview, raw: bool, want_block: bool) -> tuple[bytes, int, bytes | None]:
+    """(sha2-256 digest, block length, block if wanted) of the leaf holding *view*."""
+    n = len(view)
+    if raw:
+        return hashlib.sha256(view).digest(), n, bytes(view) if want_block else None
+    # PBNode{Data(1): UnixFS{Type(1)=File, Data(2)=chunk, filesize(3)=n}}
+    inner_len = 2 + 1 + varint_len(n) + n + 1 + varint_len(n)
+    head = b"\x0a" + varint(inner_len) + b"\x08\x02\x12" + varint(n)
+    tail = b"\x18" + varint(n)
+    h = hashlib.sha256(head)
+    h.update(view)
+    h.update(tail)
+    block = head + bytes(view) + tail if want_block else None
+    return h.digest(), len(head) + n + len(tail), block
+
+
+class _Child:
+    __slots__ = ("cid", "filesize", "future", "tsize")
+
+    def __init__(self, cid: bytes, tsize: int, filesize: int) -> None:
+        self.cid, self.tsize, self.filesize = cid, tsize, filesize
+        self.future: Future[tuple[bytes, int, bytes | None]] | None = None
+
+
+class _Builder:
+    def __init__(self, stream: BinaryIO, profile: Profile, emit: Emit | None) -> None:
+        self.stream = stream
+        self.profile = profile
+        self.emit = emit
+        self.version = profile.cid_version
+        self.leaf_codec = RAW if profile.raw_leaves else DAG_PB
+        self.bufs: list[bytearray] = []
+        self.slot = 0
+        self.in_flight: deque[_Child] = deque()
+        self.first = True
+        self.n = self._read(0)
+
+    # -- chunker ---------------------------------------------------------------------------
+
+    def _buffer(self, slot: int) -> bytearray:
+        while len(self.bufs) <= slot:
+            self.bufs.append(bytearray(self.profile.chunk_size))
+        return self.bufs[slot]
+
+    def _read(self, slot: int) -> int:
+        buf = memoryview(self._buffer(slot))
+        size = len(buf)
+        readinto = getattr(self.stream, "readinto", None)
+        got = 0
+        while got < size:
+            if readinto is not None:
+                n = readinto(buf[got:])
+            else:
+                data = self.stream.read(size - got)
+                n = len(data)
+                buf[got : got + n] = data
+            if not n:
+                break
+            got += n
+        return got
+
+    def done(self) -> bool:
+        return self.n == 0
+
+    def _resolve(self, child: _Child) -> None:
+        assert child.future is not None
+        digest, tsize, block = child.future.result()
+        child.future = None
+        child.cid = cid_bytes(self.version, self.leaf_codec, digest)
+        child.tsize = tsize
+        if self.emit is not None and block is not None:
+            self.emit(child.cid, block)
+
+    def _drain(self, keep: int) -> None:
+        while len(self.in_flight) > keep:
+            self._resolve(self.in_flight.popleft())
+
+    def leaf(self) -> _Child:
+        """The leaf of the chunk read last; reads the next chunk ahead."""
+        slot, n = self.slot, self.n
+        view = memoryview(self.bufs[slot])[:n]
+        nxt = (slot + 1) % _RING
+        # The leaf that last used buffer `nxt` is at most _RING - 2 leaves back.
+        self._drain(_RING - 2)
+        self.slot, self.n = nxt, self._read(nxt)
+        child = _Child(b"", 0, n)
+        want = self.emit is not None
+        if self.first and self.n == 0:  # a one-chunk file: no thread hop
+            digest, tsize, block = _hash_leaf(view, self.profile.raw_leaves, want)
+            child.cid, child.tsize = cid_bytes(self.version, self.leaf_codec, digest), tsize
+            if self.emit is not None and block is not None:
+                self.emit(child.cid, block)
+        else:
+            child.future = _executor().submit(_hash_leaf, view, self.profile.raw_leaves, want)
+            self.in_flight.append(child)
+        self.first = False
+        return child
+
+    # -- balanced layout --------------------------------------------------------------------
+
+    def internal(self, children: list[_Child]) -> _Child:
+        self._drain(0)
+        filesize = sum(c.filesize for c in children)
+        data = encode_unixfs(FILE, filesize=filesize, blocksizes=[c.filesize for c in children])
+        block = encode_pbnode((encode_pblink(c.cid, b"", c.tsize) for c in children), data)
+        cid = cid_bytes(self.version, DAG_PB, hashlib.sha256(block).digest())
+        if self.emit is not None:
+            self.emit(cid, block)
+        return _Child(cid, len(block) + sum(c.tsize for c in children), filesize)
+
+    def fill(self, children: list[_Child], depth: int) -> _Child:
+        while len(children) < self.profile.max_links and not self.done():
+            children.append(self.leaf() if depth == 1 else self.fill([], depth - 1))
+        return self.internal(children)
+
+    def build(self) -> Node:
+        if self.done():  # the empty file: one empty leaf
+            block = b"" if self.profile.raw_leaves else _EMPTY_PB_LEAF
+            cid = cid_bytes(self.version, self.leaf_codec, hashlib.sha256(block).digest())
+            if self.emit is not None:
+                self.emit(cid, block)
+            return Node(cid, len(block), "file")
+        root = self.leaf()
+        depth = 1
+        while not self.done():
+            root = self.fill([root], depth)
+            depth += 1
+        self._drain(0)
+        return Node(root.cid, root.tsize, "file")
+
+
+def build_file(stream: BinaryIO, profile: Profile, emit: Emit | None = None) -> Node:
+    """The UnixFS DAG of everything *stream* yields; each block goes to *emit* if given."""
+    return _Builder(stream, profile, emit).build()

@@ -1,0 +1,207 @@
+"""Hand-written protobuf encoders and decoders for the two messages UnixFS needs.
+
+dag-pb spec (https://ipld.io/specs/codecs/dag-pb/spec/)::
+
+    message PBLink { optional bytes Hash = 1; optional string Name = 2; optional uint64 Tsize = 3; }
+    message PBNode { repeated PBLink Links = 2; optional bytes Data = 1; }
+
+The canonical form writes ``Links`` (field 2) *before* ``Data`` (field 1), links in their
+sorted order.  Like boxo's encoder we always write a link's ``Name`` (even empty) and
+``Tsize``.
+
+UnixFS spec (https://specs.ipfs.tech/unixfs/#data)::
+
+    message Data {
+      enum DataType { Raw = 0; Directory = 1; File = 2; Metadata = 3; Symlink = 4; HAMTShard = 5; }
+      required DataType Type = 1; optional bytes Data = 2; optional uint64 filesize = 3;
+      repeated uint64 blocksizes = 4; optional uint64 hashType = 5; optional uint64 fanout = 6;
+      optional uint32 mode = 7; optional UnixTime mtime = 8;
+    }
+
+proto2 writes ``blocksizes`` unpacked: one ``0x20 varint`` per entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DIRECTORY",
+    "FILE",
+    "HAMT_SHARD",
+    "RAW",
+    "SYMLINK",
+    "PBLink",
+    "UnixFSData",
+    "decode_pbnode",
+    "decode_unixfs",
+    "encode_pblink",
+    "encode_pbnode",
+    "encode_unixfs",
+    "pblink_size",
+    "varint",
+    "varint_len",
+]
+
+RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
+
+
+def varint(n: int) -> bytes:
+    """Protobuf (and multiformats) unsigned LEB128 varint."""
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def varint_len(n: int) -> int:
+    """Bytes :func:`varint` needs for *n* (at least 1)."""
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def _bytes_field(tag: int, value: bytes) -> bytes:
+    return bytes((tag,)) + varint(len(value)) + value
+
+
+def encode_pblink(cid: bytes, name: bytes, tsize: int) -> bytes:
+    """One PBLink *wrapped* as PBNode field 2 (tag 0x12), ready to concatenate."""
+    # PBLink: Hash = 1 (0x0a), Name = 2 (0x12), Tsize = 3 (0x18)
+    body = _bytes_field(0x0A, cid) + _bytes_field(0x12, name) + b"\x18" + varint(tsize)
+    return _bytes_field(0x12, body)
+
+
+def pblink_size(cid_len: int, name_len: int, tsize: int) -> int:
+    """``len(encode_pblink(...))`` computed arithmetically (boxo's linkSerializedSize)."""
+    body = 1 + varint_len(cid_len) + cid_len + 1 + varint_len(name_len) + name_len
+    body += 1 + varint_len(tsize)
+    return 1 + varint_len(body) + body
+
+
+def encode_pbnode(links: Iterable[bytes], data: bytes | None) -> bytes:
+    """A PBNode from already-encoded links (see :func:`encode_pblink`) and optional Data."""
+    out = b"".join(links)
+    if data is not None:
+        out += _bytes_field(0x0A, data)
+    return out
+
+
+def encode_unixfs(
+    type_: int,
+    *,
+    data: bytes | None = None,
+    filesize: int | None = None,
+    blocksizes: Sequence[int] = (),
+    hash_type: int | None = None,
+    fanout: int | None = None,
+) -> bytes:
+    """A UnixFS Data message, fields in field-number order as gogo protobuf writes them."""
+    out = bytearray(b"\x08")
+    out += varint(type_)
+    if data is not None:
+        out += _bytes_field(0x12, data)
+    if filesize is not None:
+        out += b"\x18" + varint(filesize)
+    for size in blocksizes:
+        out += b"\x20" + varint(size)
+    if hash_type is not None:
+        out += b"\x28" + varint(hash_type)
+    if fanout is not None:
+        out += b"\x30" + varint(fanout)
+    return bytes(out)
+
+
+# --- decoding (used by tests, the CAR tools and add_known checks) -------------------------
+
+
+def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise ValueError("truncated varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def _fields(buf: bytes) -> Iterable[tuple[int, int | bytes]]:
+    pos = 0
+    while pos < len(buf):
+        key, pos = _read_varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _read_varint(buf, pos)
+            yield number, value
+        elif wire == 2:
+            length, pos = _read_varint(buf, pos)
+            if pos + length > len(buf):
+                raise ValueError("truncated length-delimited field")
+            yield number, buf[pos : pos + length]
+            pos += length
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+
+
+@dataclass(frozen=True)
+class PBLink:
+    cid: bytes
+    name: bytes
+    tsize: int
+
+
+@dataclass(frozen=True)
+class UnixFSData:
+    type: int
+    data: bytes | None = None
+    filesize: int | None = None
+    blocksizes: tuple[int, ...] = field(default=())
+    hash_type: int | None = None
+    fanout: int | None = None
+
+
+def decode_pbnode(block: bytes) -> tuple[list[PBLink], bytes | None]:
+    """(links, data) of a dag-pb block; raises ValueError when it is not one."""
+    links: list[PBLink] = []
+    data: bytes | None = None
+    for number, value in _fields(block):
+        if number == 2 and isinstance(value, bytes):
+            cid, name, tsize = b"", b"", 0
+            for n, v in _fields(value):
+                if n == 1 and isinstance(v, bytes):
+                    cid = v
+                elif n == 2 and isinstance(v, bytes):
+                    name = v
+                elif n == 3 and isinstance(v, int):
+                    tsize = v
+                else:
+                    raise ValueError(f"unexpected PBLink field {n}")
+            links.append(PBLink(cid, name, tsize))
+        elif number == 1 and isinstance(value, bytes):
+            data = value
+        else:
+            raise ValueError(f"unexpected PBNode field {number}")
+    return links, data
+
+
+def decode_unixfs(data: bytes) -> UnixFSData:
+    """The UnixFS Data message in a dag-pb node's Data (mode and mtime are skipped)."""
+    values: dict[str, object] = {}
+    blocksizes: list[int] = []
+    names = {1: "type", 2: "data", 3: "filesize", 5: "hash_type", 6: "fanout"}
+    for number, value in _fields(data):
+        if number == 4 and isinstance(value, int):
+            blocksizes.append(value)
+        elif number in names:
+            values[names[number]] = value
+    if "type" not in values:
+        raise ValueError("UnixFS Data without a Type")
+    return UnixFSData(blocksizes=tuple(blocksizes), **values)  # type: ignore[arg-type]
