@@ -1,0 +1,141 @@
+"""The source form, which index pip would use, and the simple-index client (JSON and HTML)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from packaging.specifiers import SpecifierSet
+
+from ipwhl_checks.errors import DeclarationError
+from ipwhl_checks.fetch import Client, FetchOptions
+from ipwhl_checks.simple_index import parse_html
+from ipwhl_checks.sources import default_index_url, index_source, parse_source
+
+from .indexserver import IndexServer
+from .wheelmaker import make_wheel
+
+GOOD = [
+    ("index:demo/demo-1.0-py3-none-any.whl", "demo", None),
+    ("index:zope-interface/zope.interface-6.0-cp311-cp311-win_amd64.whl", "zope-interface", None),
+    ("https://files.example.org/a/b/demo-1.0-py3-none-any.whl", None,
+     "https://files.example.org/a/b/demo-1.0-py3-none-any.whl"),
+    ("http://127.0.0.1:8000/demo-1.0-py3-none-any.whl", None,
+     "http://127.0.0.1:8000/demo-1.0-py3-none-any.whl"),
+    ("file:///srv/wheels/demo-1.0-py3-none-any.whl", None,
+     "file:///srv/wheels/demo-1.0-py3-none-any.whl"),
+]
+
+
+@pytest.mark.parametrize(("text", "project", "url"), GOOD)
+def test_good_sources(text: str, project: str | None, url: str | None) -> None:
+    source = parse_source(text)
+    assert (source.project, source.url, source.is_index) == (project, url, project is not None)
+    assert source.filename == text.rsplit("/", 1)[-1]
+
+
+BAD = [
+    ("demo-1.0-py3-none-any.whl", "invalid source 'demo-1.0-py3-none-any.whl' (expected "
+     "'index:PROJECT/FILENAME' or an absolute https, http or file URL)"),
+    ("ftp://host/demo-1.0-py3-none-any.whl", "invalid source 'ftp://host/demo-1.0-py3-none-any"
+     ".whl' (expected 'index:PROJECT/FILENAME' or an absolute https, http or file URL)"),
+    ("index:demo-1.0-py3-none-any.whl", "invalid source 'index:demo-1.0-py3-none-any.whl' "
+     "(expected 'index:PROJECT/FILENAME')"),
+    ("index:Demo/demo-1.0-py3-none-any.whl", "invalid source 'index:Demo/demo-1.0-py3-none-any"
+     ".whl' (project 'Demo' is not normalized, expected 'demo')"),
+    ("index:demo/demo-1.0.tar.gz", "invalid source 'index:demo/demo-1.0.tar.gz' (not a wheel "
+     "file name: Invalid wheel filename (extension must be '.whl'): 'demo-1.0.tar.gz')"),
+    ("https:///demo-1.0-py3-none-any.whl", "invalid source 'https:///demo-1.0-py3-none-any.whl' "
+     "(the URL has no host)"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD)
+def test_bad_sources(text: str, message: str) -> None:
+    with pytest.raises(DeclarationError) as e:
+        parse_source(text)
+    assert str(e.value) == message
+
+
+def test_index_source_normalizes_the_project() -> None:
+    assert index_source("Zope.Interface", "x-1-py3-none-any.whl") == \
+        "index:zope-interface/x-1-py3-none-any.whl"
+
+
+def test_index_url_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nindex-url = http://127.0.0.1:1/global/\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:1/env/")
+    assert default_index_url() == "http://127.0.0.1:1/env/"
+    monkeypatch.delenv("PIP_INDEX_URL")
+    assert default_index_url() == "http://127.0.0.1:1/global/"
+    config.write_text("[global]\nindex-url = http://127.0.0.1:1/global/\n"
+                      "[install]\nindex-url = http://127.0.0.1:1/install/\n")
+    assert default_index_url() == "http://127.0.0.1:1/install/"
+
+
+def test_default_index_is_pips_own(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Isolated from every configuration file, the index is what pip itself defaults to.
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "absent.conf"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
+    pips = subprocess.run([sys.executable, "-m", "pip", "config", "list"], text=True,
+                          capture_output=True).stdout
+    if "index-url" in pips.replace(":env:.index-url", ""):
+        pytest.skip("a site-wide pip configuration sets index-url")
+    from pip._internal.models.index import PyPI
+    assert default_index_url() == PyPI.simple_url
+
+
+# -- the simple index client against a real server -------------------------------------
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    tmp = tmp_path_factory.mktemp("sources")
+    with IndexServer(tmp / "index") as server:
+        server.publish(make_wheel(tmp / "w", "Demo.Pkg", "1.0"), requires_python=">=3.8,<4")
+        server.publish(make_wheel(tmp / "w", "Demo.Pkg", "0.9"), yanked=True, metadata=False)
+        sdist = tmp / "w" / "demo_pkg-1.0.tar.gz"
+        sdist.write_bytes(b"not really")
+        server.publish(sdist)
+        yield server
+
+
+def _files(index: IndexServer, json: bool) -> dict[str, tuple[object, ...]]:
+    index.json = json
+    with Client(FetchOptions(retries=0)) as client:
+        files = client.index_files(index.index_url, "DEMO_pkg")
+    return {f.filename: (f.url, f.requires_python, f.yanked, f.core_metadata, f.is_wheel,
+                         len(f.hashes["sha256"])) for f in files}
+
+
+@pytest.mark.parametrize("json", [True, False], ids=["pep691-json", "pep503-html"])
+def test_project_page(index: IndexServer, json: bool) -> None:
+    before = len(index.requests)
+    files = _files(index, json)
+    assert index.requests[before:] == ["/simple/demo-pkg/"]
+    url = index.file_url
+    assert files == {
+        "demo_pkg-1.0-py3-none-any.whl": (url("demo_pkg-1.0-py3-none-any.whl"),
+                                          SpecifierSet(">=3.8,<4"), False, True, True, 64),
+        "demo_pkg-0.9-py3-none-any.whl": (url("demo_pkg-0.9-py3-none-any.whl"), None, True,
+                                          False, True, 64),
+        "demo_pkg-1.0.tar.gz": (url("demo_pkg-1.0.tar.gz"), None, False, False, False, 64),
+    }
+
+
+def test_html_details() -> None:
+    # PEP 503: data-requires-python is HTML-escaped; a <base> changes what links resolve to.
+    page = ('<html><head><base href="https://mirror.example/pkgs/"></head><body>'
+            '<a href="a/x-1-py3-none-any.whl#sha256=ab" data-requires-python="&gt;=3.9"'
+            ' data-yanked="broken" data-dist-info-metadata="true">x-1-py3-none-any.whl</a>'
+            '<a>no href</a></body></html>')
+    (f,) = parse_html(page, "https://index.example/simple/x/")
+    assert (f.url, dict(f.hashes), f.requires_python, f.yanked, f.core_metadata) == (
+        "https://mirror.example/pkgs/a/x-1-py3-none-any.whl", {"sha256": "ab"},
+        SpecifierSet(">=3.9"), True, True)
