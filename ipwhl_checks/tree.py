@@ -1,0 +1,112 @@
+"""Load a data tree: its settings, its valid declarations and the problems of its files.
+
+The loader walks ``<root>`` once, checks each file's place (:mod:`ipwhl_checks.layout`)
+and schema (:mod:`ipwhl_checks.declaration`), and keeps every valid declaration: the
+whole-tree checks (overlaps, dependencies) need all of them even when only some files
+were asked about.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from .declaration import Declaration, Problem, read_declaration
+from .errors import DeclarationError
+from .layout import locate
+from .settings import Settings, load_settings
+
+__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root"]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A loaded data tree."""
+
+    root: Path
+    settings: Settings
+    declarations: list[Declaration]  # every valid declaration read
+    problems: list[Problem]  # of the files asked about (all files when none were given)
+
+
+def iter_files(directory: Path) -> Iterator[Path]:
+    """Every file under *directory*, depth first, in sorted order."""
+    for parent, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(parent, name)
+
+
+def relative_to_root(root: Path, path: Path) -> PurePath:
+    """*path* relative to *root*; DeclarationError if it lies outside."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
+    except ValueError:
+        raise DeclarationError(f"not under the data root {str(root)!r}: {str(path)!r}") from None
+
+
+def load_file(root: Path, rel: PurePath, profile: str) -> tuple[Declaration | None, list[Problem]]:
+    """Check the file *rel* of the tree at *root*: its declaration (if valid) and problems."""
+    display = str(root / rel)
+    location, found = locate(rel)
+    problems = [Problem(display, message, check) for check, message in found]
+    if location is None:
+        return None, problems
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as e:
+        return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
+    fields, found = read_declaration(data, profile)
+    problems += [Problem(display, message, check) for check, message in found]
+    if fields is None or problems:
+        return None, problems
+    declaration = Declaration(
+        path=root / rel, filename=location.filename, project=location.project,
+        version=location.version, tags=location.tags, source=fields.source,
+        content_id=fields.content_id, requires_python=fields.requires_python,
+        extras=fields.extras, dependencies=fields.dependencies)
+    return declaration, []
+
+
+def _selected(root: Path, paths: Sequence[Path]) -> set[PurePath]:
+    selected: set[PurePath] = set()
+    for path in paths:
+        if Path(path).is_dir():
+            selected.update(relative_to_root(root, p) for p in iter_files(Path(path)))
+        else:
+            selected.add(relative_to_root(root, Path(path)))
+    return selected
+
+
+def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
+              only_projects: bool = False) -> Tree:
+    """Read the tree at *root*.
+
+    With *paths* (files or directories under *root*), problems are reported for those
+    files only; the declarations are still those of the whole tree, unless
+    *only_projects*, which reads just the project directories of *paths* (enough for the
+    per-file checks and the overlaps of those projects, and much faster).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DeclarationError(f"the data root is not a directory: {str(root)!r}")
+    settings = load_settings(root)
+    selected = None if paths is None else _selected(root, paths)
+    if selected is not None and only_projects:
+        dirs = {rel.parent for rel in selected if len(rel.parts) == 3}
+        rels = {rel for d in dirs for rel in (
+            relative_to_root(root, p) for p in iter_files(root / d)) if len(rel.parts) == 3}
+        files = sorted(rels | selected)
+    else:
+        files = [p.relative_to(root) for p in iter_files(root)]
+    declarations: list[Declaration] = []
+    problems: list[Problem] = []
+    for rel in files:
+        declaration, found = load_file(root, rel, settings.profile)
+        if declaration is not None:
+            declarations.append(declaration)
+        if selected is None or rel in selected:
+            problems += found
+    return Tree(root, settings, declarations, problems)
