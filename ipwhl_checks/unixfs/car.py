@@ -64,9 +64,27 @@ class CarWriter:
     def __init__(self, out: BinaryIO, roots: Sequence[CID | bytes]) -> None:
         self._out = out
         self._seen: set[bytes] = set()
+        self._start = out.tell() if out.seekable() else 0
         header = encode_header(roots)
-        out.write(varint(len(header)) + header)
+        self._header = varint(len(header)) + header
+        out.write(self._header)
         self.blocks = 0
+
+    def replace_roots(self, roots: Sequence[CID | bytes]) -> None:
+        """Rewrite the header with *roots* (a seekable output; same encoded length).
+
+        Lets a writer stream a DAG whose root is known only at the end: start with a
+        placeholder root of the same CID version and hash, then replace it.
+        """
+        header = encode_header(roots)
+        header = varint(len(header)) + header
+        if len(header) != len(self._header):
+            raise CarError("new CAR roots do not encode to the same length as the old ones")
+        end = self._out.tell()
+        self._out.seek(self._start)
+        self._out.write(header)
+        self._out.seek(end)
+        self._header = header
 
     def add(self, cid: CID | bytes, data: bytes) -> None:
         raw = _raw(cid)
