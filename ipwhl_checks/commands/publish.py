@@ -1,0 +1,66 @@
+"""``ipwhl publish [--root data] [--car OUT.car] [--out DIR] [--previous MANIFEST]``.
+
+Builds the published tree (PEP 503 pages, PEP 658 metadata files, the manifest) from the
+declarations under ``--root`` and the verified wheel bytes, prints a summary and, as the
+last line of standard output, the root CID: what ``ipwhl cid`` (and kubo's ``ipfs add -r``)
+gives for the tree ``--out`` writes.  See :mod:`ipwhl_checks.publish`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import PublishError
+from ..manifest import load_manifest
+from ..publish import PublishOptions, PublishResult, publish, source_commit
+
+__all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``ipwhl publish`` and ``ipwhl release`` share."""
+    parser.add_argument("--root", type=Path, default=Path("data"),
+                        help="the data tree (default: data)")
+    parser.add_argument("--car", type=Path, metavar="OUT.car",
+                        help="write the DAG to this CAR (with --previous: only new blocks)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write the tree to DIR")
+    parser.add_argument("--previous", type=Path, metavar="MANIFEST",
+                        help="the previous release's manifest.json: reuse unchanged projects")
+    parser.add_argument("--index-url", metavar="URL",
+                        help="simple index for 'index:' sources (default: pip's configuration)")
+    parser.add_argument("--allow-file", action="store_true",
+                        help="allow file:// sources")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_publish_arguments(parser)
+
+
+def options_from_args(args: argparse.Namespace, commit: str | None) -> tuple[PublishOptions,
+                                                                              bytes | None]:
+    previous = previous_bytes = None
+    if args.previous is not None:
+        if args.out is not None:
+            raise PublishError("--out writes every file, so it cannot reuse projects from "
+                               "--previous; use --car for a delta, or drop --previous")
+        previous = load_manifest(args.previous)
+        previous_bytes = args.previous.read_bytes()
+    return PublishOptions(out=args.out, car=args.car, previous=previous,
+                          index_url=args.index_url, allow_file=args.allow_file,
+                          source_commit=commit), previous_bytes
+
+
+def print_result(result: PublishResult) -> None:
+    m = result.manifest
+    print(f"projects: {len(m.projects)} (reused: {result.reused_projects})  "
+          f"wheels: {m.wheel_count} (read: {result.fetched_wheels})  bytes: {m.total_bytes}")
+    print(f"manifest: {result.manifest_cid}")
+
+
+def run(args: argparse.Namespace) -> int:
+    options, previous_bytes = options_from_args(args, source_commit(args.root))
+    result = publish(args.root, options, previous_bytes)
+    print_result(result)
+    print(result.root_cid)  # the last line: the root CID
+    return 0
