@@ -160,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) < 3 or parts[1] != "ipfs" or not parts[2]:
             return self._error(404, "only /ipfs/<cid>/<path> is served", body)
         raw_segments = parts[3:]
-        trailing = not raw_segments or raw_segments[-1] == ""
+        trailing = url.path.endswith("/")
         if raw_segments and raw_segments[-1] == "":
             raw_segments = raw_segments[:-1]
         try:

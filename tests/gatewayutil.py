@@ -1,0 +1,113 @@
+"""Test helpers for the gateway: CARs from the npm importer, servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks.gateway import BlockStore, GatewayServer
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = ROOT / ".ci"
+NPM_CAR = Path(__file__).with_name("npm_car.mjs")
+
+needs_npm = pytest.mark.skipif(
+    shutil.which("node") is None or not (CI / "node_modules" / "ipfs-unixfs-importer").is_dir(),
+    reason="needs node and the npm IPFS packages in .ci/node_modules (.ci/setup)")
+
+
+def npm_car(directory: Path, out: Path, profile: str, chunk: int | None = None,
+            links: int | None = None, shard_threshold: int | None = None) -> str:
+    """Import *directory* with the npm UnixFS importer, write its CAR; return the root CID."""
+    args = [str(directory.resolve()), str(out.resolve()), profile]
+    for value in (chunk, links, shard_threshold):
+        args.append(str(value) if value is not None else "")
+    while args and not args[-1]:
+        args.pop()
+    # ESM resolves bare imports from the working directory for code read from stdin.
+    with NPM_CAR.open("rb") as script:
+        done = subprocess.run(["node", "--input-type=module", "-", *args], cwd=CI,
+                              stdin=script, capture_output=True, text=True, timeout=120)
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return done.stdout.strip()
+
+
+@contextmanager
+def gateway(*cars: Path) -> Iterator[tuple[str, io.StringIO]]:
+    """A GatewayServer in a thread: yields ("127.0.0.1:PORT", its log)."""
+    log = io.StringIO()
+    store = BlockStore(list(cars))
+    server = GatewayServer(("127.0.0.1", 0), store, log=log)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", log
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
+def get(host: str, path: str, method: str = "GET",
+        headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(host, timeout=30)
+    try:
+        conn.request(method, path, headers=dict(headers or {}))
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def serve_process(*cars: Path, env: Mapping[str, str] | None = None
+                  ) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """The real ``ipwhl serve CARS --port 0``: yields (process, "127.0.0.1:PORT", log lines).
+
+    The log list fills as the gateway writes standard error."""
+    proc = subprocess.Popen([sys.executable, "-m", "ipwhl_checks", "serve", *map(str, cars),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    if not first.startswith("serving http://"):
+        proc.kill()
+        raise RuntimeError(f"ipwhl serve did not start: {first!r} {proc.stderr.read()}")
+    host = first.split("/")[2]
+    log: list[str] = []
+
+    def read_log() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            log.append(line)
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        yield proc, host, log
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+        reader.join(timeout=5)
+
+
+def wait_for_log(log: list[str], text: str, timeout: float = 10.0) -> str:
+    """The log so far once it contains *text* (a request's line is written after its
+    response, so it may trail the client by a moment)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while text not in "".join(log) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return "".join(log)
