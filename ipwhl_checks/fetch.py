@@ -36,6 +36,7 @@ from .errors import DownloadError
 from .settings import Settings
 from .simple_index import IndexFile, project_files, project_url
 from .sources import Source, default_index_url, parse_source
+from .unixfs import file_cid
 
 __all__ = [
     "CacheEntry",
@@ -154,8 +155,10 @@ class Client:
             try:  # a redirect never leads to a local file, whatever the caller allows
                 check_url(target, allow_file=False)
             except DownloadError as e:
-                raise DownloadError(f"refusing redirect from {url} to {target!r}: "
-                                    f"{str(e).split(': ', 1)[-1]}") from None
+                why = ("a redirect never leads to a local file" if target.lower().startswith(
+                    "file:") else str(e).split(": ", 1)[-1])
+                raise DownloadError(f"refusing redirect from {url} to {target!r}: {why}") \
+                    from None
             url = target
         raise DownloadError(f"cannot download {url}: more than {_MAX_HOPS} redirects")
 
@@ -313,9 +316,8 @@ def _profile_name(settings_or_profile: Settings | str) -> str:
 
 
 def _cid(path: Path, profile: str) -> str:
-    from .unixfs import file_cid, get_profile
-    cid, _size = file_cid(path, get_profile(profile))
-    return str(cid)
+    cid, _size = file_cid(path, profile)
+    return cid
 
 
 def _same_cid(a: str, b: str) -> bool:

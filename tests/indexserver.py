@@ -12,7 +12,8 @@ client's Accept header asks for JSON and the server was made with ``json=True``)
 
 Faults are queued per URL path; each request to the path takes the next one:
 ``Status(500)``, ``Truncate(100)`` (sends the full Content-Length, then 100 bytes),
-``Body(b"...")`` (other bytes, correct length), ``Hang()`` (never answers),
+``Body(b"...")`` (other bytes, correct length), ``NoLength()`` (no Content-Length),
+``Hang()`` (never answers),
 ``Redirect("file:///etc/passwd")``.  :func:`silent_server` is a socket that never answers.
 """
 
@@ -35,7 +36,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-__all__ = ["Body", "Hang", "IndexServer", "Redirect", "Status", "Truncate", "silent_server"]
+__all__ = ["Body", "Hang", "IndexServer", "NoLength", "Redirect", "Status", "Truncate",
+           "silent_server"]
 
 _JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -56,6 +58,11 @@ class Body:
 
 
 @dataclass(frozen=True)
+class NoLength:
+    """The file without a Content-Length: the body ends when the connection closes."""
+
+
+@dataclass(frozen=True)
 class Hang:
     pass
 
@@ -65,7 +72,7 @@ class Redirect:
     location: str
 
 
-Fault = Status | Truncate | Body | Hang | Redirect
+Fault = Status | Truncate | Body | NoLength | Hang | Redirect
 
 
 @dataclass
@@ -90,7 +97,8 @@ class IndexServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._write_root()
         self._thread.start()
 
@@ -226,6 +234,13 @@ class IndexServer:
                     self.close_connection = True
                 elif isinstance(fault, Body):
                     self._send(fault.data, "application/octet-stream")
+                elif isinstance(fault, NoLength):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write((server.root / path.lstrip("/")).read_bytes())
+                    self.close_connection = True
                 elif isinstance(fault, Truncate):
                     data = (server.root / path.lstrip("/")).read_bytes()
                     self._send(data[:fault.size], "application/octet-stream", len(data))

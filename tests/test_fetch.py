@@ -1,0 +1,269 @@
+"""Downloads against a real local index: policy, retries, faults and the verified cache."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from multiformats import CID
+from packaging.utils import parse_wheel_filename
+
+from ipwhl_checks.declaration import Declaration
+from ipwhl_checks.errors import DownloadError
+from ipwhl_checks.fetch import (
+    Client,
+    ContentMismatch,
+    FetchOptions,
+    cache_dir,
+    check_url,
+    download_wheel,
+    fetch_wheel,
+)
+from ipwhl_checks.sources import index_source
+
+from .indexserver import (
+    Body,
+    Hang,
+    IndexServer,
+    NoLength,
+    Redirect,
+    Status,
+    Truncate,
+    silent_server,
+)
+from .wheelmaker import make_wheel
+
+NAME = "demo-1.0-py3-none-any.whl"
+OTHER = "demo-1.1-py3-none-any.whl"
+
+
+def raw_cid(data: bytes) -> str:
+    # Truth from the spec, not our engine: under unixfs-v1-2025 a file of one chunk (<= 1 MiB)
+    # is a single raw block, so its CID is CIDv1 raw sha2-256 of the bytes, in base32.
+    return str(CID("base32", 1, "raw", ("sha2-256", hashlib.sha256(data).digest())))
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    tmp = tmp_path_factory.mktemp("fetch")
+    with IndexServer(tmp / "index") as server:
+        server.publish(make_wheel(tmp / "w", "demo", "1.0", files={"demo/x.bin": b"x" * 5000}))
+        server.publish(make_wheel(tmp / "w", "demo", "1.1"))
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index: IndexServer) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    monkeypatch.setenv("IPWHL_RETRIES", "1")
+    monkeypatch.delenv("IPWHL_TIMEOUT", raising=False)
+    monkeypatch.delenv("IPWHL_MAX_SIZE", raising=False)
+    index.faults.clear()
+
+
+def _bytes(index: IndexServer, filename: str = NAME) -> bytes:
+    return (index.root / "files" / filename).read_bytes()
+
+
+def declaration(filename: str, source: str, content_id: str) -> Declaration:
+    name, version, _build, tags = parse_wheel_filename(filename)
+    return Declaration(path=Path(filename[:-4] + ".toml"), filename=filename, project=name,
+                       version=version, tags=tags, source=source, content_id=content_id,
+                       requires_python=None, extras=(), dependencies=())
+
+
+def _declared(index: IndexServer, source: str | None = None) -> Declaration:
+    return declaration(NAME, source or index_source("demo", NAME), raw_cid(_bytes(index)))
+
+
+def _file_requests(index: IndexServer) -> list[str]:
+    return [r for r in index.requests if r.startswith("/files/")]
+
+
+def test_fetch_from_the_index_into_the_cache(index: IndexServer) -> None:
+    before = len(index.requests)
+    path = fetch_wheel(_declared(index), "unixfs-v1-2025")
+    assert path == cache_dir() / "wheels" / raw_cid(_bytes(index)) / NAME
+    assert path.read_bytes() == _bytes(index)
+    assert index.requests[before:] == ["/simple/demo/", f"/files/{NAME}"]
+    assert fetch_wheel(_declared(index), "unixfs-v1-2025") == path  # a cache hit ...
+    assert len(index.requests) == before + 2  # ... asks nothing
+
+
+def test_damaged_cache_entry_is_fetched_again(index: IndexServer) -> None:
+    path = fetch_wheel(_declared(index), "unixfs-v1-2025")
+    path.write_bytes(b"bit rot")
+    before = len(_file_requests(index))
+    assert fetch_wheel(_declared(index), "unixfs-v1-2025").read_bytes() == _bytes(index)
+    assert len(_file_requests(index)) == before + 1
+
+
+def test_absolute_url_source(index: IndexServer) -> None:
+    path = fetch_wheel(_declared(index, index.file_url(NAME)), "unixfs-v1-2025")
+    assert path.read_bytes() == _bytes(index)
+
+
+def test_500_then_200_is_retried(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Status(500))
+    before = len(_file_requests(index))
+    assert fetch_wheel(_declared(index), "unixfs-v1-2025").read_bytes() == _bytes(index)
+    assert len(_file_requests(index)) == before + 2
+
+
+def test_truncated_once_is_retried(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Truncate(100))
+    assert fetch_wheel(_declared(index), "unixfs-v1-2025").read_bytes() == _bytes(index)
+
+
+def _error(index: IndexServer, declared: Declaration | None = None) -> str:
+    with pytest.raises(DownloadError) as e:
+        fetch_wheel(declared or _declared(index), "unixfs-v1-2025")
+    assert not list((cache_dir() / "wheels").glob("*/*"))  # nothing cached
+    return str(e.value)
+
+
+def test_truncated_every_time(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Truncate(100), Truncate(100))
+    assert _error(index) == (f"cannot download {index.file_url(NAME)}: the connection closed "
+                             "before the end of the file (after 2 attempts)")
+
+
+def test_500_every_time(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Status(500), Status(503))
+    assert _error(index) == (f"cannot download {index.file_url(NAME)}: HTTP 503 Service "
+                             "Unavailable (after 2 attempts)")
+
+
+def test_404_is_not_retried(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Status(404))
+    before = len(_file_requests(index))
+    assert _error(index) == f"cannot download {index.file_url(NAME)}: HTTP 404 Not Found"
+    assert len(_file_requests(index)) == before + 1
+
+
+def test_wrong_bytes_are_a_content_mismatch(index: IndexServer) -> None:
+    wrong = _bytes(index, OTHER)
+    index.fault(f"/files/{NAME}", Body(wrong))
+    with pytest.raises(ContentMismatch) as e:
+        fetch_wheel(_declared(index), "unixfs-v1-2025")
+    assert str(e.value) == (f"content-id: declared {raw_cid(_bytes(index))!r} but "
+                            f"{index.file_url(NAME)} gives {raw_cid(wrong)!r}")
+    assert not list((cache_dir() / "wheels").glob("*/*"))
+
+
+def test_timeout(index: IndexServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IPWHL_TIMEOUT", "0.3")
+    monkeypatch.setenv("IPWHL_RETRIES", "0")
+    index.fault(f"/files/{NAME}", Hang())
+    assert _error(index) == (f"cannot download {index.file_url(NAME)}: no answer within 0.3 s "
+                             "(after 1 attempt)")
+    with silent_server() as url:
+        source = f"{url}/{NAME}"
+        assert _error(index, _declared(index, source)) == (
+            f"cannot download {source}: no answer within 0.3 s (after 1 attempt)")
+
+
+def test_connection_refused(index: IndexServer) -> None:
+    with silent_server() as url:
+        pass  # closed: nothing listens on the port any more
+    source = f"{url}/{NAME}"
+    assert _error(index, _declared(index, source)) == (
+        f"cannot download {source}: connection failed (after 2 attempts)")
+
+
+def test_redirect_to_a_file_url_is_refused(index: IndexServer, tmp_path: Path) -> None:
+    local = tmp_path / NAME
+    local.write_bytes(_bytes(index))
+    index.fault(f"/files/{NAME}", Redirect(local.as_uri()))
+    with pytest.raises(DownloadError) as e:  # even when file URLs are allowed
+        fetch_wheel(_declared(index), "unixfs-v1-2025", allow_file=True)
+    assert str(e.value) == (f"refusing redirect from {index.file_url(NAME)} to "
+                            f"{local.as_uri()!r}: a redirect never leads to a local file")
+
+
+def test_redirects_are_checked_and_followed(index: IndexServer) -> None:
+    index.fault(f"/files/{NAME}", Redirect("http://example.org/" + NAME))
+    assert _error(index) == (f"refusing redirect from {index.file_url(NAME)} to "
+                             f"'http://example.org/{NAME}': plain http is only allowed to this "
+                             "machine, use https")
+    index.fault(f"/old/{NAME}", Redirect(f"/files/{NAME}"))  # relative, same host: followed
+    assert fetch_wheel(_declared(index, f"{index.url}/old/{NAME}"),
+                       "unixfs-v1-2025").read_bytes() == _bytes(index)
+
+
+def test_size_cap(index: IndexServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IPWHL_MAX_SIZE", "1000")
+    size = len(_bytes(index))
+    url = index.file_url(NAME)
+    assert _error(index) == (f"refusing {url}: {size} bytes is larger than the 1000-byte "
+                             "size cap (IPWHL_MAX_SIZE)")
+    index.fault(f"/files/{NAME}", NoLength())  # no Content-Length: counted while streaming
+    assert _error(index) == (f"refusing {url}: larger than the 1000-byte size cap "
+                             "(IPWHL_MAX_SIZE)")
+
+
+def test_not_listed_on_the_index(index: IndexServer) -> None:
+    missing = "demo-9.9-py3-none-any.whl"
+    assert _error(index, declaration(missing, index_source("demo", missing), "bafkqaaa")) == (
+        f"{missing} is not listed on {index.index_url}demo/")
+
+
+URLS = [
+    ("https://example.org/x.whl", True, ""),
+    ("http://127.0.0.1:1/x.whl", True, ""),
+    ("http://[::1]:1/x.whl", True, ""),
+    ("http://localhost/x.whl", True, ""),
+    ("http://example.org/x.whl", True,
+     "refusing 'http://example.org/x.whl': plain http is only allowed to this machine, use https"),
+    ("file:///srv/x.whl", False,
+     "refusing 'file:///srv/x.whl': file URLs are only read when allowed"),
+    ("file:///srv/x.whl", True, ""),
+    ("ftp://example.org/x.whl", True,
+     "refusing 'ftp://example.org/x.whl': only https (and http to this machine) is downloaded"),
+]
+
+
+@pytest.mark.parametrize(("url", "allow_file", "message"), URLS)
+def test_url_policy(url: str, allow_file: bool, message: str) -> None:
+    if not message:
+        check_url(url, allow_file=allow_file)
+        return
+    with pytest.raises(DownloadError) as e:
+        check_url(url, allow_file=allow_file)
+    assert str(e.value) == message
+
+
+def test_file_source_when_allowed(index: IndexServer, tmp_path: Path) -> None:
+    local = tmp_path / NAME
+    local.write_bytes(_bytes(index))
+    declared = _declared(index, local.as_uri())
+    assert _error(index, declared) == f"refusing {local.as_uri()!r}: file URLs are only read " \
+        "when allowed"
+    path = fetch_wheel(declared, "unixfs-v1-2025", allow_file=True)
+    assert path.read_bytes() == local.read_bytes()
+
+
+def test_download_wheel_checks_the_index_hash(index: IndexServer) -> None:
+    entry = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
+    assert (entry.cid, entry.sha256) == (raw_cid(_bytes(index)),
+                                         hashlib.sha256(_bytes(index)).hexdigest())
+    zeros = bytes(len(_bytes(index)))
+    index.fault(f"/files/{NAME}", Body(zeros))
+    with pytest.raises(DownloadError) as e:
+        download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
+    assert str(e.value) == (f"{index.file_url(NAME)}: the index lists sha256 "
+                            f"{hashlib.sha256(_bytes(index)).hexdigest()} but the download "
+                            f"gives {hashlib.sha256(zeros).hexdigest()}")
+
+
+def test_progress_only_when_asked(index: IndexServer, capsys: pytest.CaptureFixture[str]) -> None:
+    with Client(FetchOptions(progress=None)) as client:  # stderr is not a terminal here
+        client.download(index.file_url(NAME), io.BytesIO())
+    assert capsys.readouterr().err == ""
+    with Client(FetchOptions(progress=True)) as client:
+        client.download(index.file_url(NAME), io.BytesIO())
+    assert capsys.readouterr().err == f"\r{NAME} 0.0/0.0 MB\n"
