@@ -230,14 +230,8 @@ class _Outputs:
         """Move the outputs into place (only called when everything succeeded)."""
         if self._car_file is not None and self._car_tmp is not None \
                 and self._options.car is not None:
-            header = io.BytesIO()
-            CarWriter(header, [root.raw])
-            placeholder = io.BytesIO()
-            CarWriter(placeholder, [_placeholder_root(root.raw)])
-            if len(header.getvalue()) != len(placeholder.getvalue()):
-                raise PublishError(f"root CID {_cid_text(root.raw)} has an unexpected length")
-            self._car_file.seek(0)
-            self._car_file.write(header.getvalue())
+            assert self._car is not None
+            self._car.replace_roots([root.raw])
             self._car_file.flush()
             os.fsync(self._car_file.fileno())
             os.replace(self._car_tmp, self._options.car)

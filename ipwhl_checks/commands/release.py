@@ -1,0 +1,53 @@
+"""``ipwhl release [--tag NAME] [-u KEY] [publish options]``: publish, then sign a tag.
+
+The data tree must be committed (the tag names the commit it was published from).  The
+annotated tag is signed with the maintainer's git signing configuration (``git tag -s``:
+SSH when ``gpg.format=ssh``, else OpenPGP; ``-u`` picks the key) and its message carries
+the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release`).  Prints the
+tag name, then the root CID as the last line.  Push the tag with ``git push REMOTE TAG``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ReleaseError
+from ..publish import publish, source_commit
+from ..release import ReleaseInfo, create_tag, default_tag_name, git
+from .publish import add_publish_arguments, options_from_args, print_result
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_publish_arguments(parser)
+    parser.add_argument("--tag", metavar="NAME",
+                        help="tag name (default: ipwhl-YYYYMMDD.HHMMSS, UTC)")
+    parser.add_argument("-u", "--local-user", metavar="KEY",
+                        help="signing key (default: git's user.signingkey)")
+
+
+def run(args: argparse.Namespace) -> int:
+    commit = source_commit(args.root)
+    if commit is None:
+        raise ReleaseError(f"{args.root}: not in a git repository, or it has uncommitted "
+                           "changes; a release tags the commit it was published from")
+    repo = Path(git(args.root, "rev-parse", "--show-toplevel").stdout.strip())
+    name = args.tag or default_tag_name()
+    if git(repo, "check-ref-format", f"refs/tags/{name}", check=False).returncode:
+        raise ReleaseError(f"invalid tag name {name!r}")
+    if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
+           check=False).returncode == 0:
+        raise ReleaseError(f"tag {name!r} already exists")
+    options, previous_bytes = options_from_args(args, commit)
+    result = publish(args.root, options, previous_bytes)
+    m = result.manifest
+    info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
+                       profile=m.profile, projects=len(m.projects), wheels=m.wheel_count,
+                       bytes=m.total_bytes, source_commit=commit, tag=name)
+    create_tag(repo, name, info, key=args.local_user)
+    print_result(result)
+    print(f"tag: {name}")
+    print(result.root_cid)
+    return 0

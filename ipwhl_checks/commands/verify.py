@@ -1,0 +1,45 @@
+"""``ipwhl verify TAG [--repo DIR] [--root data] [--allowed-signers FILE]``.
+
+Checks the release tag's signature against the repository's allowed signers
+(``.ipwhl/allowed_signers`` of the checkout in ``--repo``), then recomputes the root CID
+from the tagged data tree (wheels from the cache, else from their sources) and compares
+it, the manifest CID and the counts with the tag message.  Prints git's signature report
+and, as the last line, the verified root CID; any mismatch is one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..release import git
+from ..verify import verify_release
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tag", metavar="TAG", help="the release tag")
+    parser.add_argument("--repo", type=Path, default=Path("."),
+                        help="the data repository's checkout (default: .)")
+    parser.add_argument("--root", default="data",
+                        help="the data tree's path in the repository (default: data)")
+    parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
+                        help="allowed-signers file (default: REPO/.ipwhl/allowed_signers)")
+    parser.add_argument("--index-url", metavar="URL",
+                        help="simple index for 'index:' sources (default: pip's configuration)")
+    parser.add_argument("--allow-file", action="store_true", help="allow file:// sources")
+
+
+def run(args: argparse.Namespace) -> int:
+    top = Path(git(args.repo, "rev-parse", "--show-toplevel").stdout.strip())
+    verified = verify_release(top, args.tag, root=args.root,
+                              allowed_signers=args.allowed_signers, index_url=args.index_url,
+                              allow_file=args.allow_file)
+    release = verified.release
+    print(f"signature: {verified.signature}")
+    print(f"tag {args.tag}: {release.projects} projects, {release.wheels} wheels, "
+          f"{release.bytes} bytes, source-commit {release.source_commit}")
+    print(f"manifest: {release.manifest_cid}")
+    print(release.root_cid)
+    return 0
