@@ -56,7 +56,7 @@ def verify_signature(repo: Path, tag: str, allowed_signers: Path | None = None) 
     lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
     report = "; ".join(lines) or f"git verify-tag exit status {done.returncode}"
     if done.returncode and "No principal matched" in report:
-        key = re.search(r"key (SHA256:\S+)", report)
+        key = re.search(r"key (SHA256:[A-Za-z0-9+/=]+)", report)
         raise VerifyError(f"tag {tag!r} is signed by a key that is not an allowed signer "
                           f"({key[1] if key else 'unknown key'} is not in {signers})")
     if done.returncode:
