@@ -1,0 +1,145 @@
+"""Dependencies satisfied on every supported environment (IW401-IW405), table-driven.
+
+The environments are CPython 3.11 and 3.12 on manylinux_2_28_x86_64 and win_amd64; markers
+are evaluated by packaging (PEP 508), so each case's expected environments are the ones
+the spec says the marker holds on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ipwhl_checks.deps import DEPENDENCY_CHECKS, check_dependencies, describe_environments
+from ipwhl_checks.settings import Settings
+
+from .declmaker import declaration as d
+
+SETTINGS = Settings(pythons=("3.11", "3.12"), platforms=("manylinux_2_28_x86_64", "win_amd64"))
+LINUX = "{cp311,cp312}-manylinux_2_28_x86_64"
+WINDOWS = "{cp311,cp312}-win_amd64"
+PY311 = "cp311-{manylinux_2_28_x86_64,win_amd64}"
+PY312 = "cp312-{manylinux_2_28_x86_64,win_amd64}"
+ALL = "every supported environment"
+APP = "data/41/app/app-1.0-py3-none-any.toml"
+
+# (id, declarations, expected [(check, message)] reported on the app's declaration)
+CASES = [
+    ("satisfied", [d("app-1.0-py3-none-any.whl", dependencies=["idna<4,>=2.5"]),
+                   d("idna-3.7-py3-none-any.whl")], []),
+    ("missing project", [d("app-1.0-py3-none-any.whl", dependencies=["idna<4,>=2.5"])],
+     [("IW401", f"dependency 'idna<4,>=2.5': project 'idna' is not in the repository (on {ALL})")]),
+    ("unnormalized name", [d("app-1.0-py3-none-any.whl", dependencies=["Zope.Interface"]),
+                           d("zope_interface-7.0-cp311-cp311-win_amd64.whl"),
+                           d("zope_interface-7.0-cp312-cp312-win_amd64.whl")],
+     [("IW404", "dependency 'Zope.Interface': no declaration of 'zope-interface' is "
+       f"installable (on {LINUX})")]),
+    ("wrong version", [d("app-1.0-py3-none-any.whl", dependencies=["idna<4,>=2.5"]),
+                       d("idna-4.0-py3-none-any.whl")],
+     [("IW402", "dependency 'idna<4,>=2.5': 'data/9c/idna/idna-4.0-py3-none-any.toml' has "
+       f"version 4.0 (on {ALL})")]),
+    ("pre-release allowed", [d("app-1.0-py3-none-any.whl", dependencies=["idna>=3"]),
+                             d("idna-4.0rc1-py3-none-any.whl")], []),
+    ("missing extra", [d("app-1.0-py3-none-any.whl", dependencies=["requests[socks]>=2"]),
+                       d("requests-2.32.3-py3-none-any.whl")],
+     [("IW403", "dependency 'requests[socks]>=2': 'data/7c/requests/requests-2.32.3-py3-none-"
+       f"any.toml' does not declare extra 'socks' (on {ALL})")]),
+    ("missing extras", [d("app-1.0-py3-none-any.whl", dependencies=["requests[Socks,security]"]),
+                        d("requests-2.32.3-py3-none-any.whl", extras=["security"])],
+     [("IW403", "dependency 'requests[Socks,security]': 'data/7c/requests/requests-2.32.3-py3-"
+       f"none-any.toml' does not declare extra 'socks' (on {ALL})")]),
+    ("declared extra", [d("app-1.0-py3-none-any.whl", dependencies=["requests[socks]"]),
+                        d("requests-2.32.3-py3-none-any.whl", extras=["socks"])], []),
+    ("not installable", [d("app-1.0-py3-none-any.whl", dependencies=["winlib"]),
+                         d("winlib-1.0-py3-none-win_amd64.whl")],
+     [("IW404", f"dependency 'winlib': no declaration of 'winlib' is installable (on {LINUX})")]),
+    ("marker false", [d("app-1.0-py3-none-any.whl",
+                        dependencies=['winlib; sys_platform == "win32"']),
+                      d("winlib-1.0-py3-none-win_amd64.whl")], []),
+    ("marker true on windows", [d("app-1.0-py3-none-any.whl",
+                                  dependencies=['pywin32; platform_system == "Windows"'])],
+     [("IW401", "dependency 'pywin32; platform_system == \"Windows\"': project 'pywin32' is "
+       f"not in the repository (on {WINDOWS})")]),
+    ("marker python_version", [d("app-1.0-py3-none-any.whl",
+                                 dependencies=['tomli>=1.1; python_version < "3.12"'])],
+     [("IW401", "dependency 'tomli>=1.1; python_version < \"3.12\"': project 'tomli' is not "
+       f"in the repository (on {PY311})")]),
+    ("extra dependency", [d("app-1.0-py3-none-any.whl", extras=["socks"],
+                            dependencies=['pysocks>=1.5.6; extra == "socks"'])],
+     [("IW401", "dependency 'pysocks>=1.5.6; extra == \"socks\"': project 'pysocks' is not in "
+       f"the repository (on {ALL})")]),
+    ("extra of an undeclared name", [d("app-1.0-py3-none-any.whl",
+                                       dependencies=['pysocks; extra == "socks"'])], []),
+    ("requires-python of the dependent", [
+        d("app-1.0-py3-none-any.whl", requires_python=">=3.12", dependencies=["x>=2"]),
+        d("x-1.0-py3-none-any.whl")],
+     [("IW402", f"dependency 'x>=2': 'data/78/x/x-1.0-py3-none-any.toml' has version 1.0 "
+       f"(on {PY312})")]),
+    ("requires-python of the dependency", [
+        d("app-1.0-py3-none-any.whl", dependencies=["x"]),
+        d("x-1.0-py3-none-any.whl", requires_python=">=3.12")],
+     [("IW404", f"dependency 'x': no declaration of 'x' is installable (on {PY311})")]),
+    ("one version per python", [
+        d("app-1.0-py3-none-any.whl", dependencies=["x>=2"]),
+        d("x-1.0-py3-none-any.whl", requires_python="<3.12"),
+        d("x-2.0-py3-none-any.whl", requires_python=">=3.12")],
+     [("IW402", f"dependency 'x>=2': 'data/78/x/x-1.0-py3-none-any.toml' has version 1.0 "
+       f"(on {PY311})")]),
+    ("binary dependency per platform", [
+        d("app-1.0-py3-none-any.whl", dependencies=["numpy>=2"]),
+        *(d(f"numpy-2.1.0-cp3{m}-cp3{m}-{p}.whl") for m in (11, 12)
+          for p in ("manylinux_2_17_x86_64.manylinux2014_x86_64", "win_amd64"))], []),
+    ("binary dependency missing one", [
+        d("app-1.0-py3-none-any.whl", dependencies=["numpy>=2"]),
+        *(d(f"numpy-2.1.0-cp3{m}-cp3{m}-{p}.whl") for m, p in
+          ((11, "manylinux_2_17_x86_64"), (12, "manylinux_2_28_x86_64"), (11, "win_amd64")))],
+     [("IW404", "dependency 'numpy>=2': no declaration of 'numpy' is installable "
+       "(on cp312-win_amd64)")]),
+    ("dependent not installable anywhere", [
+        d("app-1.0-py3-none-macosx_11_0_arm64.whl", dependencies=["missing"])], []),
+    ("bad marker", [d("app-1.0-py3-none-any.whl", dependencies=['x; python_version ~= "abc"'])],
+     [("IW405", "dependency 'x; python_version ~= \"abc\"': marker cannot be evaluated "
+       f"(Undefined <Op('~=')> on '3.12' and 'abc'.) (on {ALL})")]),
+]
+
+
+@pytest.mark.parametrize(("declarations", "expected"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_dependencies(declarations, expected):
+    problems = check_dependencies(declarations, SETTINGS)
+    assert [(p.path, p.check, p.message) for p in problems] == [
+        (APP, check, message) for check, message in expected]
+
+
+def test_problems_of_several_declarations_are_sorted():
+    declarations = [d("b-1.0-py3-none-any.whl", dependencies=["z", "y"]),
+                    d("a-1.0-py3-none-any.whl", dependencies=["z"])]
+    problems = check_dependencies(declarations, SETTINGS)
+    assert [str(p) for p in problems] == [
+        f"data/61/a/a-1.0-py3-none-any.toml: dependency 'z': project 'z' is not in the "
+        f"repository (on {ALL})",
+        f"data/62/b/b-1.0-py3-none-any.toml: dependency 'y': project 'y' is not in the "
+        f"repository (on {ALL})",
+        f"data/62/b/b-1.0-py3-none-any.toml: dependency 'z': project 'z' is not in the "
+        f"repository (on {ALL})",
+    ]
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    (["cp311-win_amd64"], "cp311-win_amd64"),
+    (["cp311-win_amd64", "cp312-win_amd64"], "{cp311,cp312}-win_amd64"),
+    (["cp311-win_amd64", "cp311-manylinux_2_28_x86_64", "cp312-win_amd64"],
+     "cp311-{manylinux_2_28_x86_64,win_amd64}, cp312-win_amd64"),
+    (["cp311-win_amd64", "cp311-manylinux_2_28_x86_64", "cp312-win_amd64",
+      "cp312-manylinux_2_28_x86_64"], ALL),
+])
+def test_describe_environments(names, expected):
+    environments = SETTINGS.environments
+    mask = sum(1 << i for i, env in enumerate(environments) if env.name in names)
+    assert describe_environments(mask, environments) == expected
+
+
+def test_checks_are_documented():
+    for check_id, function in DEPENDENCY_CHECKS.items():
+        doc = function.__doc__ or ""
+        assert doc.startswith(check_id + " ")
+        assert "Why:" in doc and "Fix:" in doc
