@@ -287,7 +287,7 @@ def test_serve_command_logs_and_stops_on_ctrl_c(cars) -> None:  # type: ignore[n
 
 BAD_CARS = [  # file content, expected message part
     (None, "cannot open CAR"),
-    (b"", "not a CAR file"),
+    (b"", "not a CAR"),
     (b"\x0aNOTCBOR!!!", "not a CAR"),
     (b"truncate", "truncated block"),
 ]
