@@ -15,7 +15,7 @@ marker a mask of the environments it is true on (cached per marker and extras).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
@@ -26,7 +26,7 @@ from packaging.version import Version
 from .declaration import Declaration, Problem
 from .settings import Environment, Settings
 
-__all__ = ["DEPENDENCY_CHECKS", "check_dependencies", "describe_environments"]
+__all__ = ["CHECKS", "check_dependencies", "describe_environments"]
 
 
 def _where(text: str) -> str:
@@ -94,7 +94,7 @@ def _iw405_marker(d: Declaration, req: Requirement, where: str, error: str) -> P
                    f"({error}){_where(where)}", "IW405")
 
 
-DEPENDENCY_CHECKS = {
+CHECKS: dict[str, Callable[..., object]] = {
     "IW401": _iw401_missing,
     "IW402": _iw402_version,
     "IW403": _iw403_extra,

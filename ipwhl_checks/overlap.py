@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
 
 from packaging.specifiers import SpecifierSet
@@ -22,7 +22,7 @@ from ._tagspace import Pythons, meet
 from .declaration import Declaration, Problem
 from .settings import DEFAULT_PYTHONS
 
-__all__ = ["OVERLAP_CHECKS", "find_collisions"]
+__all__ = ["CHECKS", "find_collisions"]
 
 
 def _iw301_one_release(a: Declaration, b: Declaration, witness: str) -> Problem:
@@ -55,7 +55,7 @@ def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem
                    "IW302")
 
 
-OVERLAP_CHECKS = {"IW301": _iw301_one_release, "IW302": _iw302_two_versions}
+CHECKS: dict[str, Callable[..., object]] = {"IW301": _iw301_one_release, "IW302": _iw302_two_versions}
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 

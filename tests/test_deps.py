@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ipwhl_checks.deps import DEPENDENCY_CHECKS, check_dependencies, describe_environments
+from ipwhl_checks.deps import CHECKS, check_dependencies, describe_environments
 from ipwhl_checks.settings import Settings
 
 from .declmaker import declaration as d
@@ -139,7 +139,7 @@ def test_describe_environments(names, expected):
 
 
 def test_checks_are_documented():
-    for check_id, function in DEPENDENCY_CHECKS.items():
+    for check_id, function in CHECKS.items():
         doc = function.__doc__ or ""
         assert doc.startswith(check_id + " ")
         assert "Why:" in doc and "Fix:" in doc

@@ -17,7 +17,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, parse_tag
 
-from ipwhl_checks.overlap import OVERLAP_CHECKS, find_collisions
+from ipwhl_checks.overlap import CHECKS, find_collisions
 from ipwhl_checks.settings import platform_tags
 
 from .declmaker import declaration
@@ -135,7 +135,7 @@ def test_witness_prefers_the_given_pythons():
 
 
 def test_checks_are_documented():
-    for check_id, function in OVERLAP_CHECKS.items():
+    for check_id, function in CHECKS.items():
         doc = function.__doc__ or ""
         assert doc.startswith(check_id + " ")
         assert "Why:" in doc and "Fix:" in doc
