@@ -55,7 +55,10 @@ def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem
                    "IW302")
 
 
-CHECKS: dict[str, Callable[..., object]] = {"IW301": _iw301_one_release, "IW302": _iw302_two_versions}
+CHECKS: dict[str, Callable[..., object]] = {
+    "IW301": _iw301_one_release,
+    "IW302": _iw302_two_versions,
+}
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
