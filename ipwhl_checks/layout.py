@@ -99,7 +99,7 @@ def _iw202_wheel_name(stem: str) -> tuple[Problems, _Parsed | None]:
     try:
         name, version, _build, tags = parse_wheel_filename(stem + ".whl")
     except InvalidWheelFilename as e:
-        return [("IW202", f"not a wheel file name with .toml for .whl ({e})")], None
+        return [("IW202", f"not named <wheel-stem>.toml after a wheel: {e}")], None
     return [], (name, version, tags)
 
 
