@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -130,6 +131,7 @@ class Client:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"ipwhl/{__version__}"
         self._pages: dict[str, list[IndexFile]] = {}
+        self._pages_lock = threading.Lock()
 
     def __enter__(self) -> Client:
         return self
@@ -228,9 +230,10 @@ class Client:
     def index_files(self, index_url: str, project: str) -> list[IndexFile]:
         """The files on *project*'s page of the index (read once per client)."""
         key = project_url(index_url, project)
-        if key not in self._pages:
-            self._pages[key] = project_files(self, index_url, project)
-        return self._pages[key]
+        with self._pages_lock:  # one request per page, also from several threads
+            if key not in self._pages:
+                self._pages[key] = project_files(self, index_url, project)
+            return self._pages[key]
 
     def resolve(self, source: Source, index_url: str | None = None) -> tuple[str, IndexFile | None]:
         """The URL *source* refers to (and its index entry when it is an index reference)."""

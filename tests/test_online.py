@@ -1,0 +1,180 @@
+"""Online checks: each tampered field of a declaration is caught and named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks import online
+from ipwhl_checks.cli import main as ipwhl
+from ipwhl_checks.fmt import render
+from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.sources import index_source
+from ipwhl_checks.unixfs import file_cid
+
+from .conftest import run_ipwhl
+from .indexserver import IndexServer
+from .wheelmaker import make_wheel
+
+SETTINGS = "profile = 'unixfs-v1-2025'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"
+DEMO = "demo-1.0-py3-none-any.whl"
+DEMO_DEPS = ["idna<4,>=2.5", 'PySocks!=1.5.7,>=1.5.6; extra == "socks"']
+# (filename, requires-python, extras, dependencies) of the wheels on the index
+WHEELS = {
+    DEMO: (">=3.8", ["socks"], DEMO_DEPS),
+    "idna-2.10-py3-none-any.whl": (">=3.5", [], []),
+    "pysocks-1.7.1-py3-none-any.whl": (None, [], []),
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    tmp = tmp_path_factory.mktemp("online")
+    with IndexServer(tmp / "index") as server:
+        for filename, (rp, extras, deps) in WHEELS.items():
+            name, version = filename.split("-")[:2]
+            server.publish(make_wheel(tmp / "w", name, version, requires_python=rp,
+                                      extras=extras, dependencies=deps), requires_python=rp)
+        server.publish(make_wheel(tmp / "w", "demo", "1.1"))
+        (tmp / "w" / "fake").mkdir()
+        fake = tmp / "w" / "fake" / "fake-1.0-py3-none-any.whl"  # CID-true, but no wheel
+        fake.write_bytes(b"PK\x05\x06" + bytes(18))
+        server.publish(fake, metadata=False)
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index: IndexServer) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    monkeypatch.setenv("IPWHL_RETRIES", "0")
+    index.faults.clear()
+
+
+def cid(index: IndexServer, filename: str) -> str:
+    return file_cid(index.root / "files" / filename, "unixfs-v1-2025")[0]
+
+
+def write_tree(root: Path, index: IndexServer, **tamper: object) -> Path:
+    """A tree declaring the wheels on *index*; *tamper* replaces fields of demo's declaration."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "repository.toml").write_text(SETTINGS)
+    for filename, (rp, extras, deps) in WHEELS.items():
+        fields: dict[str, object] = {
+            "source": index_source(filename.split("-")[0], filename),
+            "content_id": cid(index, filename), "requires_python": rp,
+            "extras": extras, "dependencies": deps}
+        if filename == DEMO:
+            fields.update(tamper)
+        path = declaration_path(root, filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(**fields))  # type: ignore[arg-type]
+    return declaration_path(root, DEMO)
+
+
+# field tampered -> what the check says (after "path: ")
+TAMPERED = [
+    ("content-id", {"content_id": "{cid-1.1}"},
+     "content-id: declared '{cid-1.1}' but {url} gives '{cid}'"),
+    ("requires-python changed", {"requires_python": ">=3.9"},
+     "requires-python: declared '>=3.9' but the wheel requires '>=3.8'"),
+    ("requires-python dropped", {"requires_python": None},
+     "requires-python: declared nothing but the wheel requires '>=3.8'"),
+    ("extra added", {"extras": ["socks", "tls"]},
+     "extras: declared 'tls' but the wheel does not provide it"),
+    ("extra dropped", {"extras": [], "dependencies": ["idna<4,>=2.5"]},
+     "dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but it "
+     "is not declared\n{path}: extras: the wheel provides 'socks' but it is not declared"),
+    ("dependency added", {"dependencies": [*DEMO_DEPS, "certifi>=2017"]},
+     "dependencies: declared 'certifi>=2017' but the wheel does not require it"),
+    ("dependency dropped", {"dependencies": DEMO_DEPS[1:]},
+     "dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
+    ("dependency loosened", {"dependencies": ["idna>=2.5", *DEMO_DEPS[1:]]},
+     "dependencies: declared 'idna>=2.5' but the wheel requires 'idna<4,>=2.5'"),
+    ("dependency tightened", {"dependencies": ["idna<3", *DEMO_DEPS[1:]]},
+     "dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'"),
+    ("dependency marker changed", {"dependencies": [
+        "idna<4,>=2.5", 'PySocks!=1.5.7,>=1.5.6; extra == "socks" and os_name == "nt"']},
+     "dependencies: declared 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\" and os_name == \"nt\"' "
+     "but the wheel does not require it\n"
+     "{path}: dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but "
+     "it is not declared"),
+    ("source names another file", {"source": index_source("demo", "demo-1.1-py3-none-any.whl")},
+     "source: names 'demo-1.1-py3-none-any.whl' but the declaration is for '" + DEMO + "'"),
+    ("source unreachable", {"source": "{base}/gone/" + DEMO},
+     "source: cannot download {base}/gone/" + DEMO + ": HTTP 404 File not found"),
+    ("source refused", {"source": "http://example.org/" + DEMO},
+     "source: refusing 'http://example.org/" + DEMO + "': plain http is only allowed to this "
+     "machine, use https"),
+    ("not on the index", {"source": index_source("idna", DEMO)},
+     "source: " + DEMO + " is not listed on {index}idna/"),
+]
+
+
+def _expand(text: str, index: IndexServer, path: Path) -> str:
+    return (text.replace("{url}", index.file_url(DEMO)).replace("{base}", index.url)
+            .replace("{index}", index.index_url).replace("{path}", str(path))
+            .replace("{cid-1.1}", cid(index, "demo-1.1-py3-none-any.whl"))
+            .replace("{cid}", cid(index, DEMO)))
+
+
+@pytest.mark.parametrize(("tamper", "message"), [t[1:] for t in TAMPERED],
+                         ids=[t[0] for t in TAMPERED])
+def test_tampered_field_is_named(tmp_path: Path, index: IndexServer,
+                                 capsys: pytest.CaptureFixture[str],
+                                 tamper: dict[str, object], message: str) -> None:
+    tamper = {k: _expand(v, index, tmp_path) if isinstance(v, str) else v
+              for k, v in tamper.items()}
+    path = write_tree(tmp_path / "data", index, **tamper)
+    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 1
+    assert capsys.readouterr().out == f"{path}: {_expand(message, index, path)}\n"
+
+
+def test_same_meaning_in_other_words_passes(tmp_path: Path, index: IndexServer,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # Normalized and order-insensitive: spelling, spaces, specifier and list order.
+    path = write_tree(tmp_path / "data", index, requires_python=" >= 3.8 ", extras=["Socks"],
+                      dependencies=["pysocks >=1.5.6, !=1.5.7 ; extra=='socks'", "IDNA>=2.5,<4"])
+    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_not_a_wheel(tmp_path: Path, index: IndexServer,
+                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "data"
+    write_tree(root, index)
+    fake = "fake-1.0-py3-none-any.whl"
+    path = declaration_path(root, fake)
+    path.parent.mkdir(parents=True)
+    path.write_text(render(index_source("fake", fake), cid(index, fake), None, [], []))
+    assert online.main(["--root", str(root), str(path)]) == 1
+    assert capsys.readouterr().out == (
+        f"{path}: source: not a valid wheel: {fake}: expected exactly one .dist-info "
+        "directory, found none\n")
+
+
+def test_check_online_whole_tree_through_the_cli(tmp_path: Path, index: IndexServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "data"
+    path = write_tree(root, index, dependencies=["idna<3", *DEMO_DEPS[1:]])
+    assert ipwhl(["check", "--online", "--root", str(root)]) == 1
+    assert capsys.readouterr().out == (
+        f"{path}: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'\n")
+    write_tree(root, index)
+    before = len(index.requests)
+    assert ipwhl(["check", "--online", "--root", str(root)]) == 0
+    assert index.requests[before:] == []  # every wheel came from the verified cache
+
+
+def test_hook_and_command_as_a_user_runs_them(tmp_path: Path, index: IndexServer) -> None:
+    root = tmp_path / "data"
+    path = write_tree(root, index, extras=["socks", "tls"])
+    hook = [sys.executable, "-m", "ipwhl_checks.online", "--root", str(root), str(path)]
+    for result in (run_ipwhl("check", "--online", "--root", str(root), str(path)),
+                   subprocess.run(hook, capture_output=True, text=True, timeout=120)):
+        assert (result.returncode, result.stdout, result.stderr) == (
+            1, f"{path}: extras: declared 'tls' but the wheel does not provide it\n", "")
