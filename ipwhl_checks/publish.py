@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .declaration import Declaration
-from .errors import PublishError
+from .errors import DownloadError, PublishError
 from .manifest import (
     LAYOUT,
     MANIFEST_NAME,
@@ -287,7 +287,10 @@ class _Publisher:
         from .wheel import read_wheel
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
-            path = _wheel_bytes_path(decl, self.profile, self.options, fresh)
+            try:
+                path = _wheel_bytes_path(decl, self.profile, self.options, fresh)
+            except DownloadError as e:
+                raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with path.open("rb") as f:
                 copy = self.outputs.file(relpath)
                 with copy if copy is not None else ExitStack():
