@@ -1,0 +1,54 @@
+"""``ipwhl resolve --env ENV [--root DIR] REQUIREMENT...``: the install set on one environment.
+
+Prints one line per package, sorted by name: the normalized name, the version and the
+wheel's file name, e.g. ``idna 3.7 idna-3.7-py3-none-any.whl``.  ENV is a supported
+environment (``cp312-manylinux_2_28_x86_64``), another CPython on a known platform, or
+``current`` (the running interpreter).  An impossible request exits 1 with one line
+saying which requirement, pulled in by which package, conflicts with what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ..resolve import resolve, target_environment
+from ..tree import load_tree
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("requirements", nargs="+", metavar="REQUIREMENT",
+                        help="PEP 508 requirements, e.g. 'requests[socks]>=2.31'")
+    parser.add_argument("--env", required=True, metavar="ENV",
+                        help="environment, e.g. cp312-manylinux_2_28_x86_64, or 'current'")
+    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
+                        help="the data tree (default: %(default)s)")
+
+
+def _usage(message: str) -> int:
+    print(f"ipwhl resolve: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    requirements = []
+    for text in args.requirements:
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as e:
+            return _usage(f"{text!r} is not a valid requirement ({str(e).splitlines()[0]})")
+    if not args.root.is_dir():
+        return _usage(f"the data root is not a directory: {str(args.root)!r}")
+    tree = load_tree(args.root)
+    environment = target_environment(tree.settings, args.env)
+    if tree.problems:
+        print(f"ipwhl resolve: warning: {len(tree.problems)} invalid files in "
+              f"{str(args.root)!r} left out (see 'ipwhl check')", file=sys.stderr)
+    for d in resolve(tree.declarations, environment, requirements):
+        print(f"{d.project} {d.version} {d.filename}")
+    return 0
