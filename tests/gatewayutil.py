@@ -102,12 +102,61 @@ def serve_process(*cars: Path, env: Mapping[str, str] | None = None
         reader.join(timeout=5)
 
 
-def wait_for_log(log: list[str], text: str, timeout: float = 10.0) -> str:
-    """The log so far once it contains *text* (a request's line is written after its
-    response, so it may trail the client by a moment)."""
+def wait_for_log(log: list[str], text: str, start: int = 0, timeout: float = 10.0) -> str:
+    """The log from line *start* on, once it contains *text* (a request's line is written
+    after its response, so it may trail the client by a moment)."""
     import time
 
     deadline = time.monotonic() + timeout
-    while text not in "".join(log) and time.monotonic() < deadline:
+    while text not in "".join(log[start:]) and time.monotonic() < deadline:
         time.sleep(0.02)
-    return "".join(log)
+    return "".join(log[start:])
+
+
+# ---- a published repository of real wheels -------------------------------------------
+
+# (name, version, dependencies, requires-python): `app` installs app 1.0, lib 2.0, tiny
+# and helper; lib 3.0 needs a Python 4 (a lower bound: uv ignores upper bounds of
+# Requires-Python, by design), app 0.9, lib 1.0 and unused are never chosen.
+WHEELS: list[tuple[str, str, tuple[str, ...], str | None]] = [
+    ("app", "1.0", ("lib>=1.5", "helper; python_version >= '3'"), None),
+    ("app", "0.9", ("lib<1.5",), None),
+    ("lib", "1.0", (), None),
+    ("lib", "2.0", ("tiny",), ">=3.8"),
+    ("lib", "3.0", (), ">=4"),
+    ("helper", "1.0", (), None),
+    ("tiny", "1.0", (), None),
+    ("unused", "1.0", (), None),
+]
+INSTALLED = {"app": "1.0", "lib": "2.0", "helper": "1.0", "tiny": "1.0"}
+
+
+def publish_repo(base: Path) -> tuple[Path, str, dict[str, Path]]:
+    """Build the WHEELS, declare them (file:// sources), ``ipwhl publish`` them.
+
+    Returns (the CAR, the root CID, {wheel file name: wheel path})."""
+    from dataclasses import replace
+
+    from ipwhl_checks.unixfs import file_cid
+
+    from .declmaker import declaration, write_tree
+    from .wheelmaker import make_wheel
+
+    wheels = {}
+    declarations = []
+    for name, version, deps, requires_python in WHEELS:
+        path = make_wheel(base / "wheels", name, version, dependencies=deps,
+                          requires_python=requires_python)
+        wheels[path.name] = path
+        decl = declaration(path.name, requires_python=requires_python, dependencies=deps)
+        declarations.append(replace(decl, source=path.resolve().as_uri(),
+                                    content_id=file_cid(path, "unixfs-v1-2025")[0]))
+    data = write_tree(base / "data", declarations, pythons=("3.11", "3.12"),
+                      platforms=("manylinux_2_28_x86_64", "win_amd64"))
+    car = base / "repo.car"
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", str(data),
+                           "--car", str(car), "--allow-file"], capture_output=True, text=True,
+                          timeout=120)
+    if done.returncode:
+        raise RuntimeError(f"ipwhl publish failed: {done.stderr}")
+    return car, done.stdout.strip().splitlines()[-1], wheels

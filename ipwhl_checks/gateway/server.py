@@ -159,15 +159,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = url.path.split("/")
         if len(parts) < 3 or parts[1] != "ipfs" or not parts[2]:
             return self._error(404, "only /ipfs/<cid>/<path> is served", body)
-        raw_segments = parts[3:]
+        raw_segments = [s for s in parts[3:] if s]  # "a//b" is "a/b", as in kubo
         trailing = url.path.endswith("/")
-        if raw_segments and raw_segments[-1] == "":
-            raw_segments = raw_segments[:-1]
         try:
             segments = [unquote(s, errors="strict") for s in raw_segments]
         except UnicodeDecodeError:
             segments = [""]
-        if any(s in ("", ".", "..") or "/" in s for s in segments):
+        if any(s in ("", ".", "..") or "/" in s for s in segments):  # "" only if undecodable
             return self._error(400, f"invalid path {url.path!r}", body)
         try:
             root = parse_cid(unquote(parts[2]))
