@@ -1,0 +1,315 @@
+"""``ipwhl add``: generate declarations from an index, a wheel URL or a local wheel.
+
+For ``NAME==VERSION`` every supported environment gets the wheel pip would choose there
+among that release's files on the index (best tag rank, ``requires-python`` admitting the
+environment's Python; yanked files only when the release has nothing else), and each
+distinct wheel chosen gets one declaration, written from the wheel's own METADATA.
+Adding a project replaces the declarations of its other versions (the tree is singly
+versioned).  With *recursive*, every project a new declaration depends on (on any
+supported environment, for no extra and for each extra it declares, as the dependency
+check reads it) that the tree does not have is added too, at the newest release that
+satisfies all the requirements on it, until the closure is complete.
+
+Everything is planned (downloads, CIDs, texts) before anything is written; the writes
+are staged as temporary files next to their targets and only then put in place, so a
+failure leaves the tree as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from .declaration import Declaration
+from .errors import IpwhlError
+from .fetch import Client, download_wheel
+from .fmt import render
+from .layout import declaration_path
+from .settings import Environment, Settings
+from .simple_index import IndexFile
+from .sources import URL_SCHEMES, index_source, parse_source
+from .tree import Tree
+from .unixfs import file_cid
+from .wheel import read_wheel
+
+__all__ = ["AddError", "Plan", "apply_plan", "choose_wheels", "installable", "plan_add"]
+
+_WORKERS = 4
+
+
+class AddError(IpwhlError):
+    """A SPEC cannot be added (bad form, no such release, no wheel at all)."""
+
+
+@dataclass
+class Plan:
+    """What ``ipwhl add`` will do: the files to write and remove, and what to tell."""
+
+    root: Path
+    writes: dict[Path, str] = field(default_factory=dict)
+    removes: set[Path] = field(default_factory=set)
+    added: list[str] = field(default_factory=list)  # "demo 1.0", in order
+    warnings: list[str] = field(default_factory=list)
+    new: list[Declaration] = field(default_factory=list)
+
+
+def installable(env: Environment, tags: Iterable[Tag],
+                requires_python: SpecifierSet | None) -> int | None:
+    """pip's rank of a wheel on *env* (lower is better), None when it does not install there."""
+    if requires_python is not None and not requires_python.contains(
+            env.markers["python_full_version"], prereleases=True):
+        return None
+    return env.rank(frozenset(tags))
+
+
+def choose_wheels(files: Sequence[IndexFile], version: Version,
+                  environments: Sequence[Environment]) -> tuple[dict[str, list[Environment]],
+                                                                list[Environment]]:
+    """{filename: environments it is pip's choice on}, and the environments without a wheel."""
+    wheels = [f for f in files if f.wheel is not None and f.wheel[1] == version]
+    if wheels and all(f.yanked for f in wheels):
+        pass  # PEP 592: a yanked release is still chosen when pinned with ==
+    else:
+        wheels = [f for f in wheels if not f.yanked]
+    tagged = [(f, f.wheel[2]) for f in wheels if f.wheel is not None]
+    chosen: dict[str, list[Environment]] = defaultdict(list)
+    missing = []
+    for env in environments:
+        ranked = [(rank, f.filename) for f, tags in tagged
+                  if (rank := installable(env, tags, f.requires_python)) is not None]
+        if ranked:
+            chosen[min(ranked)[1]].append(env)
+        else:
+            missing.append(env)
+    return dict(chosen), missing
+
+
+def _envs(envs: Sequence[Environment]) -> str:
+    return ", ".join(e.name for e in envs)
+
+
+class _Planner:
+    def __init__(self, tree: Tree, client: Client, index_url: str) -> None:
+        self.tree, self.client, self.index_url = tree, client, index_url
+        self.settings: Settings = tree.settings
+        self.plan = Plan(tree.root)
+        self.replaced: set[NormalizedName] = set()
+
+    # -- the declarations of one release --------------------------------------------------
+    def _declaration(self, source: str, path: Path, cid: str, filename: str) -> Declaration:
+        info = read_wheel(path, filename)
+        target = declaration_path(self.tree.root, filename)
+        self.plan.writes[target] = render(source, cid, info.requires_python, info.extras,
+                                          info.dependencies)
+        self.plan.new = [d for d in self.plan.new if d.path != target]
+        self.plan.new.append(Declaration(path=target, filename=filename, project=info.project,
+                           version=info.version, tags=info.tags, source=source,
+                           content_id=cid, requires_python=info.requires_python,
+                           extras=info.extras, dependencies=info.dependencies))
+        return self.plan.new[-1]
+
+    def _replace(self, project: NormalizedName, keep_version: Version | None) -> None:
+        """Remove the project's declarations (of other versions than *keep_version*)."""
+        self.replaced.add(project)
+        for d in self.tree.declarations:
+            if d.project == project and (keep_version is None or d.version != keep_version):
+                self.plan.removes.add(d.path)
+
+    def release(self, name: str, version: Version) -> list[Declaration]:
+        project = canonicalize_name(name)
+        files = self.client.index_files(self.index_url, project)
+        if not any(f.wheel is not None and f.wheel[1] == version for f in files):
+            others = [f for f in files if f.wheel is None and f"-{version}." in f.filename]
+            why = "only an sdist, which cannot enter IPWHL" if others else "no such release"
+            raise AddError(f"{project} {version}: no wheel on {self.index_url} ({why})")
+        chosen, missing = choose_wheels(files, version, self.settings.environments)
+        if not chosen:
+            raise AddError(f"{project} {version}: no wheel for any supported environment")
+        if missing:
+            self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}")
+        self._replace(project, None)
+        sources = [index_source(project, filename) for filename in sorted(chosen)]
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            entries = list(pool.map(lambda s: download_wheel(
+                s, self.settings, index_url=self.index_url, client=self.client), sources))
+        new = [self._declaration(s, e.path, e.cid, parse_source(s).filename)
+               for s, e in zip(sources, entries, strict=True)]
+        self.plan.added.append(f"{project} {version}")
+        return new
+
+    def wheel_url(self, url: str) -> list[Declaration]:
+        source = parse_source(url)
+        allow_file = url.lower().startswith("file:")
+        entry = download_wheel(url, self.settings, allow_file=allow_file, client=self.client)
+        new = self._declaration(url, entry.path, entry.cid, source.filename)
+        self._replace(new.project, new.version)
+        self.plan.added.append(f"{new.project} {new.version}")
+        return [new]
+
+    def local_wheel(self, path: Path, source_url: str) -> list[Declaration]:
+        source = parse_source(source_url)
+        if source.filename != path.name:
+            raise AddError(f"--source names {source.filename!r} but the wheel is {path.name!r}")
+        try:
+            cid, _size = file_cid(path, self.settings.profile)
+        except OSError as e:
+            raise AddError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
+        new = self._declaration(source_url, path, cid, path.name)
+        self._replace(new.project, new.version)
+        self.plan.added.append(f"{new.project} {new.version}")
+        return [new]
+
+    # -- the closure ----------------------------------------------------------------------
+    def _present(self) -> set[NormalizedName]:
+        kept = {d.project for d in self.tree.declarations if d.path not in self.plan.removes}
+        return kept | self.replaced
+
+    def missing_requirements(self, new: Sequence[Declaration]
+                             ) -> dict[NormalizedName, list[tuple[Requirement, Environment]]]:
+        present = self._present()
+        needed: dict[NormalizedName, list[tuple[Requirement, Environment]]] = defaultdict(list)
+        for d in new:
+            for env in self.settings.environments:
+                if installable(env, d.tags, d.requires_python) is None:
+                    continue
+                for req in d.dependencies:
+                    name = canonicalize_name(req.name)
+                    if name in present:
+                        continue
+                    if req.marker is None or any(req.marker.evaluate(
+                            {**env.markers, "extra": extra}) for extra in ("", *d.extras)):
+                        needed[name].append((req, env))
+        return needed
+
+    def newest(self, project: NormalizedName,
+               requirements: list[tuple[Requirement, Environment]]) -> Version:
+        spec = SpecifierSet()
+        for req, _env in requirements:
+            spec &= req.specifier
+        files = self.client.index_files(self.index_url, project)
+        versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked},
+                          reverse=True)
+        fitting = list(spec.filter(versions))
+        if not fitting:
+            wanted = ", ".join(sorted({str(r) for r, _e in requirements}))
+            raise AddError(f"{project}: no release with wheels on {self.index_url} satisfies "
+                           f"{wanted}")
+        envs = list(dict.fromkeys(env for _req, env in requirements))
+        for version in fitting:  # the newest that has a wheel wherever it is needed
+            if not choose_wheels(files, version, envs)[1]:
+                return version
+        return fitting[0]
+
+
+def _spec_kind(spec: str) -> str:
+    scheme = spec.split(":", 1)[0].lower()
+    if ":" in spec and scheme in URL_SCHEMES:
+        return "url"
+    if spec.endswith(".whl"):
+        return "file"
+    return "release"
+
+
+def _pinned(spec: str) -> tuple[str, Version]:
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        req = None
+    pins = list(req.specifier) if req else []
+    if req is None or len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version \
+            or req.url or req.marker:
+        raise AddError(f"expected NAME==VERSION, a wheel URL or a local wheel file: {spec!r}")
+    return req.name, Version(pins[0].version)
+
+
+def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str,
+             source: str | None = None, recursive: bool = False) -> Plan:
+    """Everything ``ipwhl add SPEC...`` would write and remove; nothing is written."""
+    planner = _Planner(tree, client, index_url)
+    if source is not None and (len(specs) != 1 or _spec_kind(specs[0]) != "file"):
+        raise AddError("--source goes with exactly one local wheel file")
+    new: list[Declaration] = []
+    for spec in specs:
+        kind = _spec_kind(spec)
+        if kind == "url":
+            new += planner.wheel_url(spec)
+        elif kind == "file":
+            path = Path(spec)
+            if not path.is_file():
+                raise AddError(f"no such wheel file: {spec!r}")
+            if source is None:
+                raise AddError(f"a local wheel needs --source URL (where it is published): "
+                               f"{spec!r}")
+            try:
+                parse_wheel_filename(path.name)
+            except InvalidWheelFilename as e:
+                raise AddError(f"not a wheel file name: {spec!r} ({e})") from None
+            new += planner.local_wheel(path, source)
+        else:
+            name, version = _pinned(spec)
+            new += planner.release(name, version)
+    while recursive and new:
+        needed = planner.missing_requirements(new)
+        new = []
+        for project in sorted(needed):
+            new += planner.release(project, planner.newest(project, needed[project]))
+    planner.plan.warnings += _collisions(planner)
+    return planner.plan
+
+
+def _collisions(planner: _Planner) -> list[str]:
+    """What the overlap check will say about the projects added (their choice, not ours)."""
+    from .overlap import find_collisions
+
+    projects = {d.project for d in planner.plan.new}
+    kept = [d for d in planner.tree.declarations if d.project in projects
+            and d.path not in planner.plan.removes and d.path not in planner.plan.writes]
+    found = find_collisions([*kept, *planner.plan.new], pythons=planner.settings.pythons)
+    return [f"{p} (pip's choices overlap; keep one of them)" for p in sorted(found)]
+
+
+def apply_plan(plan: Plan) -> None:
+    """Write every planned file, then remove the replaced ones; all or nothing."""
+    staged: list[tuple[str, Path]] = []
+    made: list[Path] = []
+    try:
+        for target, text in sorted(plan.writes.items()):
+            for parent in reversed(target.parents):
+                if not parent.exists() and plan.root in parent.parents:
+                    parent.mkdir()
+                    made.append(parent)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                       suffix=".tmp")
+            staged.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+    except OSError as e:
+        for tmp, _target in staged:
+            Path(tmp).unlink(missing_ok=True)
+        for directory in reversed(made):
+            directory.rmdir()
+        raise IpwhlError(f"cannot write the declarations, nothing written: {e}") from e
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    for path in sorted(plan.removes - set(plan.writes)):
+        path.unlink(missing_ok=True)
+        for parent in (path.parent, path.parent.parent):
+            if parent != plan.root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()

@@ -1,0 +1,228 @@
+"""``ipwhl add`` against a real local index: pip's choices, closure, upgrades, all-or-nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks import online
+from ipwhl_checks.cli import main as ipwhl
+from ipwhl_checks.fmt import render
+from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.settings import Environment, load_settings
+from ipwhl_checks.unixfs import file_cid
+from ipwhl_checks.wheel import read_wheel
+
+from .indexserver import IndexServer, Status
+from .wheelmaker import make_wheel
+
+SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
+            "platforms = ['manylinux_2_28_x86_64', 'macosx_14_0_arm64', 'win_amd64']\n")
+FAST_DEPS = ["purelib>=1.0", 'winhelper; sys_platform == "win32"']
+# name, version, tag, requires-python, extras, dependencies
+CATALOGUE = [
+    ("fastlib", "0.9", "py3-none-any", None, [], []),
+    ("fastlib", "1.0", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", None, [],
+     FAST_DEPS),
+    ("fastlib", "1.0", "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64", None, [],
+     FAST_DEPS),
+    ("fastlib", "1.0", "cp312-cp312-manylinux_2_28_x86_64", None, [], FAST_DEPS),
+    ("fastlib", "1.0", "cp311-cp311-macosx_11_0_arm64", None, [], FAST_DEPS),
+    ("fastlib", "1.0", "cp312-cp312-macosx_11_0_arm64", None, [], FAST_DEPS),
+    ("fastlib", "1.0", "cp311-abi3-win_amd64", None, [], FAST_DEPS),
+    ("purelib", "1.0", "py3-none-any", ">=3.8", [], []),
+    ("purelib", "1.1", "py3-none-any", ">=3.8", ["fast"], ['speedups>=1; extra == "fast"']),
+    ("purelib", "2.0", "py3-none-any", ">=3.12", [], []),  # not on 3.11: not for the closure
+    ("speedups", "1.0", "py3-none-any", None, [], []),
+    ("winhelper", "0.5", "py3-none-win_amd64", None, [], []),
+    ("partial", "1.0", "cp312-cp312-manylinux_2_28_x86_64", None, [], []),
+]
+FAST = {  # pip's choice on each environment
+    "cp311-manylinux_2_28_x86_64": "fastlib-1.0-cp311-cp311-manylinux_2_17_x86_64."
+                                   "manylinux2014_x86_64.whl",
+    "cp312-manylinux_2_28_x86_64": "fastlib-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+    "cp311-macosx_14_0_arm64": "fastlib-1.0-cp311-cp311-macosx_11_0_arm64.whl",
+    "cp312-macosx_14_0_arm64": "fastlib-1.0-cp312-cp312-macosx_11_0_arm64.whl",
+    "cp311-win_amd64": "fastlib-1.0-cp311-abi3-win_amd64.whl",
+    "cp312-win_amd64": "fastlib-1.0-cp311-abi3-win_amd64.whl",
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    tmp = tmp_path_factory.mktemp("add")
+    with IndexServer(tmp / "index") as server:
+        for name, version, tag, rp, extras, deps in CATALOGUE:
+            server.publish(make_wheel(tmp / "w", name, version, tag=tag, requires_python=rp,
+                                      extras=extras, dependencies=deps), requires_python=rp)
+        sdist = tmp / "w" / "sdistonly-1.0.tar.gz"
+        sdist.write_bytes(b"an sdist")
+        server.publish(sdist)
+        yield server
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    monkeypatch.setenv("IPWHL_RETRIES", "0")
+    index.faults.clear()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "repository.toml").write_text(SETTINGS)
+    return data
+
+
+def files(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.toml"))
+            if p.name != "repository.toml"}
+
+
+def add(root: Path, *args: str) -> int:
+    return ipwhl(["add", "--root", str(root), *args])
+
+
+def _pip_choice(index: IndexServer, env: Environment, tmp: Path) -> str:
+    out = tmp / env.name
+    platforms = [a for p in env.platform_tags for a in ("--platform", p)]
+    major, minor = env.python_version
+    subprocess.run([sys.executable, "-m", "pip", "--isolated", "download", "--no-deps",
+                    "--only-binary=:all:", "--index-url", index.index_url, "-d", str(out),
+                    "--python-version", f"{major}.{minor}", "--implementation", "cp",
+                    "--abi", f"cp{major}{minor}", *platforms, "fastlib==1.0"],
+                   check=True, capture_output=True, timeout=120)
+    (wheel,) = out.iterdir()
+    return wheel.name
+
+
+def test_pip_agrees_with_the_expected_choices(index: IndexServer, tmp_path: Path) -> None:
+    # The truth this file relies on, from pip itself: `pip download` on the environments
+    # where the choice is not obvious (manylinux aliases and glibc versions, abi3).
+    hard = ["cp311-manylinux_2_28_x86_64", "cp312-manylinux_2_28_x86_64", "cp312-win_amd64"]
+    (tmp_path / "repository.toml").write_text(SETTINGS)
+    envs = [load_settings(tmp_path).environment(name) for name in hard]
+    with ThreadPoolExecutor(3) as pool:
+        chosen = list(pool.map(lambda e: _pip_choice(index, e, tmp_path), envs))
+    assert chosen == [FAST[e] for e in hard]
+
+
+def test_add_writes_one_declaration_per_distinct_wheel(root: Path, index: IndexServer,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(root, "fastlib==1.0") == 0
+    wanted = sorted(set(FAST.values()))
+    paths = [declaration_path(root, f) for f in wanted]
+    out, err = capsys.readouterr()
+    assert out == "".join(f"added {p}\n" for p in sorted(paths))
+    assert err == ""
+    expected = {}
+    for filename, path in zip(wanted, paths, strict=True):
+        wheel = index.root / "files" / filename
+        info = read_wheel(wheel)
+        expected[str(path.relative_to(root))] = render(
+            f"index:fastlib/{filename}", file_cid(wheel, "unixfs-v1-2025")[0],
+            info.requires_python, info.extras, info.dependencies)
+    assert files(root) == expected
+    # What add wrote passes the online checks against the same index.
+    assert online.main(["--root", str(root), *map(str, paths)]) == 0
+
+
+def test_recursive_adds_the_closure_and_the_tree_checks_clean(
+        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(root, "--recursive", "fastlib==1.0") == 0
+    names = sorted(Path(p).name for p in files(root))
+    assert names == sorted([*(f.replace(".whl", ".toml") for f in set(FAST.values())),
+                            "purelib-1.1-py3-none-any.toml",  # 2.0 lacks Python 3.11
+                            "speedups-1.0-py3-none-any.toml",  # purelib's extra 'fast'
+                            "winhelper-0.5-py3-none-win_amd64.toml"])
+    assert "ipwhl add: warning: winhelper 0.5: no wheel for cp311-manylinux_2_28_x86_64, " \
+        "cp311-macosx_14_0_arm64, cp312-manylinux_2_28_x86_64, cp312-macosx_14_0_arm64\n" \
+        in capsys.readouterr().err
+    assert ipwhl(["check", "--root", str(root)]) == 0  # overlaps and dependencies: clean
+
+
+def test_upgrade_removes_the_old_version(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(root, "fastlib==0.9") == 0
+    old = declaration_path(root, "fastlib-0.9-py3-none-any.whl")
+    assert old.is_file()
+    capsys.readouterr()
+    assert add(root, "fastlib==1.0") == 0
+    assert not old.exists()
+    assert f"removed {old}\n" in capsys.readouterr().out
+    assert all("fastlib-1.0" in name for name in files(root))
+
+
+def test_environments_without_a_wheel_are_named(root: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(root, "partial==1.0") == 0
+    assert capsys.readouterr().err == (
+        "ipwhl add: warning: partial 1.0: no wheel for cp311-manylinux_2_28_x86_64, "
+        "cp311-macosx_14_0_arm64, cp311-win_amd64, cp312-macosx_14_0_arm64, "
+        "cp312-win_amd64\n")
+    wheel = "partial-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"
+    assert list(files(root)) == [str(declaration_path(root, wheel).relative_to(root))]
+
+
+FAILURES = [
+    (["purelib==1.0", "sdistonly==1.0"],
+     "ipwhl add: sdistonly 1.0: no wheel on {index} (only an sdist, which cannot enter IPWHL)"),
+    (["purelib==9.9"], "ipwhl add: purelib 9.9: no wheel on {index} (no such release)"),
+    (["purelib>=1"], "ipwhl add: expected NAME==VERSION, a wheel URL or a local wheel file: "
+     "'purelib>=1'"),
+    (["purelib==1.*"], "ipwhl add: expected NAME==VERSION, a wheel URL or a local wheel file: "
+     "'purelib==1.*'"),
+    (["nosuch==1.0"], "ipwhl add: cannot download {index}nosuch/: HTTP 404 File not found"),
+    (["speedups==1.0", "purelib==1.0", "--fault"],  # the second download fails: no writes
+     "ipwhl add: cannot download {files}purelib-1.0-py3-none-any.whl: HTTP 500 Internal "
+     "Server Error (after 1 attempt)"),
+    (["{tmp}/local-1.0-py3-none-any.whl"], "ipwhl add: a local wheel needs --source URL (where "
+     "it is published): '{tmp}/local-1.0-py3-none-any.whl'"),
+    (["{tmp}/local-1.0-py3-none-any.whl", "--source", "https://example.org/other-1.0-py3-none"
+      "-any.whl"], "ipwhl add: --source names 'other-1.0-py3-none-any.whl' but the wheel is "
+     "'local-1.0-py3-none-any.whl'"),
+    (["purelib==1.0", "--source", "https://example.org/purelib-1.0-py3-none-any.whl"],
+     "ipwhl add: --source goes with exactly one local wheel file"),
+    (["http://example.org/purelib-1.0-py3-none-any.whl"],
+     "ipwhl add: refusing 'http://example.org/purelib-1.0-py3-none-any.whl': plain http is only "
+     "allowed to this machine, use https"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), FAILURES)
+def test_failure_writes_nothing(root: Path, index: IndexServer, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str], args: list[str],
+                                message: str) -> None:
+    assert add(root, "fastlib==0.9") == 0
+    before = files(root)
+    capsys.readouterr()
+    make_wheel(tmp_path, "local", "1.0")
+    if "--fault" in args:
+        index.fault("/files/purelib-1.0-py3-none-any.whl", Status(500))
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args if a != "--fault"]
+    assert add(root, *args) == 1
+    assert capsys.readouterr().err == message.format(
+        index=index.index_url, files=index.url + "/files/", tmp=tmp_path) + "\n"
+    assert files(root) == before
+    assert not list(root.rglob("*.tmp"))
+
+
+def test_wheel_url_and_local_wheel(root: Path, index: IndexServer, tmp_path: Path) -> None:
+    url = index.file_url("speedups-1.0-py3-none-any.whl")
+    assert add(root, url) == 0
+    local = make_wheel(tmp_path / "dist", "local", "1.0", dependencies=["speedups"])
+    published = "https://wheels.example.org/local-1.0-py3-none-any.whl"
+    assert add(root, str(local), "--source", published) == 0
+    def rel(filename: str) -> str:
+        return str(declaration_path(root, filename).relative_to(root))
+
+    assert files(root) == {
+        rel("speedups-1.0-py3-none-any.whl"): render(
+            url, file_cid(index.root / "files" / "speedups-1.0-py3-none-any.whl",
+                          "unixfs-v1-2025")[0], None, [], []),
+        rel("local-1.0-py3-none-any.whl"): render(
+            published, file_cid(local, "unixfs-v1-2025")[0], None, [], ["speedups"]),
+    }
