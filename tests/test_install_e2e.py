@@ -136,5 +136,5 @@ def test_tampered_wheel_is_refused(repo, tmp_path, client) -> None:  # type: ign
         text = wait_for_log(log, "lib-2.0-py3-none-any.whl\" 502")
     assert done.returncode != 0
     assert "502" in done.stderr or "Bad Gateway" in done.stderr, done.stderr
-    assert f'lib-2.0-py3-none-any.whl" 502' in text and _leaf_cid(wheel) in text
+    assert 'lib-2.0-py3-none-any.whl" 502' in text and _leaf_cid(wheel) in text
     assert not {k.lower() for k in installed(python)} & set(INSTALLED)
