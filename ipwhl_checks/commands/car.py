@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import CarError
 from ..settings import PROFILES
-from ..unixfs import DagBuilder, get_profile, verify_car, write_car
+from ..unixfs import DagBuilder, Profile, get_profile, verify_car, write_car
 from .cid import resolve_profile
 
 __all__ = ["add_arguments", "run"]
@@ -31,9 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="file or directory (or CAR with --verify)")
 
 
-def write_path_car(path: str, output: str, profile_name: str, hidden: bool) -> str:
+def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool) -> str:
     """Write the DAG of *path* to the CAR *output* atomically; return the root CID."""
-    profile = get_profile(profile_name)
+    profile = get_profile(profile) if isinstance(profile, str) else profile
     out = Path(output)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
