@@ -1,0 +1,49 @@
+"""``ipwhl outdated [--root DIR] [--index-url URL] [--json]``: projects behind the index.
+
+Prints ``PROJECT DECLARED -> LATEST`` per outdated project (``--json``: a list of
+``{"project", "declared", "latest"}`` objects).  Exits 0, or 1 when a project page could
+not be read (named on standard error; the others are still listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..fetch import Client, FetchOptions
+from ..outdated import find_outdated
+from ..sources import default_index_url
+from ..tree import load_tree
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
+                        help="the data tree (default: %(default)s)")
+    parser.add_argument("--index-url", metavar="URL",
+                        help="the simple index (default: pip's, from PIP_INDEX_URL or pip config)")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.root.is_dir():
+        print(f"ipwhl outdated: error: the data root is not a directory: {str(args.root)!r}",
+              file=sys.stderr)
+        return 2
+    tree = load_tree(args.root)
+    index_url = args.index_url or default_index_url()
+    with Client(FetchOptions.from_env()) as client:
+        outdated, errors = find_outdated(tree.declarations, tree.settings, client=client,
+                                         index_url=index_url)
+    for error in errors:
+        print(f"ipwhl outdated: {error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"project": o.project, "declared": str(o.declared),
+                           "latest": str(o.latest)} for o in outdated], indent=2))
+    else:
+        for o in outdated:
+            print(f"{o.project} {o.declared} -> {o.latest}")
+    return 1 if errors else 0

@@ -1,0 +1,96 @@
+"""``ipwhl outdated`` against a real local index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks.cli import main as ipwhl
+from ipwhl_checks.fmt import render
+from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.unixfs import file_cid
+
+from .conftest import run_ipwhl
+from .indexserver import IndexServer
+from .wheelmaker import make_wheel
+
+SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
+            "platforms = ['manylinux_2_28_x86_64', 'win_amd64']\n")
+LINUX = "cp312-cp312-manylinux_2_28_x86_64"
+# name, version, tag, requires-python, yanked
+CATALOGUE = [
+    ("alpha", "1.0", "py3-none-any", None, False),
+    ("alpha", "1.1", "py3-none-any", None, False),  # the newest with wheels everywhere
+    ("alpha", "1.2", "py3-none-any", None, True),  # yanked
+    ("alpha", "2.0", LINUX, None, False),  # Linux only
+    ("alpha", "2.1rc1", "py3-none-any", None, False),  # a pre-release
+    ("beta", "3.0", "py3-none-any", None, False),  # up to date
+    ("gamma", "0.5", "py3-none-win_amd64", None, False),  # Windows-only helper
+    ("gamma", "0.6", "py3-none-win_amd64", None, False),
+    ("delta", "1.0", "py3-none-any", None, False),
+    ("delta", "2.0", "py3-none-any", ">=3.12", False),  # drops 3.11: not an upgrade
+    ("epsilon", "1.0b1", "py3-none-any", None, False),
+    ("epsilon", "1.0b2", "py3-none-any", None, False),  # declared a pre-release: counts
+]
+DECLARED = ["alpha-1.0-py3-none-any.whl", "beta-3.0-py3-none-any.whl",
+            "gamma-0.5-py3-none-win_amd64.whl", "delta-1.0-py3-none-any.whl",
+            "epsilon-1.0b1-py3-none-any.whl", "gone-1.0-py3-none-any.whl"]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    tmp = tmp_path_factory.mktemp("outdated")
+    with IndexServer(tmp / "index") as server:
+        for name, version, tag, rp, yanked in CATALOGUE:
+            server.publish(make_wheel(tmp / "w", name, version, tag=tag, requires_python=rp),
+                           requires_python=rp, yanked=yanked)
+        yield server
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    monkeypatch.setenv("IPWHL_RETRIES", "0")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "repository.toml").write_text(SETTINGS)
+    some = make_wheel(tmp_path, "gone", "1.0")  # "gone" is not on the index at all
+    for filename in DECLARED:
+        wheel = index.root / "files" / filename
+        path = declaration_path(data, filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cid = file_cid(wheel if wheel.exists() else some, "unixfs-v1-2025")[0]
+        path.write_text(render(f"index:{filename.split('-')[0]}/{filename}", cid, None, [], []))
+    return data
+
+
+EXPECTED = [("alpha", "1.0", "1.1"), ("epsilon", "1.0b1", "1.0b2"), ("gamma", "0.5", "0.6")]
+
+
+def test_outdated_text(root: Path, index: IndexServer,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert ipwhl(["outdated", "--root", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "".join(f"{p} {a} -> {b}\n" for p, a, b in EXPECTED)
+    assert err == f"ipwhl outdated: gone: cannot download {index.index_url}gone/: HTTP 404 " \
+        "File not found\n"
+
+
+def test_outdated_json_as_a_user_runs_it(root: Path) -> None:
+    (declaration_path(root, DECLARED[-1])).unlink()  # without "gone": exit 0
+    result = run_ipwhl("outdated", "--json", "--root", str(root))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == [
+        {"project": p, "declared": a, "latest": b} for p, a, b in EXPECTED]
+
+
+def test_index_url_flag_wins(root: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing/")
+    (declaration_path(root, DECLARED[-1])).unlink()
+    assert ipwhl(["outdated", "--root", str(root), "--index-url", index.index_url]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "alpha 1.0 -> 1.1"
