@@ -14,6 +14,7 @@ matters and how to fix it (``ipwhl check --explain IW104`` prints it):
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def all_checks() -> dict[str, Callable[..., object]]:
 
 def explain(check: str) -> str:
     """The documentation of one check id."""
-    function = all_checks()[check]
-    return f"{check} {(function.__doc__ or '').strip()}"
+    doc = inspect.getdoc(all_checks()[check]) or ""
+    return doc if doc.startswith(check) else f"{check} {doc}"
 
 
 def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
