@@ -18,6 +18,7 @@ from ipwhl_checks.settings import Environment, load_settings
 from ipwhl_checks.unixfs import file_cid
 from ipwhl_checks.wheel import read_wheel
 
+from .conftest import run_ipwhl
 from .indexserver import IndexServer, Status
 from .wheelmaker import make_wheel
 
@@ -226,3 +227,23 @@ def test_wheel_url_and_local_wheel(root: Path, index: IndexServer, tmp_path: Pat
         rel("local-1.0-py3-none-any.whl"): render(
             published, file_cid(local, "unixfs-v1-2025")[0], None, [], ["speedups"]),
     }
+
+
+def test_add_as_a_user_runs_it(root: Path) -> None:
+    # PIP_INDEX_URL (set by the fixture) is the only place the index is named.
+    result = run_ipwhl("add", "--root", str(root), "speedups==1.0")
+    path = declaration_path(root, "speedups-1.0-py3-none-any.whl")
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"added {path}\n", "")
+    assert "source = 'index:speedups/speedups-1.0-py3-none-any.whl'\n" in path.read_text()
+
+
+def test_content_id_follows_the_repository_profile(root: Path, index: IndexServer) -> None:
+    (root / "repository.toml").write_text(SETTINGS.replace("unixfs-v1-2025", "unixfs-v0-2015"))
+    assert add(root, "speedups==1.0") == 0
+    wheel = index.root / "files" / "speedups-1.0-py3-none-any.whl"
+    cid = file_cid(wheel, "unixfs-v0-2015")[0]
+    assert cid.startswith("Qm")  # CIDv0, dag-pb: what `ipfs add` gives by default
+    path = declaration_path(root, wheel.name)
+    assert f"content-id = '{cid}'\n" in path.read_text()
+    assert online.main(["--root", str(root), str(path)]) == 0
+    assert ipwhl(["check", "--root", str(root)]) == 0
