@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,19 @@ def _zip(directory: Path, filename: str, members: dict[str, str]) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
         for name, text in members.items():
             zf.writestr(name, text)
+    return path
+
+
+def _claims_huge(tmp: Path) -> Path:
+    """A wheel whose central directory says a member unpacks to 3.75 GiB (it is 5 KB)."""
+    path = make_wheel(tmp, "demo", "1.0", files={"demo/data.bin": bytes(5000)})
+    data = bytearray(path.read_bytes())
+    # APPNOTE 4.3.12: central directory header, uncompressed size at offset 24.
+    at = data.find(b"PK\x01\x02")
+    while data[at + 46:at + 46 + 13] != b"demo/data.bin":
+        at = data.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", data, at + 24, 0xF0000000)
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -75,6 +89,8 @@ BAD: list[tuple[str, Callable[[Path], Path], str]] = [
      "demo-1.0-py3-none-any.whl: not a zip archive, or a corrupt one (File is not a zip file)"),
     ("overlap bomb", _copy("bomb"),
      "demo-1.0-py3-none-any.whl: zip bomb (overlapping members), refused"),
+    ("claims to unpack to 3.75 GiB", _claims_huge,
+     "demo-1.0-py3-none-any.whl: zip bomb (claims 4026532"),
     ("huge METADATA", _copy("bigmeta"),
      "demo-1.0-py3-none-any.whl: demo-1.0.dist-info/METADATA is 8388655 bytes, more than "
      "the 4194304-byte limit (zip bomb?)"),
