@@ -112,7 +112,7 @@ def write_car(out: BinaryIO, roots: Sequence[CID | bytes]) -> CarWriter:
 # --- reading ---------------------------------------------------------------------------
 
 
-def _varint_from(stream: BinaryIO, what: str, offset: int) -> tuple[int, int] | None:
+def _varint_from(stream: BinaryIO, what: str, offset: int, name: str) -> tuple[int, int] | None:
     """(value, bytes used) of a varint read from *stream*; None at a clean end of file."""
     value = shift = used = 0
     while True:
@@ -120,14 +120,14 @@ def _varint_from(stream: BinaryIO, what: str, offset: int) -> tuple[int, int] | 
         if not b:
             if used == 0:
                 return None
-            raise CarError(f"truncated CAR: {what} length at byte {offset} is cut off")
+            raise CarError(f"{name}: truncated CAR: {what} length at byte {offset} is cut off")
         used += 1
         value |= (b[0] & 0x7F) << shift
         if b[0] < 0x80:
             return value, used
         shift += 7
         if shift > 63:
-            raise CarError(f"corrupt CAR: {what} length at byte {offset} is not a varint")
+            raise CarError(f"{name}: corrupt CAR: {what} length at byte {offset} is not a varint")
 
 
 def _buf_varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -228,7 +228,7 @@ class CarReader:
     def __init__(self, stream: BinaryIO, name: str = "CAR") -> None:
         self._stream = stream
         self.name = name
-        got = _varint_from(stream, "header", 0)
+        got = _varint_from(stream, "header", 0, name)
         if got is None:
             raise CarError(f"{name}: empty file, not a CAR")
         length, used = got
@@ -236,7 +236,10 @@ class CarReader:
             raise CarError(f"{name}: corrupt CAR header length {length}")
         data = stream.read(length)
         if len(data) != length:
-            raise CarError(f"{name}: truncated CAR header")
+            raise CarError(
+                f"{name}: not a CAR, or a truncated one (header of {length} bytes, "
+                f"{len(data)} present)"
+            )
         try:
             self.roots: list[CID] = _parse_header(data)
         except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError) as e:
@@ -248,7 +251,7 @@ class CarReader:
 
     def __next__(self) -> tuple[CID, bytes, int]:
         start = self.offset
-        got = _varint_from(self._stream, "block section", start)
+        got = _varint_from(self._stream, "block section", start, self.name)
         if got is None:
             raise StopIteration
         length, used = got
@@ -316,7 +319,7 @@ def index_car(path: str | os.PathLike[str]) -> dict[CID, tuple[int, int]]:
         pos = reader.offset
         while True:
             f.seek(pos)
-            got = _varint_from(f, "block section", pos)
+            got = _varint_from(f, "block section", pos, name)
             if got is None:
                 return index
             length, used = got
