@@ -1,0 +1,97 @@
+"""``ipwhl lock --cid CID --env ENV [--gateway URL] [--format requirements|pylock] [-o FILE]
+REQUIREMENT...``: a hash-checking lock for one environment, from the published manifest.
+
+The manifest is fetched as a CAR through the gateway and verified from CID down (see
+:mod:`ipwhl_checks.gateway.client`), resolved for ENV (a supported environment such as
+``cp312-manylinux_2_28_x86_64``, or ``current``), and written to FILE (atomically) or to
+standard output.  With ``--format pylock`` FILE must be named ``pylock.toml`` or
+``pylock.<name>.toml`` (PEP 751).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ..gateway.client import fetch_verified
+from ..lock import lock, pylock_text, requirements_text
+from ..manifest import MANIFEST_NAME, parse_manifest
+from ..resolve import target_environment
+from ..settings import Settings
+
+__all__ = ["DEFAULT_GATEWAY", "add_arguments", "run", "write_atomic"]
+
+DEFAULT_GATEWAY = os.environ.get("IPWHL_GATEWAY", "http://127.0.0.1:8080")
+_PYLOCK_NAME = re.compile(r"pylock(\.[^.]+)?\.toml")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("requirements", nargs="+", metavar="REQUIREMENT",
+                        help="PEP 508 requirements, e.g. 'requests[socks]>=2.31'")
+    parser.add_argument("--cid", required=True, help="the published root CID")
+    parser.add_argument("--env", required=True, metavar="ENV",
+                        help="environment, e.g. cp312-manylinux_2_28_x86_64, or 'current'")
+    parser.add_argument("--gateway", default=DEFAULT_GATEWAY, metavar="URL",
+                        help="IPFS gateway (default: $IPWHL_GATEWAY or %(default)s)")
+    parser.add_argument("--format", choices=["requirements", "pylock"],
+                        default="requirements", help="output format (default: %(default)s)")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write here instead of standard output")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write *text* to *path* via a temporary file in the same directory, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _usage(message: str) -> int:
+    print(f"ipwhl lock: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    requirements = []
+    for text in args.requirements:
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as e:
+            return _usage(f"{text!r} is not a valid requirement ({str(e).splitlines()[0]})")
+    if args.format == "pylock" and args.output and not _PYLOCK_NAME.fullmatch(args.output.name):
+        return _usage(f"{str(args.output)!r}: PEP 751 lock files are named pylock.toml "
+                      "or pylock.<name>.toml")
+    gateway = args.gateway.rstrip("/")
+    index_url = f"{gateway}/ipfs/{args.cid}/"
+    manifest = parse_manifest(fetch_verified(gateway, args.cid, MANIFEST_NAME),
+                              f"{index_url}{MANIFEST_NAME}")
+    target = target_environment(Settings(profile=manifest.profile), args.env)
+    locked = lock(manifest, index_url, target, requirements)
+    if args.format == "pylock":
+        m = target.markers
+        markers = None if args.env == "current" else (
+            f"python_version == '{m['python_version']}' and sys_platform == "
+            f"'{m['sys_platform']}' and platform_machine == '{m['platform_machine']}'")
+        text = pylock_text(locked, index_url, markers, requirements)
+    else:
+        comment = (f"ipwhl lock --cid {args.cid} --env {args.env} "
+                   + " ".join(map(str, requirements)))
+        text = requirements_text(locked, index_url, comment)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+        print(f"ipwhl lock: {len(locked)} wheels for {target.name} written to {args.output}",
+              file=sys.stderr)
+    return 0

@@ -1,0 +1,138 @@
+"""``ipwhl lock``: hash-checking locks from a published CID, installed by real clients.
+
+Truths we did not produce: the wheel files' sha256 (hashlib over the files on disk), pip's
+``--require-hashes`` mode and uv reading the PEP 751 ``pylock.toml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import threading
+import tomllib
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from .gatewayutil import INSTALLED, publish_repo, serve_process
+from .test_install_e2e import fresh_venv, installed, pip_install, uv_install
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):  # type: ignore[no-untyped-def]
+    base = tmp_path_factory.mktemp("lock")
+    car, root, wheels = publish_repo(base)
+    with serve_process(car) as (_proc, host, log):
+        yield {"root": root, "wheels": wheels, "gateway": f"http://{host}", "log": log}
+
+
+def ipwhl_lock(repo, *args: str, cid: str | None = None) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return subprocess.run([sys.executable, "-m", "ipwhl_checks", "lock", "--cid",
+                           cid or repo["root"], "--gateway", repo["gateway"], *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def sha256(repo, filename: str) -> str:  # type: ignore[no-untyped-def]
+    return hashlib.sha256(repo["wheels"][filename].read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("env", ["current", "cp312-win_amd64", "cp311-manylinux_2_28_x86_64"])
+def test_requirements_lock_installs_with_require_hashes(repo, tmp_path, env) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "requirements.txt"
+    done = ipwhl_lock(repo, "--env", env, "-o", str(out), "app")
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert f"--index-url {repo['gateway']}/ipfs/{repo['root']}/\n" in text
+    for name, version in INSTALLED.items():
+        filename = f"{name}-{version}-py3-none-any.whl"
+        assert f"{name}=={version} \\\n    --hash=sha256:{sha256(repo, filename)}\n" in text
+    assert text.count("--hash=") == len(INSTALLED)
+    if env != "current":
+        return
+    python = fresh_venv(tmp_path / "venv")
+    done = pip_install(python, tmp_path, "--no-deps", "--require-hashes", "-r", str(out))
+    assert done.returncode == 0, done.stderr
+    assert {k.lower(): v for k, v in installed(python).items()} == INSTALLED
+
+
+def test_pylock_installs_with_uv(repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "pylock.toml"
+    done = ipwhl_lock(repo, "--env", "current", "--format", "pylock", "-o", str(out), "app")
+    assert done.returncode == 0, done.stderr
+    lock = tomllib.loads(out.read_text())
+    assert lock["lock-version"] == "1.0"
+    got = {p["name"]: p["version"] for p in lock["packages"]}
+    assert got == INSTALLED
+    for package in lock["packages"]:
+        [wheel] = package["wheels"]
+        assert wheel["hashes"] == {"sha256": sha256(repo, wheel["name"])}
+        assert wheel["size"] == repo["wheels"][wheel["name"]].stat().st_size
+        with urllib.request.urlopen(wheel["url"]) as response:  # the URL serves those bytes
+            assert hashlib.sha256(response.read()).hexdigest() == wheel["hashes"]["sha256"]
+    python = fresh_venv(tmp_path / "venv")
+    done = uv_install(python, tmp_path, "-r", str(out))
+    assert done.returncode == 0, done.stderr
+    assert {k.lower(): v for k, v in installed(python).items()} == INSTALLED
+
+
+FAILURES = [  # arguments, exit status, part of the one-line message
+    (["--env", "current", "nothere"], 1, "'nothere' is not in the repository"),
+    (["--env", "cp37-manylinux_2_28_x86_64", "app"], 1, "no install set on cp37"),
+    (["--env", "current", "app>=2"], 1, "cannot be met"),
+    (["--env", "current", "app!!"], 2, "is not a valid requirement"),
+    (["--env", "current", "--format", "pylock", "-o", "lock.toml", "app"], 2, "pylock.toml"),
+    (["--env", "nowhere", "app"], 1, "unknown environment 'nowhere'"),
+]
+
+
+@pytest.mark.parametrize(("args", "status", "message"), FAILURES)
+def test_lock_failures_are_one_line(repo, args, status, message) -> None:  # type: ignore[no-untyped-def]
+    done = ipwhl_lock(repo, *args)
+    assert done.returncode == status
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_cid_is_one_line(repo) -> None:  # type: ignore[no-untyped-def]
+    other = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+    done = ipwhl_lock(repo, "--env", "current", "app", cid=other)
+    assert done.returncode == 1 and "HTTP 404" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_lying_gateway_cannot_change_the_lock(repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A gateway that alters one byte of the manifest's CAR: the lock fails, naming the block."""
+    url = f"{repo['gateway']}/ipfs/{repo['root']}/manifest.json?format=car"
+    with urllib.request.urlopen(url) as response:
+        car = bytearray(response.read())
+    at = car.find(b'"projects"')
+    assert at > 0
+    car[at + 2] ^= 0x01
+
+    class Liar(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.ipld.car")
+            self.send_header("Content-Length", str(len(car)))
+            self.end_headers()
+            self.wfile.write(bytes(car))
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Liar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ipwhl_checks", "lock", "--cid", repo["root"], "--gateway",
+             f"http://127.0.0.1:{server.server_address[1]}", "--env", "current", "app"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1 and done.stdout == ""
+    assert "does not match its CID" in done.stderr and "Traceback" not in done.stderr
