@@ -1,8 +1,10 @@
 // Imports inputs with ipfs-unixfs-importer (an independent UnixFS implementation) and
-// prints one JSON line per job: {"id", "cid", "size"} (size: the root's cumulative size).
+// prints one JSON line per job: {"id", "cid", "size", "seconds"} (size: the root's
+// cumulative size; seconds: the import's wall time inside node).
 // Usage: node import.mjs JOBS.json
 // A job: {"id", "profile", "options"?: {...importer options}, and one input:
 //   "chacha": {"seed", "size"}  a file of kubo's deterministic bytes (see chacha20.mjs)
+//   "file": "/abs/path"          a file read from disk
 //   "dir": "/abs/path"           a directory tree (dot-files left out, like `ipfs add -r`)
 //   "entries": [{"path", "size"?}]  a synthetic tree: files of SIZE bytes "x"-filled
 // "options" may also hold chunkSize and maxChildrenPerNode (fixed-size chunker, balanced
@@ -49,6 +51,8 @@ async function run (job) {
   let rootPath
   if (job.chacha) {
     candidates = [{ content: chacha(job.chacha.seed, job.chacha.size) }]
+  } else if (job.file) {
+    candidates = [{ content: createReadStream(job.file, { highWaterMark: 1 << 20 }) }]
   } else if (job.dir) {
     rootPath = 'root'
     candidates = [...walk(job.dir, 'root')]
@@ -59,10 +63,12 @@ async function run (job) {
     ))]
   }
   let root
+  const start = performance.now()
   for await (const entry of importer(candidates, new BlackHoleBlockstore(), options)) {
     if (rootPath === undefined || entry.path === rootPath) root = entry
   }
-  return { id: job.id, cid: root.cid.toString(), size: Number(root.size) }
+  const seconds = (performance.now() - start) / 1000
+  return { id: job.id, cid: root.cid.toString(), size: Number(root.size), seconds }
 }
 
 const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8'))

@@ -1,0 +1,132 @@
+"""Benchmark of the CID engine: throughput against hashlib.sha256, memory, npm importer.
+
+    .venv/bin/python benchmarks/cid.py [--size-mib 512] [--rss-gib 2] [--repeat 3]
+
+Creates a 512 MiB file of random bytes in a temporary directory and prints, in one run:
+``hashlib.sha256`` throughput over the same bytes read the same way (the floor), our
+throughput under each IPIP-499 profile and its ratio to the floor (target >= 0.9), the
+peak RSS of a separate process computing the CID of a 2 GiB file under each profile (target
+< 100 MB), and the time ipfs-unixfs-importer (node, .ci/node_modules) takes on the same
+512 MiB file under each profile, with our speed-up over it (target > 1).  Each timing is
+the best of --repeat runs, interleaved, so a busy machine hurts every contender alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ipwhl_checks.unixfs import file_cid
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ("unixfs-v0-2015", "unixfs-v1-2025")
+MIB = 1024 * 1024
+
+RSS_CHILD = """
+import resource, sys
+from ipwhl_checks.unixfs import file_cid
+cid, _ = file_cid(sys.argv[1], sys.argv[2])
+print(cid, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+"""
+
+
+def sha256_file(path: Path) -> str:
+    """The floor: one sha256 over the file, read with readinto into one 1 MiB buffer."""
+    h = hashlib.sha256()
+    buf = bytearray(MIB)
+    view = memoryview(buf)
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def timed(fn: object, *args: object) -> float:
+    start = time.perf_counter()
+    fn(*args)  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def make_file(path: Path, size: int) -> None:
+    with path.open("wb") as f:
+        for _ in range(size // MIB):
+            f.write(os.urandom(MIB))
+
+
+def npm_times(path: Path, repeat: int, tmp: Path) -> dict[str, tuple[str, float]] | None:
+    node = shutil.which("node")
+    if node is None or not (ROOT / ".ci" / "node_modules" / "ipfs-unixfs-importer").is_dir():
+        return None
+    jobs = [{"id": p, "profile": p, "file": str(path)} for _ in range(repeat) for p in PROFILES]
+    spec = tmp / "jobs.json"
+    spec.write_text(json.dumps(jobs))
+    out = subprocess.run([node, str(ROOT / "tests" / "interop" / "import.mjs"), str(spec)],
+                         capture_output=True, text=True, check=True).stdout
+    best: dict[str, tuple[str, float]] = {}
+    for line in out.splitlines():
+        row = json.loads(line)
+        if row["id"] not in best or row["seconds"] < best[row["id"]][1]:
+            best[row["id"]] = (row["cid"], row["seconds"])
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=512)
+    parser.add_argument("--rss-gib", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    size = args.size_mib * MIB
+    with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        data = tmp / "data.bin"
+        make_file(data, size)
+        sha256_file(data)  # warm the page cache
+        floor = min(timed(sha256_file, data) for _ in range(args.repeat))
+        ours: dict[str, float] = {p: float("inf") for p in PROFILES}
+        cids: dict[str, str] = {}
+        for _ in range(args.repeat):
+            for p in PROFILES:
+                start = time.perf_counter()
+                cids[p] = file_cid(data, p)[0]
+                ours[p] = min(ours[p], time.perf_counter() - start)
+            floor = min(floor, timed(sha256_file, data))
+        mb = size / 1e6
+        print(f"file: {args.size_mib} MiB of random bytes; best of {args.repeat}; "
+              f"{os.cpu_count()} CPUs")
+        print(f"hashlib.sha256 (floor)      {mb / floor:8.0f} MB/s")
+        for p in PROFILES:
+            print(f"ours {p:22} {mb / ours[p]:8.0f} MB/s  ratio {floor / ours[p]:.2f}"
+                  f"  (target >= 0.90)  {cids[p]}")
+
+        sparse = tmp / "sparse.bin"
+        with sparse.open("wb") as f:
+            f.truncate(args.rss_gib * 1024 * MIB)
+        for p in PROFILES:
+            out = subprocess.run([sys.executable, "-c", RSS_CHILD, str(sparse), p],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            print(f"peak RSS, {args.rss_gib} GiB file, {p}: {int(out[1]) / 1024:.1f} MB"
+                  f"  (target < 100 MB)")
+
+        npm = npm_times(data, args.repeat, tmp)
+        if npm is None:
+            print("npm importer: not installed (run .ci/setup)")
+        else:
+            for p in PROFILES:
+                cid, seconds = npm[p]
+                agree = "same CID" if cid == cids[p] else f"DIFFERENT CID {cid}"
+                print(f"npm ipfs-unixfs-importer {p}: {mb / seconds:6.0f} MB/s; ours is "
+                      f"{seconds / ours[p]:.2f}x its speed (target > 1); {agree}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
