@@ -19,7 +19,6 @@ a stable id and a docstring (what is wrong, why it matters, how to fix it).
 
 from __future__ import annotations
 
-import base64
 import difflib
 import re
 import tomllib
@@ -95,6 +94,7 @@ class Fields:
 
 Messages = list[tuple[str, str]]  # (check id, message)
 
+_SPACE = re.compile(r"\s")
 _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean",
                list: "an array", dict: "a table"}
 
@@ -156,7 +156,7 @@ def _iw103_source(value: object) -> Messages:
     """
     if not isinstance(value, str):
         return [("IW103", f"source: expected a string, got {_kind(value)}")]
-    if not value or value != value.strip() or any(c.isspace() for c in value):
+    if not value or _SPACE.search(value):
         return [("IW103", f"source: {value!r} is empty or contains white space")]
     return []
 
@@ -166,9 +166,12 @@ _PROFILE_CIDS = {
     "unixfs-v0-2015": ((0, "dag-pb"),),
     "unixfs-v1-2025": ((1, "raw"), (1, "dag-pb")),
 }
-_PREFIX_V1 = {b"\x01\x55\x12\x20": "raw", b"\x01\x70\x12\x20": "dag-pb"}  # CIDv1 headers
+# Multibase 'b' + base32 of the CIDv1 headers 01 55 12 20 (raw) and 01 70 12 20 (dag-pb).
+_PREFIX_V1 = {"bafkrei": "raw", "bafybei": "dag-pb"}
+_BASE32 = re.compile("[a-z2-7]+")
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
+_B32_INDEX = {c: i for i, c in enumerate("abcdefghijklmnopqrstuvwxyz234567")}
 
 
 def _fast_cid(text: str) -> tuple[int, str] | None:
@@ -179,13 +182,14 @@ def _fast_cid(text: str) -> tuple[int, str] | None:
     left to ``multiformats`` (the reference parser; this path exists because it is ~50x
     faster on a tree of 100,000 declarations, and tests compare it with multiformats).
     """
-    if len(text) == 59 and text[0] == "b" and text.islower():
-        try:  # multibase: 'b' is RFC 4648 base32, lowercase, no padding
-            raw = base64.b32decode(text[1:].upper() + "======")
-        except ValueError:
-            return None
-        codec = _PREFIX_V1.get(raw[:4])
-        if codec and len(raw) == 36 and base64.b32encode(raw).decode().lower()[:58] == text[1:]:
+    if len(text) == 59 and text[0] == "b":
+        # multibase 'b': RFC 4648 base32, lowercase, no padding, of 36 bytes: the header
+        # <cidv1><codec><sha2-256><32> (4 bytes = the first 6.4 digits, so the 7th digit
+        # starts with two 0 bits) and the digest; 288 bits in 58 digits of 5 bits, so the
+        # last digit's 2 low bits are padding and must be 0.
+        codec = _PREFIX_V1.get(text[:7])
+        if codec and _BASE32.fullmatch(text, 1) and text[7] in "abcdefgh" \
+                and _B32_INDEX[text[-1]] & 3 == 0:
             return 1, codec
         return None
     if len(text) == 46 and text.startswith("Qm") and all(c in _B58_INDEX for c in text):
@@ -373,6 +377,32 @@ CHECKS: dict[str, Callable[..., object]] = {
 }
 
 
+def _lists(extras: object, dependencies: object
+           ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    """IW106-IW108 on the two lists, cached: the wheels of one release (and many releases)
+    repeat the same lists, and parsing requirements is most of the cost of a check."""
+    if (isinstance(extras, list) and isinstance(dependencies, list)
+            and all(isinstance(v, str) for v in extras)
+            and all(isinstance(v, str) for v in dependencies)):
+        return _cached_lists(tuple(extras), tuple(dependencies))
+    return _check_lists(extras, dependencies)
+
+
+def _check_lists(extras: object, dependencies: object
+                 ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    problems, extra_names = _iw106_extras(extras)
+    found, requirements = _iw107_dependencies(dependencies)
+    problems += found + _iw108_undeclared_extras(requirements, extra_names)
+    return problems, extra_names, requirements
+
+
+@lru_cache(maxsize=16384)
+def _cached_lists(extras: tuple[str, ...], dependencies: tuple[str, ...]
+                  ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    problems, names, requirements = _check_lists(list(extras), list(dependencies))
+    return problems, names, requirements
+
+
 def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields | None, Messages]:
     """Validate a declaration's table; its fields (None if any problem) and every problem."""
     problems = _iw101_unknown_keys(table) + _iw102_missing_keys(table)
@@ -384,11 +414,8 @@ def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields
     if "requires-python" in table:
         found, requires_python = _iw105_requires_python(table["requires-python"])
         problems += found
-    found, extras = _iw106_extras(table.get("extras", []))
+    found, extras, dependencies = _lists(table.get("extras", []), table.get("dependencies", []))
     problems += found
-    found, dependencies = _iw107_dependencies(table.get("dependencies", []))
-    problems += found
-    problems += _iw108_undeclared_extras(dependencies, extras)
     if problems:
         return None, problems
     source, content_id = table["source"], table["content-id"]

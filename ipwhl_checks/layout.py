@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePath
 
 from packaging.tags import Tag
@@ -151,24 +152,29 @@ CHECKS: dict[str, Callable[..., object]] = {
 }
 
 
-def locate(relpath: PurePath) -> tuple[Location | None, Problems]:
-    """Check the place *relpath* (relative to the data root) of a file.
+@lru_cache(maxsize=4096)
+def _directories(prefix_dir: str, project_dir: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_iw203_project_dir(project_dir) + _iw205_prefix(prefix_dir, project_dir))
+
+
+def locate(relpath: PurePath | tuple[str, ...]) -> tuple[Location | None, Problems]:
+    """Check the place *relpath* (relative to the data root, or its parts) of a file.
 
     Returns the wheel the file declares (None if the path does not name one, or if the
     file is the settings file) and every layout problem found, as (check id, message).
     """
-    parts = relpath.parts
+    parts = relpath if isinstance(relpath, tuple) else relpath.parts
     problems = _iw201_stray_file(parts)
     if problems or parts == (SETTINGS_FILE,):
         return None, problems
     prefix_dir, project_dir, name = parts
     stem = name[: -len(SUFFIX)]
-    problems += _iw203_project_dir(project_dir)
-    problems += _iw205_prefix(prefix_dir, project_dir)
+    problems += _directories(prefix_dir, project_dir)
     wheel_problems, parsed = _iw202_wheel_name(stem)
     problems += wheel_problems
     if parsed is None:
         return None, problems
     project, version, tags = parsed
-    problems += _iw204_name_mismatch(project, project_dir)
+    if project != project_dir:
+        problems += _iw204_name_mismatch(project, project_dir)
     return Location(f"{stem}.whl", project, version, tags), problems

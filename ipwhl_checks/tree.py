@@ -9,13 +9,13 @@ were asked about.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .declaration import Declaration, Problem, read_declaration
 from .errors import DeclarationError
-from .layout import locate
+from .layout import SUFFIX, locate
 from .settings import Settings, load_settings
 
 __all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root"]
@@ -47,15 +47,22 @@ def relative_to_root(root: Path, path: Path) -> PurePath:
         raise DeclarationError(f"not under the data root {str(root)!r}: {str(path)!r}") from None
 
 
-def load_file(root: Path, rel: PurePath, profile: str) -> tuple[Declaration | None, list[Problem]]:
+def _display(root: str, parts: tuple[str, ...]) -> str:
+    return "/".join(parts) if root == "." else "/".join((root, *parts))
+
+
+def load_file(root: Path, rel: PurePath | tuple[str, ...],
+              profile: str) -> tuple[Declaration | None, list[Problem]]:
     """Check the file *rel* of the tree at *root*: its declaration (if valid) and problems."""
-    display = str(root / rel)
-    location, found = locate(rel)
+    parts = rel if isinstance(rel, tuple) else rel.parts
+    display = _display(str(root), parts)
+    location, found = locate(parts)
     problems = [Problem(display, message, check) for check, message in found]
     if location is None:
         return None, problems
     try:
-        data = (root / rel).read_bytes()
+        with open(display, "rb") as f:
+            data = f.read()
     except OSError as e:
         return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
     fields, found = read_declaration(data, profile)
@@ -63,11 +70,21 @@ def load_file(root: Path, rel: PurePath, profile: str) -> tuple[Declaration | No
     if fields is None or problems:
         return None, problems
     declaration = Declaration(
-        path=root / rel, filename=location.filename, project=location.project,
+        path=Path(display), filename=location.filename, project=location.project,
         version=location.version, tags=location.tags, source=fields.source,
         content_id=fields.content_id, requires_python=fields.requires_python,
         extras=fields.extras, dependencies=fields.dependencies)
     return declaration, []
+
+
+def _walk(root: Path) -> Iterator[tuple[str, ...]]:
+    """The parts of every file under *root*, relative to it, in sorted order."""
+    top = str(root)
+    for parent, dirs, files in os.walk(top):
+        dirs.sort()
+        base = () if parent == top else tuple(os.path.relpath(parent, top).split(os.sep))
+        for name in sorted(files):
+            yield (*base, name)
 
 
 def _selected(root: Path, paths: Sequence[Path]) -> set[PurePath]:
@@ -95,18 +112,19 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     settings = load_settings(root)
     selected = None if paths is None else _selected(root, paths)
     if selected is not None and only_projects:
-        dirs = {rel.parent for rel in selected if len(rel.parts) == 3}
-        rels = {rel for d in dirs for rel in (
-            relative_to_root(root, p) for p in iter_files(root / d)) if len(rel.parts) == 3}
-        files = sorted(rels | selected)
+        dirs = {rel.parts[:2] for rel in selected if len(rel.parts) == 3}
+        siblings = {(*d, name) for d in dirs if (root.joinpath(*d)).is_dir()
+                    for name in os.listdir(root.joinpath(*d)) if name.endswith(SUFFIX)}
+        files: Iterable[tuple[str, ...]] = sorted(siblings | {r.parts for r in selected})
     else:
-        files = [p.relative_to(root) for p in iter_files(root)]
+        files = _walk(root)
+    wanted = None if selected is None else {rel.parts for rel in selected}
     declarations: list[Declaration] = []
     problems: list[Problem] = []
-    for rel in files:
-        declaration, found = load_file(root, rel, settings.profile)
+    for parts in files:
+        declaration, found = load_file(root, parts, settings.profile)
         if declaration is not None:
             declarations.append(declaration)
-        if selected is None or rel in selected:
+        if wanted is None or parts in wanted:
             problems += found
     return Tree(root, settings, declarations, problems)

@@ -1,0 +1,145 @@
+"""Benchmark ``ipwhl check`` on a synthetic tree of 10,000 projects x 3 declarations.
+
+Usage: ``.venv/bin/python benchmarks/check.py [--projects N] [--keep DIR]``
+
+Builds the tree in a temporary directory, then measures in one run and prints:
+
+* the floor: walking the tree and parsing every file with ``tomllib`` alone;
+* a full check in this process (:func:`ipwhl_checks.check.check_tree`) and as the
+  command ``ipwhl check --root DIR`` (interpreter start included), and their ratio to
+  the floor (target: at most 3x);
+* the per-file pre-commit hook (``ipwhl-check-declarations``) on one changed file,
+  interpreter start included (target: under 1 s), and ``ipwhl check PATH``.
+
+The tree is realistic in shape: every project has three wheels of one release (manylinux,
+Windows and macOS builds, or pure wheels for two Python ranges), 0-6 dependencies on other
+projects with version ranges, markers and extras, all satisfied on the six supported
+environments, so that every check does its full work and finds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+from ipwhl_checks.check import check_tree
+from ipwhl_checks.fmt import render
+from ipwhl_checks.layout import declaration_path
+
+SETTINGS = """\
+profile = 'unixfs-v1-2025'
+python = ['3.12', '3.13']
+platforms = ['manylinux_2_28_x86_64', 'win_amd64', 'macosx_14_0_arm64']
+"""
+PLATFORM_WHEELS = ("cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64",
+                   "cp312-abi3-win_amd64", "cp312-abi3-macosx_11_0_arm64")
+MARKERS = ("", "", "", "; sys_platform == 'win32'", "; python_version >= '3.13'",
+           "; platform_machine == 'x86_64'")
+
+
+def _cid(name: str) -> str:
+    # CIDv1, raw, sha2-256, base32 (multibase 'b'): what `ipfs add --cid-version 1` prints.
+    raw = b"\x01\x55\x12\x20" + hashlib.sha256(name.encode()).digest()
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+def build(root: Path, projects: int, seed: int = 0) -> Path:
+    """Write the tree under *root*/data; return the path of one declaration in it."""
+    rng = random.Random(seed)
+    data = root / "data"
+    data.mkdir(parents=True)
+    (data / "repository.toml").write_text(SETTINGS)
+    names = [f"proj{i:05d}" for i in range(projects)]
+    extras = {name: ["cli", "speedups"] if i % 4 == 0 else [] for i, name in enumerate(names)}
+    sample = None
+    for i, name in enumerate(names):
+        deps = []
+        for j in sorted(rng.sample(range(i), min(i, rng.randrange(7)))):
+            other = names[j]
+            extra = "[cli]" if extras[other] and rng.random() < 0.3 else ""
+            deps.append(f"{other}{extra}>=1.0,<3{rng.choice(MARKERS)}")
+        if extras[name]:
+            deps.append(f"{names[i - 1] if i else 'proj00000'}>=1; extra == 'cli'"
+                        if i else "")
+        deps = [d for d in deps if d and not d.startswith(f"{name}")]
+        if i % 3 == 0:  # pure wheels: one release per Python range
+            wheels = [(f"{name}-1.{i % 7}-py3-none-any.whl", "<3.13"),
+                      (f"{name}-2.0-py3-none-any.whl", ">=3.13"),
+                      (f"{name}-0.9-py2-none-any.whl", "<3")]
+        else:
+            wheels = [(f"{name}-2.{i % 5}-{tag}.whl", ">=3.12") for tag in PLATFORM_WHEELS]
+        for filename, requires_python in wheels:
+            path = declaration_path(data, filename)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(f"https://example.invalid/{filename}", _cid(filename),
+                                   requires_python, extras[name], deps))
+            sample = sample or path
+    assert sample is not None
+    return sample
+
+
+def _floor(data: Path) -> float:
+    start = time.perf_counter()
+    for parent, _dirs, files in os.walk(data):
+        for name in files:
+            with open(os.path.join(parent, name), "rb") as f:
+                tomllib.load(f)
+    return time.perf_counter() - start
+
+
+def _timed(argv: list[str], cwd: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        sys.exit(f"{argv} failed:\n{result.stderr}")
+    return elapsed, len(result.stdout.splitlines())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="build the tree here and keep it")
+    args = parser.parse_args(argv)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="ipwhl-bench-"))
+    try:
+        start = time.perf_counter()
+        sample = build(root, args.projects)
+        files = sum(len(f) for _p, _d, f in os.walk(root / "data")) - 1
+        print(f"tree: {args.projects} projects, {files} declarations "
+              f"(built in {time.perf_counter() - start:.1f} s)")
+        _floor(root / "data")  # warm the page cache
+        floor = _floor(root / "data")
+        start = time.perf_counter()
+        problems = check_tree(root / "data")
+        in_process = time.perf_counter() - start
+        bindir = Path(sys.executable).parent
+        command, lines = _timed([str(bindir / "ipwhl"), "check", "--root", "data"], root)
+        rel = str(sample.relative_to(root))
+        hook, _ = _timed([str(bindir / "ipwhl-check-declarations"), rel], root)
+        one_path, _ = _timed([str(bindir / "ipwhl"), "check", rel], root)
+        print(f"parse floor (tomllib only):         {floor:7.2f} s")
+        print(f"full check, in process:             {in_process:7.2f} s  "
+              f"ratio {in_process / floor:.2f}x  ({len(problems)} problems)")
+        print(f"full check, `ipwhl check` command:  {command:7.2f} s  "
+              f"ratio {command / floor:.2f}x  ({lines} lines)")
+        print(f"per-file hook on one changed file:  {hook:7.2f} s  (interpreter start included)")
+        print(f"`ipwhl check PATH` (+ whole-tree):  {one_path:7.2f} s")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
