@@ -257,3 +257,15 @@ def test_add_path_errors(kind, tmp_path):
 def test_unknown_profile():
     with pytest.raises(UnixFSError, match="unixfs-v0-2015 or unixfs-v1-2025"):
         get_profile("unixfs-v2")
+
+
+def test_raw_sink_gets_binary_cids():
+    typed: list[tuple[bytes, bytes]] = []
+    raw: list[tuple[bytes, bytes]] = []
+    for builder in (DagBuilder(V1, lambda c, b: typed.append((bytes(c), b))),
+                    DagBuilder(V1, raw_sink=lambda c, b: raw.append((c, b)))):
+        x = builder.add_bytes(b"x" * 3_000_000)
+        builder.add_directory({"x": x, "y": builder.add_bytes(b"y")})
+    assert typed == raw and len(raw) == 6
+    with pytest.raises(TypeError):
+        DagBuilder(V1, lambda c, b: None, raw_sink=lambda c, b: None)

@@ -41,7 +41,7 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
             # The root is known at the end: a placeholder of the same length goes first.
             version_codec = b"" if profile.cid_version == 0 else b"\x01\x70"
             car = write_car(f, [version_codec + b"\x12\x20" + bytes(32)])
-            node = DagBuilder(profile, car.add).add_path(path, hidden=hidden)
+            node = DagBuilder(profile, raw_sink=car.add).add_path(path, hidden=hidden)
             car.replace_roots([node.cid])
             f.flush()
             os.fsync(f.fileno())

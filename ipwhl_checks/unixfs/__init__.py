@@ -10,6 +10,7 @@ Public API::
 
     profile = get_profile("unixfs-v1-2025")          # Profile (frozen dataclass)
     builder = DagBuilder(profile, sink=None)          # sink(cid: CID, block: bytes), once per CID
+    builder = DagBuilder(profile, raw_sink=car.add)   # or raw_sink(cid: bytes, block), faster
     node = builder.add_file(stream)                   # Node: .cid (multiformats CID), .size
     node = builder.add_path(path, hidden=False)       # file, symlink or directory, recursively
     node = builder.add_known(cid, size)               # a file known by CID + cumulative size
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 from ._node import Node
 from .car import CarReader, CarWriter, index_car, read_car, verify_block, verify_car, write_car
-from .dag import DagBuilder, Sink, file_cid
+from .dag import DagBuilder, RawSink, Sink, file_cid
 from .profiles import PROFILES, Profile, get_profile
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "DagBuilder",
     "Node",
     "Profile",
+    "RawSink",
     "Sink",
     "file_cid",
     "get_profile",
