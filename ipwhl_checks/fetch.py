@@ -131,7 +131,8 @@ class Client:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"ipwhl/{__version__}"
         self._pages: dict[str, list[IndexFile]] = {}
-        self._pages_lock = threading.Lock()
+        self._page_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Client:
         return self
@@ -230,7 +231,9 @@ class Client:
     def index_files(self, index_url: str, project: str) -> list[IndexFile]:
         """The files on *project*'s page of the index (read once per client)."""
         key = project_url(index_url, project)
-        with self._pages_lock:  # one request per page, also from several threads
+        with self._lock:
+            page_lock = self._page_locks.setdefault(key, threading.Lock())
+        with page_lock:  # one request per page, while other threads read other pages
             if key not in self._pages:
                 self._pages[key] = project_files(self, index_url, project)
             return self._pages[key]
