@@ -131,10 +131,9 @@ WHEELS: list[tuple[str, str, tuple[str, ...], str | None]] = [
 INSTALLED = {"app": "1.0", "lib": "2.0", "helper": "1.0", "tiny": "1.0"}
 
 
-def publish_repo(base: Path) -> tuple[Path, str, dict[str, Path]]:
-    """Build the WHEELS, declare them (file:// sources), ``ipwhl publish`` them.
-
-    Returns (the CAR, the root CID, {wheel file name: wheel path})."""
+def build_repo(base: Path) -> tuple[Path, dict[str, Path]]:
+    """Build the WHEELS under *base*/wheels and declare them (file:// sources) in
+    *base*/data; returns (the data tree, {wheel file name: wheel path})."""
     from dataclasses import replace
 
     from ipwhl_checks.unixfs import file_cid
@@ -153,10 +152,21 @@ def publish_repo(base: Path) -> tuple[Path, str, dict[str, Path]]:
                                     content_id=file_cid(path, "unixfs-v1-2025")[0]))
     data = write_tree(base / "data", declarations, pythons=("3.11", "3.12"),
                       platforms=("manylinux_2_28_x86_64", "win_amd64"))
-    car = base / "repo.car"
+    return data, wheels
+
+
+def publish(data: Path, car: Path) -> str:
+    """``ipwhl publish --root DATA --car CAR --allow-file``; returns the root CID."""
     done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", str(data),
                            "--car", str(car), "--allow-file"], capture_output=True, text=True,
                           timeout=120)
     if done.returncode:
         raise RuntimeError(f"ipwhl publish failed: {done.stderr}")
-    return car, done.stdout.strip().splitlines()[-1], wheels
+    return done.stdout.strip().splitlines()[-1]
+
+
+def publish_repo(base: Path) -> tuple[Path, str, dict[str, Path]]:
+    """Build, declare and publish the WHEELS: (the CAR, the root CID, {file name: path})."""
+    data, wheels = build_repo(base)
+    car = base / "repo.car"
+    return car, publish(data, car), wheels
