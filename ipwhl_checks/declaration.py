@@ -320,9 +320,10 @@ def _iw107_dependencies(value: object) -> tuple[Messages, tuple[Requirement, ...
             problems.append(("IW107", f"dependencies: {text!r} is not a valid PEP 508 "
                              f"requirement ({str(e).splitlines()[0]})"))
             continue
-        if str(requirement) in seen:
+        key = "".join(text.split())  # PEP 508: white space between tokens is insignificant
+        if key in seen:
             problems.append(("IW107", f"dependencies: {text!r} is listed twice"))
-        seen.add(str(requirement))
+        seen.add(key)
         requirements.append(requirement)
     return problems, tuple(requirements)
 

@@ -82,7 +82,7 @@ def _walk(root: Path) -> Iterator[tuple[str, ...]]:
     top = str(root)
     for parent, dirs, files in os.walk(top):
         dirs.sort()
-        base = () if parent == top else tuple(os.path.relpath(parent, top).split(os.sep))
+        base = () if parent == top else tuple(parent[len(top) + 1:].split(os.sep))
         for name in sorted(files):
             yield (*base, name)
 
