@@ -35,7 +35,7 @@ from .errors import DownloadError
 from .simple_index import IndexFile, project_files, project_url
 from .sources import Source, default_index_url
 
-__all__ = ["Client", "FetchOptions", "check_url"]
+__all__ = ["Client", "FetchOptions", "HttpStatusError", "check_url"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
@@ -173,7 +173,8 @@ class Client:
                     ChunkedEncodingError, _Truncated, _HttpStatus) as e:
                 reason = _reason(e, self.options)
                 if isinstance(e, _HttpStatus) and e.status < 500:
-                    raise DownloadError(f"cannot download {url}: {reason}") from None
+                    raise HttpStatusError(f"cannot download {url}: {reason}", e.status) \
+                        from None
                 if attempt == attempts:
                     tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
                     raise DownloadError(f"cannot download {url}: {reason} (after {tries})") \
@@ -207,7 +208,13 @@ class Client:
             page_lock = self._page_locks.setdefault(key, threading.Lock())
         with page_lock:  # one request per page, while other threads read other pages
             if key not in self._pages:
-                self._pages[key] = project_files(self, index_url, project)
+                try:
+                    self._pages[key] = project_files(self, index_url, project)
+                except HttpStatusError as e:
+                    if e.status not in (404, 410):
+                        raise
+                    raise DownloadError(f"no project {project!r} on {index_url} "
+                                        f"(HTTP {e.status} for {key})") from None
             return self._pages[key]
 
     def resolve(self, source: Source, index_url: str | None = None) -> tuple[str, IndexFile | None]:
@@ -233,6 +240,14 @@ class Client:
                 shutil.copyfileobj(f, out, _CHUNK)
         except OSError as e:
             raise DownloadError(f"cannot read {url}: {e.strerror or e}") from None
+
+
+class HttpStatusError(DownloadError):
+    """The server answered with an HTTP error status (4xx; 5xx only after the retries)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _HttpStatus(Exception):

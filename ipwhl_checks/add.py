@@ -100,6 +100,10 @@ def choose_wheels(files: Sequence[IndexFile], version: Version,
     return dict(chosen), missing
 
 
+# The requirements on a missing project: (requirement, environment, declaration requiring it)
+_Needs = list[tuple[Requirement, Environment, Declaration]]
+
+
 def _envs(envs: Sequence[Environment]) -> str:
     return ", ".join(e.name for e in envs)
 
@@ -180,10 +184,9 @@ class _Planner:
         kept = {d.project for d in self.tree.declarations if d.path not in self.plan.removes}
         return kept | self.replaced
 
-    def missing_requirements(self, new: Sequence[Declaration]
-                             ) -> dict[NormalizedName, list[tuple[Requirement, Environment]]]:
+    def missing_requirements(self, new: Sequence[Declaration]) -> dict[NormalizedName, _Needs]:
         present = self._present()
-        needed: dict[NormalizedName, list[tuple[Requirement, Environment]]] = defaultdict(list)
+        needed: dict[NormalizedName, _Needs] = defaultdict(list)
         for d in new:
             for env in self.settings.environments:
                 if installable(env, d.tags, d.requires_python) is None:
@@ -194,23 +197,22 @@ class _Planner:
                         continue
                     if req.marker is None or any(req.marker.evaluate(
                             {**env.markers, "extra": extra}) for extra in ("", *d.extras)):
-                        needed[name].append((req, env))
+                        needed[name].append((req, env, d))
         return needed
 
-    def newest(self, project: NormalizedName,
-               requirements: list[tuple[Requirement, Environment]]) -> Version:
+    def newest(self, project: NormalizedName, requirements: _Needs) -> Version:
         spec = SpecifierSet()
-        for req, _env in requirements:
+        for req, _env, _by in requirements:
             spec &= req.specifier
         files = self.client.index_files(self.index_url, project)
         versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked},
                           reverse=True)
         fitting = list(spec.filter(versions))
         if not fitting:
-            wanted = ", ".join(sorted({str(r) for r, _e in requirements}))
+            wanted = ", ".join(sorted({str(r) for r, _e, _by in requirements}))
             raise AddError(f"{project}: no release with wheels on {self.index_url} satisfies "
                            f"{wanted}")
-        envs = list(dict.fromkeys(env for _req, env in requirements))
+        envs = list(dict.fromkeys(env for _req, env, _by in requirements))
         for version in fitting:  # the newest that has a wheel wherever it is needed
             if not choose_wheels(files, version, envs)[1]:
                 return version
@@ -268,7 +270,11 @@ def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str
         needed = planner.missing_requirements(new)
         new = []
         for project in sorted(needed):
-            new += planner.release(project, planner.newest(project, needed[project]))
+            try:
+                new += planner.release(project, planner.newest(project, needed[project]))
+            except IpwhlError as e:
+                by = sorted({f"{d.project} {d.version}" for _r, _e, d in needed[project]})
+                raise AddError(f"{e} (a dependency of {', '.join(by)})") from e
     planner.plan.warnings += _collisions(planner)
     return planner.plan
 

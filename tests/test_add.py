@@ -42,6 +42,8 @@ CATALOGUE = [
     ("speedups", "1.0", "py3-none-any", None, [], []),
     ("winhelper", "0.5", "py3-none-win_amd64", None, [], []),
     ("partial", "1.0", "cp312-cp312-manylinux_2_28_x86_64", None, [], []),
+    ("orphan", "1.0", "py3-none-any", None, [], ["ghost>=1"]),  # ghost: not on the index
+    ("needy", "1.0", "py3-none-any", None, [], ["purelib>=5"]),
 ]
 FAST = {  # pip's choice on each environment
     "cp311-manylinux_2_28_x86_64": "fastlib-1.0-cp311-cp311-manylinux_2_17_x86_64."
@@ -176,7 +178,11 @@ FAILURES = [
      "'purelib>=1'"),
     (["purelib==1.*"], "ipwhl add: expected NAME==VERSION, a wheel URL or a local wheel file: "
      "'purelib==1.*'"),
-    (["nosuch==1.0"], "ipwhl add: cannot download {index}nosuch/: HTTP 404 File not found"),
+    (["nosuch==1.0"], "ipwhl add: no project 'nosuch' on {index} (HTTP 404 for {index}nosuch/)"),
+    (["--recursive", "orphan==1.0"], "ipwhl add: no project 'ghost' on {index} (HTTP 404 for "
+     "{index}ghost/) (a dependency of orphan 1.0)"),
+    (["--recursive", "needy==1.0"], "ipwhl add: purelib: no release with wheels on {index} "
+     "satisfies purelib>=5 (a dependency of needy 1.0)"),
     (["speedups==1.0", "purelib==1.0", "--fault"],  # the second download fails: no writes
      "ipwhl add: cannot download {files}purelib-1.0-py3-none-any.whl: HTTP 500 Internal "
      "Server Error (after 1 attempt)"),

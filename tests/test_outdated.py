@@ -76,8 +76,8 @@ def test_outdated_text(root: Path, index: IndexServer,
     assert ipwhl(["outdated", "--root", str(root)]) == 1
     out, err = capsys.readouterr()
     assert out == "".join(f"{p} {a} -> {b}\n" for p, a, b in EXPECTED)
-    assert err == f"ipwhl outdated: gone: cannot download {index.index_url}gone/: HTTP 404 " \
-        "File not found\n"
+    assert err == (f"ipwhl outdated: gone: no project 'gone' on {index.index_url} (HTTP 404 "
+                   f"for {index.index_url}gone/)\n")
 
 
 def test_outdated_json_as_a_user_runs_it(root: Path) -> None:
