@@ -160,3 +160,9 @@ def test_readme_hooks_and_scripts_agree():
         assert f"`{check}`" in readme, check
     listed = set(re.findall(r"`(IW\d\d\d)`", readme))
     assert listed == set(all_checks())
+
+
+def test_online_flag_calls_the_online_checks(tmp_path, capsys):
+    _tree(tmp_path, {})  # no declarations: nothing to download, no network
+    assert main(["check", "--online", "--root", str(tmp_path / "data")]) == 0
+    assert capsys.readouterr().out == ""

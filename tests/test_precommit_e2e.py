@@ -109,3 +109,12 @@ def test_commits_through_the_hooks(tmp_path, hook_repo, pre_commit_env):
     _run("git", "commit", "-q", "-m", "good", cwd=repo, env=env)
     assert _run("git", "status", "--porcelain", cwd=repo).stdout == ""
     assert _run("git", "rev-list", "--count", "HEAD", cwd=repo).stdout.strip() == "2"
+
+
+@pytest.mark.parametrize(("command", "path"), [
+    ("validate-manifest", ".pre-commit-hooks.yaml"),
+    ("validate-config", ".pre-commit-config.yaml"),
+])
+def test_hook_files_are_valid_for_pre_commit(command, path):
+    result = _run(sys.executable, "-m", "pre_commit", command, path, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
