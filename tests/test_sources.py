@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 
 from ipwhl_checks.errors import DeclarationError
 from ipwhl_checks.fetch import Client, FetchOptions
-from ipwhl_checks.simple_index import parse_html
+from ipwhl_checks.simple_index import parse_html, parse_json
 from ipwhl_checks.sources import default_index_url, index_source, parse_source
 
 from .indexserver import IndexServer
@@ -139,3 +139,31 @@ def test_html_details() -> None:
     assert (f.url, dict(f.hashes), f.requires_python, f.yanked, f.core_metadata) == (
         "https://mirror.example/pkgs/a/x-1-py3-none-any.whl", {"sha256": "ab"},
         SpecifierSet(">=3.9"), True, True)
+
+
+SPEC = Path(__file__).parent / "data" / "simple"
+
+
+def test_pep691_example() -> None:
+    # After the example in PEP 691: a yanked sdist with a reason, a wheel with metadata.
+    sdist, wheel = parse_json((SPEC / "pep691-example.json").read_bytes(),
+                              "https://example.com/simple/holygrail/")
+    assert (sdist.filename, sdist.url, sdist.yanked, sdist.is_wheel, sdist.core_metadata) == (
+        "holygrail-1.0.tar.gz", "https://example.com/files/holygrail-1.0.tar.gz", True, False,
+        False)
+    assert (wheel.filename, wheel.yanked, wheel.core_metadata, wheel.requires_python) == (
+        "holygrail-1.0-py3-none-any.whl", False, True, SpecifierSet(">=3.7"))
+    assert set(wheel.hashes) == {"sha256", "blake2b"}
+
+
+def test_pep503_page() -> None:
+    # PEP 503: root-relative and absolute hrefs, #sha256 fragments, escaped requires-python,
+    # PEP 592 data-yanked (empty: no reason), PEP 714 data-core-metadata.
+    whl, sdist, old = parse_html((SPEC / "pep503-example.html").read_text(),
+                                 "https://index.example/simple/frob/")
+    assert (whl.url, whl.requires_python, whl.yanked, whl.hashes["sha256"][:6]) == (
+        "https://index.example/frob/frob-1.0.0-py3-none-any.whl", SpecifierSet(">=3.6"), False,
+        "2bf7a6")
+    assert (sdist.filename, sdist.yanked, sdist.is_wheel) == ("frob-1.0.0.tar.gz", True, False)
+    assert (old.url, old.core_metadata, old.hashes) == (
+        "https://mirror.example/frob-0.9-py2.py3-none-any.whl", True, {})
