@@ -116,6 +116,10 @@ def _cid_text(raw: bytes) -> str:
     return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
 
 
+# RFC 4648 base32 digits -> the digits of int(..., 32): decoding is then one C call.
+_B32_AS_INT = str.maketrans("abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv")
+
+
 def _cid_raw(text: str) -> bytes:
     """The binary form of a CID string (fast paths for kubo's two forms)."""
     if len(text) == 46 and text.startswith("Qm") and all(c in _B58_INDEX for c in text):
@@ -123,12 +127,14 @@ def _cid_raw(text: str) -> bytes:
         for c in text:
             n = n * 58 + _B58_INDEX[c]
         return n.to_bytes(34, "big")
-    if text.startswith("b") and text[1:].islower():
-        body = text[1:].upper()
-        try:
-            return base64.b32decode(body + "=" * (-len(body) % 8))
-        except ValueError:
-            pass
+    body = text[1:]
+    if text.startswith("b") and body.isalnum() and body.islower() and "1" not in body \
+            and "0" not in body and "8" not in body and "9" not in body:
+        bits = 5 * len(body)
+        size, spare = divmod(bits, 8)
+        n = int(body.translate(_B32_AS_INT), 32)
+        if not n & ((1 << spare) - 1):  # canonical: the padding bits are zero
+            return (n >> spare).to_bytes(size, "big")
     from multiformats import CID
     try:
         return bytes(CID.decode(text))
@@ -148,14 +154,19 @@ def _known(raw: bytes, size: int) -> Node:
     return Node(raw, size)
 
 
+def _builder(profile: str, raw_sink: Callable[[bytes, bytes], None] | None) -> DagBuilder:
+    # raw_sink: blocks with binary CIDs (a multiformats.CID object costs ~0.3 ms)
+    return DagBuilder(profile, raw_sink=raw_sink)
+
+
 # ---- reading a wheel once --------------------------------------------------------------
 
 class _Tee(io.RawIOBase):
-    """A read-only stream over *source* that hashes (sha256) and copies what is read."""
+    """A read-only stream over *source* that copies (and, if asked, hashes) what is read."""
 
-    def __init__(self, source: IO[bytes], copy: IO[bytes] | None) -> None:
+    def __init__(self, source: IO[bytes], copy: IO[bytes] | None, hash_it: bool) -> None:
         self._source, self._copy = source, copy
-        self.sha256 = hashlib.sha256()
+        self.sha256 = hashlib.sha256() if hash_it else None
         self.size = 0
 
     def readable(self) -> bool:
@@ -165,11 +176,21 @@ class _Tee(io.RawIOBase):
         n = self._source.readinto(buffer)  # type: ignore[attr-defined]
         if n:
             view = memoryview(buffer)[:n]
-            self.sha256.update(view)
+            if self.sha256 is not None:
+                self.sha256.update(view)
             if self._copy is not None:
                 self._copy.write(view)
             self.size += n
         return int(n or 0)
+
+
+_RAW_SHA256 = b"\x01\x55\x12\x20"  # CIDv1, multicodec raw (0x55), sha2-256, 32 bytes
+
+
+def _whole_file_sha256(node: Node) -> str | None:
+    """The file's sha256 when its DAG is one raw block (a raw leaf holds the file's bytes
+    as they are, so the block's multihash digest is the file's sha256), else None."""
+    return node.raw[4:].hex() if node.raw[:4] == _RAW_SHA256 else None
 
 
 # ---- the outputs -----------------------------------------------------------------------
@@ -177,7 +198,7 @@ class _Tee(io.RawIOBase):
 class _Outputs:
     """The --out directory and the CAR, staged under temporary names until commit()."""
 
-    def __init__(self, stack: ExitStack, options: PublishOptions, exclude: set[bytes],
+    def __init__(self, stack: ExitStack, options: PublishOptions, exclude: set[str],
                  profile: str) -> None:
         self.out_tmp: Path | None = None
         self.exclude = exclude
@@ -206,11 +227,10 @@ class _Outputs:
     def blocks(self) -> int:
         return self._car.blocks if self._car is not None else 0
 
-    def sink(self, cid: Any, data: bytes) -> None:
+    def sink(self, raw: bytes, data: bytes) -> None:
         if self._car is None:
             return
-        raw = bytes(cid)
-        if raw not in self.exclude:  # a delta CAR leaves out what the previous release has
+        if not self.exclude or _cid_text(raw) not in self.exclude:  # a delta CAR: only new
             self._car.add(raw, data)
 
     def file(self, relpath: str) -> IO[bytes] | None:
@@ -274,14 +294,16 @@ class _Publisher:
     def __init__(self, builder: Any, outputs: _Outputs, profile: str,
                  options: PublishOptions) -> None:
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
+        self.raw_leaves = get_profile(profile).raw_leaves
+        self.chunk_size = get_profile(profile).chunk_size
         self.fetched = 0
         self.reused = 0
 
     def add_bytes(self, relpath: str, data: bytes) -> tuple[Any, FileEntry]:
         node = self.builder.add_file(io.BytesIO(data))
         self.outputs.write(relpath, data)
-        return node, FileEntry(_cid_text(node.raw), len(data), node.size,
-                               hashlib.sha256(data).hexdigest())
+        digest = _whole_file_sha256(node) or hashlib.sha256(data).hexdigest()
+        return node, FileEntry(_cid_text(node.raw), len(data), node.size, digest)
 
     def add_wheel(self, decl: Declaration, digest: str) -> tuple[Any, Any, WheelEntry]:
         from .wheel import read_wheel
@@ -292,9 +314,11 @@ class _Publisher:
             except DownloadError as e:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with path.open("rb") as f:
+                # one raw leaf (see _whole_file_sha256): no second pass of sha256 needed
+                one_block = self.raw_leaves and os.fstat(f.fileno()).st_size <= self.chunk_size
                 copy = self.outputs.file(relpath)
                 with copy if copy is not None else ExitStack():
-                    tee = _Tee(f, copy)
+                    tee = _Tee(f, copy, hash_it=not one_block)
                     node = self.builder.add_file(tee)
             if _same_cid(node.raw, decl.content_id):
                 break
@@ -303,12 +327,17 @@ class _Publisher:
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
                     f"{decl.filename} gives {_cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
+        sha256 = tee.sha256.hexdigest() if tee.sha256 else _whole_file_sha256(node)
+        if sha256 is None:  # not one raw block after all: hash the file
+            with path.open("rb") as f:
+                sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         info = read_wheel(path, decl.filename)
         meta_node, meta = self.add_bytes(relpath + ".metadata", info.metadata)
         rp = decl.requires_python
         entry = WheelEntry(
             filename=decl.filename, version=str(decl.version), cid=_cid_text(node.raw),
-            size=tee.size, dag_size=node.size, sha256=tee.sha256.hexdigest(), metadata=meta,
+            size=tee.size, dag_size=node.size, metadata=meta,
+            sha256=sha256,
             requires_python=None if rp is None else str(rp), extras=tuple(decl.extras),
             dependencies=tuple(str(d) for d in decl.dependencies), source=decl.source,
             declaration=digest)
@@ -345,23 +374,23 @@ class _Publisher:
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
-def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[bytes]:
-    """CIDs of blocks the previous release holds that a delta CAR may need to leave out."""
-    cids = {_cid_raw(previous.index.cid)}
+def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[str]:
+    """CIDs of blocks the previous release holds that a delta CAR leaves out."""
+    cids = {previous.index.cid}
     for p in previous.projects:
-        cids.update((_cid_raw(p.cid), _cid_raw(p.index.cid)))
+        cids.update((p.cid, p.index.cid))
         for w in p.wheels:
-            cids.update((_cid_raw(w.cid), _cid_raw(w.metadata.cid)))
+            cids.update((w.cid, w.metadata.cid))
     if previous_bytes is not None:
         # Rebuild the previous root directory from its known children: its blocks (the
         # root node, HAMT shards) are mostly unchanged in the next release.
         seen: list[bytes] = []
-        builder = DagBuilder(previous.profile, lambda cid, data: seen.append(bytes(cid)))
+        builder = _builder(previous.profile, lambda cid, data: seen.append(cid))
         children = {p.name: _known(_cid_raw(p.cid), p.dag_size) for p in previous.projects}
         children["index.html"] = _known(_cid_raw(previous.index.cid), previous.index.dag_size)
         children[MANIFEST_NAME] = builder.add_file(io.BytesIO(previous_bytes))
         builder.add_directory(children)
-        cids.update(seen)
+        cids.update(_cid_text(raw) for raw in seen)
     return cids
 
 
@@ -377,10 +406,11 @@ def publish_declarations(declarations: Iterable[Declaration], settings: Settings
     by_project: dict[str, list[Declaration]] = defaultdict(list)
     for decl in declarations:
         by_project[decl.project].append(decl)
-    exclude = _previous_blocks(previous, previous_bytes) if previous is not None else set()
+    exclude = _previous_blocks(previous, previous_bytes) \
+        if previous is not None and options.car is not None else set()
     with ExitStack() as stack:
         outputs = _Outputs(stack, options, exclude, profile)
-        builder = DagBuilder(profile, outputs.sink)
+        builder = _builder(profile, outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
         children: dict[str, Any] = {}
         projects = []

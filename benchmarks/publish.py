@@ -1,0 +1,166 @@
+"""Benchmark ``ipwhl publish``: full and incremental, and the share of time spent hashing.
+
+Builds a synthetic repository of PROJECTS projects (default 10,000), one small generated
+wheel each (WHEEL_KB of incompressible payload, default 64), with file:// sources, in a
+temp dir, then prints, measured in one run:
+
+- full publish, cold: wheels copied into an empty cache (each verified against its CID);
+- full publish, warm: every wheel read from the cache (what CI does after ``check --online``);
+- incremental publish after changing one project (``--previous`` = the warm run's manifest);
+- their ratio (target: incremental under 5% of full);
+- the share of the warm full publish spent hashing (target: above 70%), computed as the
+  time ``hashlib.sha256`` alone takes, in the same run, over the bytes the publish must
+  hash (each wheel's blocks and its whole-file sha256, the .metadata, page and manifest
+  files and the directory blocks), divided by the publish time;
+- the same publish with a CAR written.
+
+    python benchmarks/publish.py [PROJECTS] [WHEEL_KB]
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import random
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.manifest import load_manifest, manifest_bytes
+from ipwhl_checks.publish import PublishOptions, PublishResult, publish
+from ipwhl_checks.unixfs import DagBuilder, get_profile
+
+PROFILE = "unixfs-v1-2025"
+SETTINGS = f"profile = '{PROFILE}'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"
+
+
+def _declare(data: Path, wheel: Path) -> None:
+    with wheel.open("rb") as f:
+        cid = str(DagBuilder(get_profile(PROFILE)).add_file(f).cid)
+    path = declaration_path(data, wheel.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"source = '{wheel.as_uri()}'\ncontent-id = '{cid}'\n"
+                    "requires-python = '>=3.8'\nextras = []\ndependencies = []\n")
+
+
+def _b64(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _wheel(directory: Path, name: str, version: str, payload: bytes) -> Path:
+    """A small valid wheel (PEP 427: METADATA, WHEEL, RECORD), payload stored uncompressed."""
+    dist_info = f"{name}-{version}.dist-info"
+    members = {
+        f"{name}/__init__.py": f"__version__ = {version!r}\n".encode(),
+        f"{name}/payload.bin": payload,
+        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                  "Requires-Python: >=3.8\n\n").encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n",
+    }
+    record = [f"{m},sha256={_b64(hashlib.sha256(d).digest())},{len(d)}"
+              for m, d in members.items()]
+    members[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, data in members.items():
+            zf.writestr(zipfile.ZipInfo(member, (2020, 1, 1, 0, 0, 0)), data)
+    return path
+
+
+def build(root: Path, projects: int, kb: int) -> tuple[Path, Path]:
+    data, wheels = root / "data", root / "wheels"
+    data.mkdir()
+    wheels.mkdir()
+    (data / "repository.toml").write_text(SETTINGS)
+    rng = random.Random(499)
+    for i in range(projects):
+        _declare(data, _wheel(wheels, f"proj{i:05d}", "1.0", rng.randbytes(kb * 1024)))
+    return data, wheels
+
+
+def timed(data: Path, **options: object) -> tuple[float, float, PublishResult]:
+    """(wall seconds, CPU seconds of this process and its threads, result)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def hashing_floor(result: PublishResult, cache: Path) -> tuple[float, int]:
+    """Seconds hashlib.sha256 alone takes over the bytes the publish hashes, and their count.
+
+    Every wheel once (a wheel of at most one chunk is one raw block, whose digest is also
+    its #sha256; larger ones are hashed as blocks and whole), the small files once per
+    block and once whole; the directory blocks are left out (a few bytes per project).
+    """
+    chunk = get_profile(PROFILE).chunk_size
+    blobs = sorted((cache / "ipwhl" / "wheels").rglob("*.whl"))
+    contents = [path.read_bytes() for path in blobs]  # from the page cache, as the publish
+    m = result.manifest
+    small = [os.urandom(f.size) for p in m.projects
+             for f in (p.index, *(w.metadata for w in p.wheels))]
+    total = 0
+    start = time.perf_counter()
+    for data in contents:
+        for offset in range(0, max(len(data), 1), chunk):
+            hashlib.sha256(data[offset:offset + chunk]).digest()
+        if len(data) > chunk:
+            hashlib.sha256(data).digest()
+        total += len(data) * (1 if len(data) <= chunk else 2)
+    for data in small:
+        hashlib.sha256(data).digest()
+        hashlib.sha256(data).digest()
+        total += 2 * len(data)
+    return time.perf_counter() - start, total
+
+
+def main() -> int:
+    projects = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    kb = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp:
+        root = Path(tmp)
+        os.environ["XDG_CACHE_HOME"] = str(root / "cache")
+        start = time.perf_counter()
+        data, wheels = build(root, projects, kb)
+        print(f"synthetic repository: {projects} projects, one wheel each with {kb} KiB of "
+              f"payload, built in {time.perf_counter() - start:.1f} s")
+        print(f"{'':34} {'wall':>9} {'cpu':>9}")
+        wall, cpu, _ = timed(data)
+        print(f"full publish, cold cache:          {wall:8.2f}s {cpu:8.2f}s")
+        full, full_cpu, result = timed(data)
+        print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
+              f"root {result.root_cid}")
+        manifest = root / "manifest.json"
+        manifest.write_bytes(manifest_bytes(result.manifest))
+
+        # change one project: a new version of proj00042
+        for old in data.rglob("proj00042-*.toml"):
+            old.unlink()
+        _declare(data, _wheel(wheels, "proj00042", "1.1", os.urandom(kb * 1024)))
+        inc, inc_cpu, delta = timed(data, previous=load_manifest(manifest),
+                                    car=root / "delta.car")
+        print(f"incremental, 1 project changed:    {inc:8.2f}s {inc_cpu:8.2f}s   "
+              f"reused {delta.reused_projects}, read {delta.fetched_wheels} wheel(s), "
+              f"delta CAR of {delta.car_blocks} blocks")
+        print(f"incremental / full:                {inc / full:8.2%}  {inc_cpu / full_cpu:8.2%}"
+              "   (target < 5%)")
+        again = timed(data)[2]
+        assert again.root_cid == delta.root_cid, "incremental and full publish disagree"
+
+        floor, hashed = hashing_floor(result, root / "cache")
+        print(f"hashing floor (hashlib.sha256):    {floor:8.2f}s {'':9}   "
+              f"over {hashed / 1e9:.2f} GB")
+        print(f"share of full publish in hashing:  {floor / full:8.2%}  {floor / full_cpu:8.2%}"
+              "   (target > 70%)")
+        wall, cpu, _ = timed(data, car=root / "full.car")
+        print(f"full publish with a CAR:           {wall:8.2f}s {cpu:8.2f}s   "
+              f"{(root / 'full.car').stat().st_size / 1e9:.2f} GB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
