@@ -11,10 +11,11 @@ empty name and the child's cumulative size.
 Leaves: with ``raw_leaves`` the chunk itself (codec raw); otherwise a dag-pb node whose
 Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
 
-Hot path: chunks are read with ``readinto`` into a small ring of preallocated buffers and
-hashed on two threads (``hashlib`` releases the GIL); for a dag-pb leaf the protobuf
-header, the chunk and the trailer are fed to the hash separately, so no chunk is copied
-unless a block sink wants the bytes.
+Hot path: whole chunks, about 2 MiB at a time, are read with ``readinto`` into a small
+ring of preallocated buffers and hashed on two threads (``hashlib`` releases the GIL), one
+task per batch; for a dag-pb leaf the protobuf header, the chunk and the trailer are fed to
+the hash separately, so no chunk is copied unless a block sink wants the bytes.  A file of
+one chunk is hashed in the calling thread.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ __all__ = ["Emit", "build_file"]
 
 Emit = Callable[[bytes, bytes], None]  # (binary CID, block)
 
-_RING = 5  # chunk buffers: one being read, one looked ahead, up to three being hashed
+_BATCH = 2 * 1024 * 1024  # bytes read and hashed per task (whole chunks, at least one)
+_RING = 4  # batch buffers: one being read or consumed, up to three being hashed
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -67,12 +69,30 @@ def _hash_leaf(view: memoryview, raw: bool, want_block: bool) -> tuple[bytes, in
     return h.digest(), len(head) + n + len(tail), block
 
 
+Leaf = tuple[bytes, int, bytes | None]  # (digest, block length, block if wanted)
+
+
+def _hash_batch(views: list[memoryview], raw: bool, want_block: bool) -> list[Leaf]:
+    return [_hash_leaf(view, raw, want_block) for view in views]
+
+
 class _Child:
-    __slots__ = ("cid", "filesize", "future", "tsize")
+    __slots__ = ("cid", "filesize", "tsize")
 
     def __init__(self, cid: bytes, tsize: int, filesize: int) -> None:
         self.cid, self.tsize, self.filesize = cid, tsize, filesize
-        self.future: Future[tuple[bytes, int, bytes | None]] | None = None
+
+
+class _Batch:
+    """Consecutive chunks read in one go into one buffer and hashed by one task."""
+
+    __slots__ = ("children", "future", "results", "slot")
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+        self.future: Future[list[Leaf]] | None = None
+        self.results: list[Leaf] | None = None
+        self.children: list[tuple[int, _Child]] = []  # leaves made before hashing ended
 
 
 class _Builder:
@@ -82,24 +102,19 @@ class _Builder:
         self.emit = emit
         self.version = profile.cid_version
         self.leaf_codec = RAW if profile.raw_leaves else DAG_PB
+        # Read (and hash) about _BATCH bytes at a time: fewer, larger tasks.
+        self.per_batch = max(1, _BATCH // profile.chunk_size)
         self.bufs: list[bytearray] = []
-        self.slot = 0
-        self.in_flight: deque[_Child] = deque()
-        self.first = True
-        self.n = self._read(0)
+        self.next_slot = 0
+        self.in_flight: deque[_Batch] = deque()
+        self.queue: deque[tuple[_Batch, int, int]] = deque()  # (batch, index, length)
+        self.eof = False
 
     # -- chunker ---------------------------------------------------------------------------
 
-    def _buffer(self, slot: int) -> bytearray:
-        while len(self.bufs) <= slot:
-            self.bufs.append(bytearray(self.profile.chunk_size))
-        return self.bufs[slot]
-
-    def _read(self, slot: int) -> int:
-        buf = memoryview(self._buffer(slot))
-        size = len(buf)
+    def _readinto(self, buf: memoryview) -> int:
         readinto = getattr(self.stream, "readinto", None)
-        got = 0
+        got, size = 0, len(buf)
         while got < size:
             if readinto is not None:
                 n = readinto(buf[got:])
@@ -108,51 +123,74 @@ class _Builder:
                 n = len(data)
                 buf[got : got + n] = data
             if not n:
+                self.eof = True
                 break
             got += n
         return got
 
-    def done(self) -> bool:
-        return self.n == 0
+    def _read_batch(self) -> None:
+        slot = self.next_slot
+        self.next_slot = (slot + 1) % _RING
+        # in_flight holds the newest unresolved batches, oldest first; once at most
+        # _RING - 1 remain, the one that read into this buffer _RING reads ago is done.
+        while len(self.in_flight) >= _RING:
+            self._resolve(self.in_flight.popleft())
+        while len(self.bufs) <= slot:
+            self.bufs.append(bytearray(self.per_batch * self.profile.chunk_size))
+        buf = memoryview(self.bufs[slot])
+        got = self._readinto(buf)
+        if not got:
+            return
+        size = self.profile.chunk_size
+        views = [buf[i : min(i + size, got)] for i in range(0, got, size)]
+        batch = _Batch(slot)
+        want = self.emit is not None
+        if self.eof and len(views) == 1 and not self.in_flight:  # small: no thread hop
+            batch.results = _hash_batch(views, self.profile.raw_leaves, want)
+        else:
+            batch.future = _executor().submit(_hash_batch, views, self.profile.raw_leaves, want)
+            self.in_flight.append(batch)
+        self.queue.extend((batch, i, len(v)) for i, v in enumerate(views))
 
-    def _resolve(self, child: _Child) -> None:
-        assert child.future is not None
-        digest, tsize, block = child.future.result()
-        child.future = None
+    def done(self) -> bool:
+        if not self.queue and not self.eof:
+            self._read_batch()
+        return not self.queue
+
+    def _finish(self, child: _Child, leaf: Leaf) -> None:
+        digest, tsize, block = leaf
         child.cid = cid_bytes(self.version, self.leaf_codec, digest)
         child.tsize = tsize
         if self.emit is not None and block is not None:
             self.emit(child.cid, block)
 
-    def _drain(self, keep: int) -> None:
-        while len(self.in_flight) > keep:
+    def _resolve(self, batch: _Batch) -> None:
+        if batch.results is None:
+            assert batch.future is not None
+            batch.results = batch.future.result()
+            batch.future = None
+        for index, child in batch.children:
+            self._finish(child, batch.results[index])
+        batch.children.clear()
+
+    def _drain(self) -> None:
+        while self.in_flight:
             self._resolve(self.in_flight.popleft())
 
     def leaf(self) -> _Child:
-        """The leaf of the chunk read last; reads the next chunk ahead."""
-        slot, n = self.slot, self.n
-        view = memoryview(self.bufs[slot])[:n]
-        nxt = (slot + 1) % _RING
-        # The leaf that last used buffer `nxt` is at most _RING - 2 leaves back.
-        self._drain(_RING - 2)
-        self.slot, self.n = nxt, self._read(nxt)
+        """The leaf of the next chunk (``done()`` must have been False)."""
+        batch, index, n = self.queue.popleft()
         child = _Child(b"", 0, n)
-        want = self.emit is not None
-        if self.first and self.n == 0:  # a one-chunk file: no thread hop
-            digest, tsize, block = _hash_leaf(view, self.profile.raw_leaves, want)
-            child.cid, child.tsize = cid_bytes(self.version, self.leaf_codec, digest), tsize
-            if self.emit is not None and block is not None:
-                self.emit(child.cid, block)
+        if batch.results is not None:
+            self._finish(child, batch.results[index])
         else:
-            child.future = _executor().submit(_hash_leaf, view, self.profile.raw_leaves, want)
-            self.in_flight.append(child)
-        self.first = False
+            batch.children.append((index, child))
         return child
 
     # -- balanced layout --------------------------------------------------------------------
 
     def internal(self, children: list[_Child]) -> _Child:
-        self._drain(0)
+        self._drain()
         filesize = sum(c.filesize for c in children)
         data = encode_unixfs(FILE, filesize=filesize, blocksizes=[c.filesize for c in children])
         block = encode_pbnode((encode_pblink(c.cid, b"", c.tsize) for c in children), data)
@@ -178,7 +216,7 @@ class _Builder:
         while not self.done():
             root = self.fill([root], depth)
             depth += 1
-        self._drain(0)
+        self._drain()
         return Node(root.cid, root.tsize, "file")
 
 
