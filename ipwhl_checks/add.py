@@ -17,6 +17,7 @@ failure leaves the tree as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections import defaultdict
@@ -291,8 +292,13 @@ def _collisions(planner: _Planner) -> list[str]:
 
 
 def apply_plan(plan: Plan) -> None:
-    """Write every planned file, then remove the replaced ones; all or nothing."""
-    staged: list[tuple[str, Path]] = []
+    """Write every planned file, then remove the replaced ones; all or nothing.
+
+    Every new text is first written to a temporary file next to its target; only when all
+    are written are they renamed into place (``os.replace``), and should a rename fail, the
+    files already replaced get their old text back.
+    """
+    staged: list[tuple[Path, Path]] = []
     made: list[Path] = []
     try:
         for target, text in sorted(plan.writes.items()):
@@ -300,22 +306,41 @@ def apply_plan(plan: Plan) -> None:
                 if not parent.exists() and plan.root in parent.parents:
                     parent.mkdir()
                     made.append(parent)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                       suffix=".tmp")
-            staged.append((tmp, target))
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
+            staged.append((Path(name), target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
-            os.chmod(tmp, 0o644)
+            os.chmod(name, 0o644)
+        old = {target: target.read_bytes() if target.exists() else None
+               for _tmp, target in staged}
+        _replace_all(staged, old)
     except OSError as e:
         for tmp, _target in staged:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         for directory in reversed(made):
-            directory.rmdir()
+            with contextlib.suppress(OSError):
+                directory.rmdir()
         raise IpwhlError(f"cannot write the declarations, nothing written: {e}") from e
-    for tmp, target in staged:
-        os.replace(tmp, target)
     for path in sorted(plan.removes - set(plan.writes)):
         path.unlink(missing_ok=True)
         for parent in (path.parent, path.parent.parent):
             if parent != plan.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
+
+
+def _replace_all(staged: list[tuple[Path, Path]], old: dict[Path, bytes | None]) -> None:
+    done: list[Path] = []
+    try:
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            done.append(target)
+    except OSError:
+        for target in done:  # put back what was there
+            with contextlib.suppress(OSError):
+                previous = old[target]
+                if previous is None:
+                    target.unlink()
+                else:
+                    target.write_bytes(previous)
+        raise

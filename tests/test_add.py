@@ -253,3 +253,19 @@ def test_content_id_follows_the_repository_profile(root: Path, index: IndexServe
     assert f"content-id = '{cid}'\n" in path.read_text()
     assert online.main(["--root", str(root), str(path)]) == 0
     assert ipwhl(["check", "--root", str(root)]) == 0
+
+
+def test_a_failed_write_writes_nothing(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # purelib's project directory cannot be made (a file is in the way): speedups, staged
+    # first, is not written either.
+    speedups = declaration_path(root, "speedups-1.0-py3-none-any.whl")
+    blocker = declaration_path(root, "purelib-1.0-py3-none-any.whl").parent
+    assert sorted([speedups.parent, blocker])[0] == speedups.parent  # staged first
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    assert add(root, "speedups==1.0", "purelib==1.0") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ipwhl add: cannot write the declarations, nothing written: ")
+    assert not speedups.parent.exists()
+    assert sorted(p.name for p in root.rglob("*")) == sorted(
+        ["repository.toml", blocker.parent.name, blocker.name])
