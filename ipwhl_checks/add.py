@@ -84,10 +84,8 @@ def choose_wheels(files: Sequence[IndexFile], version: Version,
                                                                 list[Environment]]:
     """{filename: environments it is pip's choice on}, and the environments without a wheel."""
     wheels = [f for f in files if f.wheel is not None and f.wheel[1] == version]
-    if wheels and all(f.yanked for f in wheels):
-        pass  # PEP 592: a yanked release is still chosen when pinned with ==
-    else:
-        wheels = [f for f in wheels if not f.yanked]
+    if not all(f.yanked for f in wheels):  # PEP 592: a yanked release only if pinned, and
+        wheels = [f for f in wheels if not f.yanked]  # only when it has nothing else
     tagged = [(f, f.wheel[2]) for f in wheels if f.wheel is not None]
     chosen: dict[str, list[Environment]] = defaultdict(list)
     missing = []
@@ -123,10 +121,10 @@ class _Planner:
         self.plan.writes[target] = render(source, cid, info.requires_python, info.extras,
                                           info.dependencies)
         self.plan.new = [d for d in self.plan.new if d.path != target]
-        self.plan.new.append(Declaration(path=target, filename=filename, project=info.project,
-                           version=info.version, tags=info.tags, source=source,
-                           content_id=cid, requires_python=info.requires_python,
-                           extras=info.extras, dependencies=info.dependencies))
+        self.plan.new.append(Declaration(
+            path=target, filename=filename, project=info.project, version=info.version,
+            tags=info.tags, source=source, content_id=cid, requires_python=info.requires_python,
+            extras=info.extras, dependencies=info.dependencies))
         return self.plan.new[-1]
 
     def _replace(self, project: NormalizedName, keep_version: Version | None) -> None:
