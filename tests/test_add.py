@@ -63,6 +63,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         for name, version, tag, rp, extras, deps in CATALOGUE:
             server.publish(make_wheel(tmp / "w", name, version, tag=tag, requires_python=rp,
                                       extras=extras, dependencies=deps), requires_python=rp)
+        server.publish(make_wheel(tmp / "w", "purelib", "1.2"), yanked=True)  # not chosen
+        server.publish(make_wheel(tmp / "w", "pulled", "1.0"), yanked=True)  # all yanked
         sdist = tmp / "w" / "sdistonly-1.0.tar.gz"
         sdist.write_bytes(b"an sdist")
         server.publish(sdist)
@@ -269,3 +271,12 @@ def test_a_failed_write_writes_nothing(root: Path, capsys: pytest.CaptureFixture
     assert not speedups.parent.exists()
     assert sorted(p.name for p in root.rglob("*")) == sorted(
         ["repository.toml", blocker.parent.name, blocker.name])
+
+
+def test_yanked_files(root: Path) -> None:
+    # PEP 592: a yanked file is chosen only for an exact pin with nothing else to choose;
+    # the closure passes over yanked purelib 1.2 (fastlib needs purelib>=1.0).
+    assert add(root, "pulled==1.0") == 0
+    assert add(root, "--recursive", "fastlib==1.0") == 0
+    names = {Path(p).name for p in files(root)}
+    assert {"pulled-1.0-py3-none-any.toml", "purelib-1.1-py3-none-any.toml"} <= names
