@@ -208,6 +208,10 @@ class _Outputs:
         self._options = options
         if options.out is not None:
             target = Path(options.out)
+            if target.exists() and (not target.is_dir() or (
+                    any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
+                raise PublishError(f"{target}: exists and is not a published tree (no "
+                                   f"{MANIFEST_NAME}); refusing to replace it")
             target.parent.mkdir(parents=True, exist_ok=True)
             self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
             stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)

@@ -344,6 +344,13 @@ def test_previous_manifest_errors_are_one_line(repo: Repo, tmp_path: Path,
     code, _out, err = publish(capsys, "--root", str(repo.data), "--previous", str(bad),
                               "--out", str(tmp_path / "site"))
     assert code == 1 and "cannot reuse projects from --previous" in err
+    # --out replaces a published tree, never another directory
+    code, _out, err = publish(capsys, "--root", str(repo.data), "--out", str(repo.data))
+    assert (code, err) == (1, f"ipwhl publish: {repo.data}: exists and is not a published "
+                              "tree (no manifest.json); refusing to replace it\n")
+    site = tmp_path / "site"
+    assert publish(capsys, "--root", str(repo.data), "--out", str(site))[0] == 0
+    assert publish(capsys, "--root", str(repo.data), "--out", str(site))[0] == 0
 
 
 # ---- a wheel that is not the declared one --------------------------------------------------
