@@ -145,6 +145,7 @@ def tree_files(site: Path) -> dict[str, bytes]:
 
 # ---- the published tree ------------------------------------------------------------------
 
+@pytest.mark.npm
 @needs_npm
 def test_root_cid_matches_ipwhl_cid_npm_importer_and_car(repo: Repo, tmp_path: Path) -> None:
     site, car = tmp_path / "site", tmp_path / "out.car"
