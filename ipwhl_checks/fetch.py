@@ -152,24 +152,56 @@ def download_wheel(source: str, settings_or_profile: Settings | str, *,
                    client: Client | None = None) -> CacheEntry:
     """Download *source* (no CID known yet), cache it under its CID and return the entry.
 
-    When the index lists a sha256 for the file, the download must match it.
+    When the index lists a sha256 for the file, the download must match it, and a file
+    already in the cache with that sha256 is not downloaded again (its bytes are hashed
+    again to be sure).
     """
     profile = _profile_name(settings_or_profile)
     parsed = parse_source(source)
     own = client or Client(FetchOptions.from_env(allow_file=allow_file))
     try:
         url, entry = own.resolve(parsed, index_url)
+        listed = (entry.hashes.get("sha256") or "").lower() if entry else ""
+        if listed and (hit := _known(profile, listed, parsed.filename)):
+            return hit
         with _staging(parsed.filename) as (tmp, out):
             own.download(url, out)
             out.flush()
             digest = _sha256(tmp)
-            listed = entry.hashes.get("sha256") if entry else None
-            if listed and listed.lower() != digest:
+            if listed and listed != digest:
                 raise DownloadError(f"{url}: the index lists sha256 {listed} but the "
                                     f"download gives {digest}")
             cid = _cid(tmp, profile)
-            return CacheEntry(_store(tmp, cid, parsed.filename), cid, digest)
+            stored = _store(tmp, cid, parsed.filename)
+        _remember(profile, digest, cid)
+        return CacheEntry(stored, cid, digest)
     finally:
         if client is None:
             own.close()
 
+
+def _digest_file(profile: str, sha256: str) -> Path:
+    return cache_dir() / "sha256" / profile / sha256
+
+
+def _remember(profile: str, sha256: str, cid: str) -> None:
+    path = _digest_file(profile, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        f.write(cid)
+    os.replace(tmp, path)
+
+
+def _known(profile: str, sha256: str, filename: str) -> CacheEntry | None:
+    """The cached file whose sha256 is *sha256*, if it is there and still has those bytes."""
+    if not sha256.isalnum():
+        return None
+    try:
+        cid = _digest_file(profile, sha256).read_text().strip()
+        path = _cache_path(cid, filename)
+        if path.is_file() and _sha256(path) == sha256:
+            return CacheEntry(path, cid, sha256)
+    except (OSError, DownloadError):
+        pass
+    return None

@@ -267,3 +267,14 @@ def test_progress_only_when_asked(index: IndexServer, capsys: pytest.CaptureFixt
     with Client(FetchOptions(progress=True)) as client:
         client.download(index.file_url(NAME), io.BytesIO())
     assert capsys.readouterr().err == f"\r{NAME} 0.0/0.0 MB\n"
+
+
+def test_download_wheel_reuses_a_cached_file_with_the_listed_sha256(index: IndexServer) -> None:
+    first = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
+    before = len(_file_requests(index))
+    assert download_wheel(index_source("demo", NAME), "unixfs-v1-2025") == first
+    assert len(_file_requests(index)) == before  # not downloaded again
+    first.path.write_bytes(b"bit rot")
+    again = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
+    assert (again.cid, again.path.read_bytes()) == (first.cid, _bytes(index))
+    assert len(_file_requests(index)) == before + 1
