@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,6 +252,7 @@ def test_download_wheel_checks_the_index_hash(index: IndexServer) -> None:
     entry = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
     assert (entry.cid, entry.sha256) == (raw_cid(_bytes(index)),
                                          hashlib.sha256(_bytes(index)).hexdigest())
+    shutil.rmtree(cache_dir())  # so that the next call downloads
     zeros = bytes(len(_bytes(index)))
     index.fault(f"/files/{NAME}", Body(zeros))
     with pytest.raises(DownloadError) as e:
