@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -101,6 +102,17 @@ def choose_wheels(files: Sequence[IndexFile], version: Version,
 
 # The requirements on a missing project: (requirement, environment, declaration requiring it)
 _Needs = list[tuple[Requirement, Environment, Declaration]]
+
+
+def _applies(req: Requirement, env: Environment, extras: Sequence[str]) -> bool:
+    """Whether *req* applies on *env*, for no extra or one of *extras* (as the checks read it)."""
+    if req.marker is None:
+        return True
+    try:
+        return any(req.marker.evaluate({**env.markers, "extra": extra})
+                   for extra in ("", *extras))
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        return False  # the dependency check reports a marker it cannot evaluate
 
 
 def _envs(envs: Sequence[Environment]) -> str:
@@ -194,8 +206,7 @@ class _Planner:
                     name = canonicalize_name(req.name)
                     if name in present:
                         continue
-                    if req.marker is None or any(req.marker.evaluate(
-                            {**env.markers, "extra": extra}) for extra in ("", *d.extras)):
+                    if _applies(req, env, d.extras):
                         needed[name].append((req, env, d))
         return needed
 
