@@ -8,6 +8,7 @@ same dag-pb block find it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 
@@ -94,15 +95,43 @@ def cid_multihash(key: bytes) -> tuple[int, bytes]:
     return code, key[pos:pos + length]
 
 
+# multiformats validates the types of every call, which costs ~0.5 ms per CID; the two
+# forms kubo prints are encoded here directly, anything else goes through multiformats.
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+
 def cid_str(cid: bytes) -> str:
     """The usual text form: base58btc ``Qm...`` for v0, base32 ``b...`` for v1."""
-    if len(cid) == 34 and cid[0] == 0x12:
-        return str(CID.decode(cid))
-    return str(CID.decode(cid).encode("base32"))
+    if len(cid) == 34 and cid[0] == 0x12 and cid[1] == 0x20:
+        # CID spec: a CIDv0 is its multihash in base58btc (no multibase prefix); 0x12
+        # first means no leading zero bytes, so plain base-58 digits suffice.
+        n, digits = int.from_bytes(cid, "big"), []
+        while n:
+            n, r = divmod(n, 58)
+            digits.append(_B58[r])
+        return "".join(reversed(digits))
+    # multibase: 'b' is RFC 4648 base32, lower case, no padding.
+    return "b" + base64.b32encode(cid).decode("ascii").lower().rstrip("=")
 
 
 def parse_cid(text: str) -> bytes:
     """The binary CID (v0 stays v0) of *text*; ValueError if it is not a CID."""
+    raw: bytes | None = None
+    if len(text) == 46 and text.startswith("Qm") and all(c in _B58_INDEX for c in text):
+        n = 0
+        for c in text:
+            n = n * 58 + _B58_INDEX[c]
+        raw = n.to_bytes(34, "big") if n < 1 << 272 else None
+    elif text.startswith("b") and text[1:].isalnum() and text[1:].islower():
+        body = text[1:].upper()
+        try:
+            raw = base64.b32decode(body + "=" * (-len(body) % 8))
+        except ValueError:
+            raw = None
+    if raw is not None:
+        canonical(raw)  # ValueError unless it is a well-formed CID
+        return raw
     try:
         cid = CID.decode(text)
     except Exception as e:  # multiformats raises several unrelated types
