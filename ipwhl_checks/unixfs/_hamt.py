@@ -38,7 +38,8 @@ def build_hamt(
     hashed = [(int.from_bytes(murmur3_x64_64(name), "big"), name, cid, tsize)
               for name, cid, tsize in entries]
     pad = len(f"{fanout - 1:X}")
-    return _shard(hashed, 0, bits, fanout, pad, version, emit)
+    prefixes = [f"{i:0{pad}X}".encode() for i in range(fanout)]
+    return _shard(hashed, 0, bits, fanout, prefixes, version, emit)
 
 
 def _shard(
@@ -46,7 +47,7 @@ def _shard(
     depth: int,
     bits: int,
     fanout: int,
-    pad: int,
+    prefixes: list[bytes],
     version: int,
     emit: Emit | None,
 ) -> tuple[bytes, int]:
@@ -55,20 +56,25 @@ def _shard(
         names = ", ".join(repr(e[1].decode("utf-8", "replace")) for e in entries[:2])
         raise UnixFSError(f"HAMT too deep: names {names} have the same 64-bit murmur3 hash")
     buckets: dict[int, list[tuple[int, bytes, bytes, int]]] = {}
+    mask = fanout - 1
     for entry in entries:
-        buckets.setdefault((entry[0] >> shift) & (fanout - 1), []).append(entry)
+        index = (entry[0] >> shift) & mask
+        if index in buckets:
+            buckets[index].append(entry)
+        else:
+            buckets[index] = [entry]
     links: list[bytes] = []
     total = 0
     bitfield = 0
     for index in sorted(buckets):
         bucket = buckets[index]
-        prefix = f"{index:0{pad}X}".encode()
+        prefix = prefixes[index]
         bitfield |= 1 << index
         if len(bucket) == 1:
             _, name, cid, tsize = bucket[0]
             links.append(encode_pblink(cid, prefix + name, tsize))
         else:
-            cid, tsize = _shard(bucket, depth + 1, bits, fanout, pad, version, emit)
+            cid, tsize = _shard(bucket, depth + 1, bits, fanout, prefixes, version, emit)
             links.append(encode_pblink(cid, prefix, tsize))
         total += tsize
     field = bitfield.to_bytes((bitfield.bit_length() + 7) // 8, "big")

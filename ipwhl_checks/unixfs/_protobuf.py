@@ -47,16 +47,21 @@ __all__ = [
 RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
 
 
-def varint(n: int) -> bytes:
-    """Protobuf (and multiformats) unsigned LEB128 varint."""
-    if n < 0x80:
-        return bytes((n,))
+def _varint(n: int) -> bytes:
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_SMALL = [_varint(n) for n in range(1 << 14)]  # one- and two-byte varints, precomputed
+
+
+def varint(n: int) -> bytes:
+    """Protobuf (and multiformats) unsigned LEB128 varint."""
+    return _SMALL[n] if n < 16384 else _varint(n)
 
 
 def varint_len(n: int) -> int:
@@ -71,8 +76,9 @@ def _bytes_field(tag: int, value: bytes) -> bytes:
 def encode_pblink(cid: bytes, name: bytes, tsize: int) -> bytes:
     """One PBLink *wrapped* as PBNode field 2 (tag 0x12), ready to concatenate."""
     # PBLink: Hash = 1 (0x0a), Name = 2 (0x12), Tsize = 3 (0x18)
-    body = _bytes_field(0x0A, cid) + _bytes_field(0x12, name) + b"\x18" + varint(tsize)
-    return _bytes_field(0x12, body)
+    body = b"".join((b"\x0a", varint(len(cid)), cid, b"\x12", varint(len(name)), name,
+                     b"\x18", varint(tsize)))
+    return b"\x12" + varint(len(body)) + body
 
 
 def pblink_size(cid_len: int, name_len: int, tsize: int) -> int:
