@@ -178,3 +178,15 @@ def test_hook_and_command_as_a_user_runs_them(tmp_path: Path, index: IndexServer
                    subprocess.run(hook, capture_output=True, text=True, timeout=120)):
         assert (result.returncode, result.stdout, result.stderr) == (
             1, f"{path}: extras: declared 'tls' but the wheel does not provide it\n", "")
+
+
+def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.MonkeyPatch,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "data"
+    path = write_tree(root, index)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing/")
+    assert ipwhl(["check", "--online", "--root", str(root), str(path)]) == 1
+    assert "source: cannot download http://127.0.0.1:9/nothing/demo/: connection failed " \
+        "(after 1 attempt)" in capsys.readouterr().out
+    assert ipwhl(["check", "--online", "--root", str(root), "--index-url", index.index_url,
+                  str(path)]) == 0
