@@ -166,6 +166,7 @@ def test_cli_leaves_nothing_behind_on_error(tmp_path, capsys):
         (["--verify", "a.car", "-o", "b.car"], "no -o"),
         (["--verify", "nope.car"], "nope.car: cannot read"),
         (["nope", "-o", "x.car"], "nope: no such file"),
+        ([".", "-o", "no-such-dir/x.car"], "no-such-dir/x.car: cannot write"),
     ],
 )
 def test_cli_usage_errors(args, message, tmp_path, capsys, monkeypatch):

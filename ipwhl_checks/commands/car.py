@@ -35,7 +35,10 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
     """Write the DAG of *path* to the CAR *output* atomically; return the root CID."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
     out = Path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as e:
+        raise CarError(f"{output}: cannot write ({e.strerror})") from e
     try:
         with os.fdopen(fd, "wb") as f:
             # The root is known at the end: a placeholder of the same length goes first.
@@ -46,6 +49,9 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CarError(f"{output}: cannot write ({e.strerror})") from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
