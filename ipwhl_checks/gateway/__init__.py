@@ -7,7 +7,8 @@ single blocks and CARs; ``server`` is the HTTP front (``ipwhl serve``).
 
 from __future__ import annotations
 
-from .server import GatewayServer, content_type, parse_range
+from ._http import content_type, parse_range
+from .server import GatewayServer
 from .store import BlockMissingError, BlockStore, CorruptBlockError
 
 __all__ = [

@@ -18,66 +18,23 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import TextIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..errors import CarError, UnixFSError
 from ._cid import cid_str, parse_cid
+from ._http import Abort, ResponseWriter, content_type, parse_range
 from ._unixfs import DIRECTORY, HAMT_SHARD
 from .content import file_size, iter_car, iter_file, listing_html
 from .paths import NotFoundError, Resolved, resolve
 from .store import BlockMissingError, BlockStore, CorruptBlockError
 
-__all__ = ["GatewayServer", "content_type", "parse_range"]
+__all__ = ["GatewayServer"]
 
-_TYPES = {
-    ".whl": "application/zip",  # PEP 427: a wheel is a ZIP archive
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".metadata": "text/plain; charset=utf-8",  # PEP 658: the wheel's METADATA file
-    ".json": "application/json",
-    ".toml": "application/toml",
-    ".txt": "text/plain; charset=utf-8",
-    ".car": "application/vnd.ipld.car",
-    ".tar.gz": "application/gzip",
-    ".zip": "application/zip",
-}
 _RAW = "application/vnd.ipld.raw"
 _CAR = "application/vnd.ipld.car"
 _IMMUTABLE = "public, max-age=29030400, immutable"
-
-
-def content_type(name: str) -> str:
-    for suffix, kind in _TYPES.items():
-        if name.endswith(suffix):
-            return kind
-    return "application/octet-stream"
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """RFC 9110 14.2: one ``bytes=`` range as [start, end), None to send it all, or
-    ``"unsatisfiable"``.  Several ranges are answered with the whole file (allowed)."""
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first, _, last = header[6:].strip().partition("-")
-    try:
-        if not first:
-            n = int(last)
-            return (max(0, size - n), size) if n > 0 and size else "unsatisfiable"
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start >= size or end <= start:
-        return "unsatisfiable"
-    return start, min(end, size)
-
-
-class _Abort(Exception):
-    """A block failed after the headers went out: cut the connection."""
-
 
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -100,7 +57,7 @@ class GatewayServer(ThreadingHTTPServer):
             self.log.flush()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ResponseWriter):
     protocol_version = "HTTP/1.1"
     server_version = "ipwhl-gateway"
     server: GatewayServer
@@ -131,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._status, self._sent, self._note = 0, 0, ""
         try:
             self._route(body)
-        except _Abort as e:
+        except Abort as e:
             self._note = f"aborted: {e}"
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
@@ -260,54 +217,3 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self._write(first)
             self._stream(chunks)
-
-    # -- writing ---------------------------------------------------------------------
-
-    def _start(self, status: int, kind: str | None, headers: dict[str, str]) -> None:
-        self._status = status
-        self.send_response(status)
-        if kind:
-            self.send_header("Content-Type", kind)
-            self.send_header("X-Content-Type-Options", "nosniff")
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-
-    def _write(self, data: bytes | memoryview) -> None:
-        self.wfile.write(data)
-        self._sent += len(data)
-
-    def _stream(self, chunks: Iterator[memoryview]) -> None:
-        try:
-            for chunk in chunks:
-                self._write(chunk)
-        except (CarError, UnixFSError) as e:
-            raise _Abort(str(e)) from e
-
-    def _stream_chunked(self, ready: Iterable[bytes], chunks: Iterator[bytes]) -> None:
-        def frame(data: bytes) -> None:
-            if data:
-                self._write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-
-        for data in ready:
-            frame(data)
-        try:
-            for data in chunks:
-                frame(data)
-        except (CarError, UnixFSError) as e:
-            raise _Abort(str(e)) from e
-        self.wfile.write(b"0\r\n\r\n")
-
-    def _reply(self, status: int, data: bytes, kind: str | None, body: bool,
-               headers: dict[str, str] | None = None) -> None:
-        headers = dict(headers or {})
-        if status != 304:
-            headers["Content-Length"] = str(len(data))
-        self._start(status, kind, headers)
-        if body and data and status != 304:
-            self._write(data)
-
-    def _error(self, status: int, message: str, body: bool) -> None:
-        self._note = message
-        text = f"{status} {self.responses.get(status, ('',))[0]}: {message}\n".encode()
-        self._reply(status, text, "text/plain; charset=utf-8", body)
