@@ -107,8 +107,9 @@ def test_use_sets_the_verified_release_and_pip_installs_from_it(  # type: ignore
     assert 'Good "git" signature' in done.stdout
     assert f"undo: {target} -m pip config --site unset global.index-url" in done.stdout
     assert site_index_url(target) == url
-    # pip itself now installs from the release, with no --index-url given.
-    env = clean_env(tmp_path)
+    # pip itself now installs from the release, with no --index-url given.  (The
+    # machine's global configuration is still read; these keep its extra sources out.)
+    env = clean_env(tmp_path, PIP_EXTRA_INDEX_URL="", PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
     installing = subprocess.run([str(target), "-m", "pip", "install", "--no-cache-dir",
                                  "--disable-pip-version-check", "app"], capture_output=True,
                                 text=True, timeout=300, env=env)
