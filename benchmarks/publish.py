@@ -142,6 +142,7 @@ def main() -> int:
             old.unlink()
         _declare(data, _wheel(wheels, "proj00042", "1.1", os.urandom(kb * 1024)))
         inc, inc_cpu, delta = timed(data, previous=load_manifest(manifest),
+                                    previous_bytes=manifest.read_bytes(),
                                     car=root / "delta.car")
         print(f"incremental, 1 project changed:    {inc:8.2f}s {inc_cpu:8.2f}s   "
               f"reused {delta.reused_projects}, read {delta.fetched_wheels} wheel(s), "

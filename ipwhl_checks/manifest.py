@@ -48,8 +48,9 @@ subtree from a previous release knowing only these two numbers.
 
 The declaration digests are defined by :func:`declaration_digest` and
 :func:`project_digest`: sha256 of a canonical JSON array of everything the published files
-depend on (the layout, the profile and the declaration's fields).  Equal digests mean the
-published files are byte-identical, which is what makes reuse across releases safe.
+depend on (the layout, the profile, the declaration file's path and bytes).  Equal digests
+mean the published files are byte-identical, which is what makes reuse across releases
+safe, and they are computed without parsing the files.
 A reader must reject a ``format`` it does not know; unknown keys are an error too.
 """
 
@@ -64,7 +65,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .declaration import Declaration
 from .errors import PublishError
 
 __all__ = [
@@ -169,14 +169,10 @@ def _digest(items: Iterable[Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def declaration_digest(declaration: Declaration, profile: str) -> str:
-    """Digest of everything one wheel's published files and manifest entry depend on."""
-    rp = declaration.requires_python
-    return _digest([
-        LAYOUT, profile, declaration.filename, declaration.source, declaration.content_id,
-        None if rp is None else str(rp), list(declaration.extras),
-        [str(d) for d in declaration.dependencies],
-    ])
+def declaration_digest(relpath: str, data: bytes, profile: str) -> str:
+    """Digest of one declaration file: its path under the data root, its bytes, the profile
+    and the layout (everything one wheel's published files and manifest entry depend on)."""
+    return _digest([LAYOUT, profile, relpath, hashlib.sha256(data).hexdigest()])
 
 
 def project_digest(name: str, wheel_digests: Iterable[str], profile: str) -> str:

@@ -30,13 +30,13 @@ import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .declaration import Declaration
+from .declaration import Declaration, Problem
 from .errors import DownloadError, PublishError
 from .manifest import (
     LAYOUT,
@@ -49,12 +49,12 @@ from .manifest import (
     manifest_bytes,
     project_digest,
 )
-from .settings import Settings
+from .settings import SETTINGS_FILE, Settings, load_settings
 from .simple_html import WheelLink, project_page, root_page
+from .tree import iter_files, load_file
 from .unixfs import CarWriter, DagBuilder, Node, get_profile
 
-__all__ = ["PublishOptions", "PublishResult", "publish", "publish_declarations",
-           "source_commit"]
+__all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class PublishOptions:
     out: Path | None = None  # write the tree to this directory
     car: Path | None = None  # write the DAG (a delta with `previous`) to this CAR
     previous: Manifest | None = None
+    previous_bytes: bytes | None = None  # the previous manifest's file (for a delta CAR)
     index_url: str | None = None
     allow_file: bool = False
     source_commit: str | None = None
@@ -347,16 +348,11 @@ class _Publisher:
             declaration=digest)
         return node, meta_node, entry
 
-    def add_project(self, name: str, decls: Sequence[Declaration],
-                    previous: ProjectEntry | None) -> tuple[Any, ProjectEntry]:
-        digests = {d.filename: declaration_digest(d, self.profile) for d in decls}
-        pdigest = project_digest(name, digests.values(), self.profile)
-        if previous is not None and previous.declarations == pdigest \
-                and self.options.out is None:
-            self.reused += 1
-            return _known(_cid_raw(previous.cid), previous.dag_size), previous
+    def add_project(self, name: str, decls: Sequence[Declaration], digests: dict[str, str],
+                    previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:
+        """The ``/<project>/`` directory; unchanged wheels of *previous* are linked by CID."""
         old = {w.filename: w for w in previous.wheels} if previous else {}
-        children: dict[str, Any] = {}
+        children: dict[str, Node] = {}
         entries = []
         for decl in sorted(decls, key=lambda d: d.filename):
             prior = old.get(decl.filename)
@@ -374,6 +370,7 @@ class _Publisher:
                                              e.metadata.sha256) for e in entries])
         children["index.html"], index = self.add_bytes(f"{name}/index.html", page)
         node = self.builder.add_directory(children)
+        pdigest = project_digest(name, digests.values(), self.profile)
         return node, ProjectEntry(name=name, cid=_cid_text(node.raw), dag_size=node.size,
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
@@ -398,50 +395,102 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[st
     return cids
 
 
-def publish_declarations(declarations: Iterable[Declaration], settings: Settings,
-                         options: PublishOptions,
-                         previous_bytes: bytes | None = None,
-                         clock: Callable[[], float] | None = None) -> PublishResult:
-    """Publish *declarations* (a clean tree's) under *settings*' profile."""
-    profile = settings.profile
+@dataclass
+class _Scan:
+    """The data tree as publishing needs it."""
+
+    settings: Settings
+    declarations: dict[str, list[Declaration]] = field(default_factory=dict)  # changed
+    reused: dict[str, ProjectEntry] = field(default_factory=dict)  # unchanged since previous
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)  # project -> file -> dig
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
+    """Walk the tree once: digest every declaration file's bytes; parse and check only the
+    files of projects whose digest differs from *previous* (all of them without it).
+
+    A reused project's files are byte for byte those of a release published before, at
+    the same paths, so they were read and checked then.
+    """
+    scan = _Scan(load_settings(root))
+    profile = scan.settings.profile
+    files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for path in iter_files(root):
+        parts = path.relative_to(root).parts
+        if parts == (SETTINGS_FILE,):
+            continue
+        if len(parts) != 3 or not parts[2].endswith(".toml"):
+            scan.problems += load_file(root, parts, profile)[1]  # not a declaration's place
+            continue
+        files[parts[1]].append(parts)
+    for project in sorted(files):
+        rels = sorted(files[project])
+        digests = {}
+        for parts in rels:
+            try:
+                data = (root.joinpath(*parts)).read_bytes()
+            except OSError as e:
+                raise PublishError(f"{root.joinpath(*parts)}: cannot read ({e.strerror})") from e
+            digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
+                "/".join(parts), data, profile)
+        scan.digests[project] = digests
+        prior = previous.project(project) if previous is not None and reuse else None
+        if prior is not None and prior.declarations == project_digest(
+                project, digests.values(), profile):
+            scan.reused[project] = prior
+            continue
+        for parts in rels:
+            declaration, found = load_file(root, parts, profile)
+            scan.problems += found
+            if declaration is not None:
+                scan.declarations.setdefault(declaration.project, []).append(declaration)
+    return scan
+
+
+def publish(root: Path, options: PublishOptions) -> PublishResult:
+    """Publish the data tree at *root* (see the module docstring)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise PublishError(f"the data root is not a directory: {str(root)!r}")
     previous = options.previous
-    if previous is not None and (previous.profile != profile or previous.layout != LAYOUT):
+    settings = load_settings(root)
+    if previous is not None and (previous.profile != settings.profile
+                                 or previous.layout != LAYOUT):
         previous = None  # another profile or layout: nothing can be reused
-    by_project: dict[str, list[Declaration]] = defaultdict(list)
-    for decl in declarations:
-        by_project[decl.project].append(decl)
-    exclude = _previous_blocks(previous, previous_bytes) \
+    scan = _scan(root, previous, reuse=options.out is None)
+    if scan.problems:
+        first = sorted(scan.problems)[0]
+        more = len(scan.problems) - 1
+        raise PublishError(f"{first}" + (f" (and {more} more problems)" if more else "")
+                           + "; run `ipwhl check` and fix the tree before publishing")
+    profile = settings.profile
+    exclude = _previous_blocks(previous, options.previous_bytes) \
         if previous is not None and options.car is not None else set()
     with ExitStack() as stack:
         outputs = _Outputs(stack, options, exclude, profile)
         builder = _builder(profile, outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
-        children: dict[str, Any] = {}
+        children: dict[str, Node] = {}
         projects = []
-        for name in sorted(by_project):
-            prior = previous.project(name) if previous is not None else None
-            children[name], entry = pub.add_project(name, by_project[name], prior)
+        for name in sorted(scan.declarations.keys() | scan.reused.keys()):
+            if name in scan.reused:
+                entry = scan.reused[name]
+                children[name] = _known(_cid_raw(entry.cid), entry.dag_size)
+            else:
+                prior = previous.project(name) if previous is not None else None
+                children[name], entry = pub.add_project(
+                    name, scan.declarations[name], scan.digests[name], prior)
             projects.append(entry)
-        children["index.html"], index = pub.add_bytes("index.html", root_page(sorted(by_project)))
+        names = [p.name for p in projects]
+        children["index.html"], index = pub.add_bytes("index.html", root_page(names))
         manifest = Manifest(profile=profile, source_commit=options.source_commit, index=index,
                             projects=tuple(projects))
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME,
                                                                 manifest_bytes(manifest))
-        root = builder.add_directory(children)
-        outputs.commit(root)
-    return PublishResult(root_cid=_cid_text(root.raw), root_size=root.size, manifest=manifest,
-                         manifest_cid=manifest_entry.cid, reused_projects=pub.reused,
-                         fetched_wheels=pub.fetched, car_blocks=outputs.blocks)
-
-
-def publish(root: Path, options: PublishOptions,
-            previous_bytes: bytes | None = None) -> PublishResult:
-    """Load and check the data tree at *root*, then publish it (see the module docstring)."""
-    from .tree import load_tree
-    tree = load_tree(Path(root))
-    if tree.problems:
-        first = sorted(tree.problems)[0]
-        more = len(tree.problems) - 1
-        raise PublishError(f"{first}" + (f" (and {more} more problems)" if more else "")
-                           + "; run `ipwhl check` and fix the tree before publishing")
-    return publish_declarations(tree.declarations, tree.settings, options, previous_bytes)
+        root_node = builder.add_directory(children)
+        outputs.commit(root_node)
+    return PublishResult(root_cid=_cid_text(root_node.raw), root_size=root_node.size,
+                         manifest=manifest, manifest_cid=manifest_entry.cid,
+                         reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
+                         car_blocks=outputs.blocks)

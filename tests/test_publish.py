@@ -370,3 +370,18 @@ def test_cid_mismatch_stops_publishing_and_leaves_nothing(repo: Repo, tmp_path: 
     assert err.count("\n") == 1 and "Traceback" not in err
     assert str(path) in err and wrong in err and "epsilon-1.0-py3-none-any.whl" in err
     assert list(out_dir.iterdir()) == []  # no tree, no CAR, no temporary file
+
+
+def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    assert publish(capsys, "--root", str(repo.data), "--out", str(site))[0] == 0
+    previous = site / "manifest.json"
+    # a broken declaration in one project: caught with --previous too (its digest changed)
+    (bad,) = repo.data.rglob("alpha-1.0-*.toml")
+    bad.write_text(bad.read_text().replace("content-id", "contentid"))
+    for extra in ([], ["--previous", str(previous)]):
+        code, out, err = publish(capsys, "--root", str(repo.data), *extra)
+        assert code == 1 and out == []
+        assert err.startswith(f"ipwhl publish: {bad}: content-id: missing required key (and 1 ")
+        assert err.endswith("; run `ipwhl check` and fix the tree before publishing\n")

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import PublishError
-from ..manifest import load_manifest
+from ..manifest import parse_manifest
 from ..publish import PublishOptions, PublishResult, publish, source_commit
 
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
@@ -37,18 +37,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_publish_arguments(parser)
 
 
-def options_from_args(args: argparse.Namespace, commit: str | None) -> tuple[PublishOptions,
-                                                                              bytes | None]:
+def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOptions:
     previous = previous_bytes = None
     if args.previous is not None:
         if args.out is not None:
             raise PublishError("--out writes every file, so it cannot reuse projects from "
                                "--previous; use --car for a delta, or drop --previous")
-        previous = load_manifest(args.previous)
-        previous_bytes = args.previous.read_bytes()
+        try:
+            previous_bytes = args.previous.read_bytes()
+        except OSError as e:
+            raise PublishError(f"{args.previous}: cannot read manifest ({e.strerror})") from e
+        previous = parse_manifest(previous_bytes, str(args.previous))
     return PublishOptions(out=args.out, car=args.car, previous=previous,
-                          index_url=args.index_url, allow_file=args.allow_file,
-                          source_commit=commit), previous_bytes
+                          previous_bytes=previous_bytes, index_url=args.index_url,
+                          allow_file=args.allow_file, source_commit=commit)
 
 
 def print_result(result: PublishResult) -> None:
@@ -59,8 +61,7 @@ def print_result(result: PublishResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options, previous_bytes = options_from_args(args, source_commit(args.root))
-    result = publish(args.root, options, previous_bytes)
+    result = publish(args.root, options_from_args(args, source_commit(args.root)))
     print_result(result)
     print(result.root_cid)  # the last line: the root CID
     return 0

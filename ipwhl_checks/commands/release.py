@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    options, previous_bytes = options_from_args(args, commit)
-    result = publish(args.root, options, previous_bytes)
+    result = publish(args.root, options_from_args(args, commit))
     m = result.manifest
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
                        profile=m.profile, projects=len(m.projects), wheels=m.wheel_count,
