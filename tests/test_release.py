@@ -1,0 +1,179 @@
+"""``ipwhl release`` and ``ipwhl verify`` with real git and SSH keys made by ssh-keygen."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks.cli import main
+from ipwhl_checks.errors import ReleaseError
+from ipwhl_checks.release import (
+    ReleaseInfo,
+    format_tag_message,
+    parse_tag_message,
+    read_release,
+    release_tags,
+)
+
+from .test_publish import Repo, repo  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["ssh-keygen", "-?"], capture_output=True).returncode == 127,
+    reason="needs ssh-keygen")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def keygen(path: Path, comment: str) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f",
+                    str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def signed(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:  # noqa: F811
+    """The repository in git, SSH signing configured, its key the only allowed signer."""
+    config = tmp_path / "gitconfig"
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    key = keygen(tmp_path / "maintainer", "maintainer@ipwhl.test")
+    keygen(tmp_path / "stranger", "stranger@ipwhl.test")
+    for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
+                        ("init.defaultBranch", "main"), ("gpg.format", "ssh"),
+                        ("user.signingkey", str(key))]:
+        subprocess.run(["git", "config", "--file", str(config), name, value], check=True)
+    root = repo.root
+    git(root, "init", "-q")
+    (root / ".ipwhl").mkdir()
+    public = (tmp_path / "maintainer.pub").read_text()
+    (root / ".ipwhl" / "allowed_signers").write_text(
+        f'maintainer@ipwhl.test namespaces="git" {public}')
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "data")
+    monkeypatch.chdir(root)
+    return repo
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def release(capsys: pytest.CaptureFixture[str], tag: str) -> str:
+    code, out, err = run(capsys, "release", "--root", "data", "--tag", tag)
+    assert code == 0, err
+    assert out[-2] == f"tag: {tag}"
+    return out[-1]
+
+
+def test_release_tag_verifies(signed: Repo, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, published, err = run(capsys, "publish", "--root", "data")
+    assert code == 0, err
+    root_cid = release(capsys, "ipwhl-20260101.000000")
+    assert root_cid == published[-1]
+    # git itself accepts the signature against the repository's allowed signers
+    done = subprocess.run(["git", "-c", "gpg.ssh.allowedSignersFile=.ipwhl/allowed_signers",
+                           "verify-tag", "ipwhl-20260101.000000"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert 'Good "git" signature for maintainer@ipwhl.test' in done.stderr
+    info = read_release(Path("."), "ipwhl-20260101.000000")
+    assert (info.root_cid, info.projects, info.wheels) == (root_cid, 4, 5)
+    assert info.source_commit == git(Path("."), "rev-parse", "HEAD").strip()
+    assert release_tags(Path(".")) == ["ipwhl-20260101.000000"]
+
+    code, out, err = run(capsys, "verify", "ipwhl-20260101.000000")
+    assert code == 0, err
+    assert out[0].startswith('signature: Good "git" signature for maintainer@ipwhl.test')
+    assert out[-1] == root_cid
+
+
+def _tag(tag: str, message: str, key: Path) -> None:
+    git(Path("."), "-c", f"user.signingkey={key}", "tag", "-s", "-a", "-m", message, tag)
+
+
+def test_tag_by_a_key_not_allowed_fails(signed: Repo, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    release(capsys, "ipwhl-good")
+    message = format_tag_message(read_release(Path("."), "ipwhl-good"))
+    _tag("ipwhl-forged", message, tmp_path / "stranger")
+    code, out, err = run(capsys, "verify", "ipwhl-forged")
+    assert code == 1 and out == []
+    assert err.startswith("ipwhl verify: tag 'ipwhl-forged' is signed by a key that is not an "
+                          "allowed signer (SHA256:")
+    assert err.endswith(f"is not in {Path('.ipwhl/allowed_signers').resolve()})\n")
+
+
+def test_tag_whose_cid_does_not_match_its_tree_fails(signed: Repo, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    right = release(capsys, "ipwhl-good")
+    info = read_release(Path("."), "ipwhl-good")
+    wrong = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+    forged = ReleaseInfo(**{**info.__dict__, "root_cid": wrong})
+    _tag("ipwhl-wrong-cid", format_tag_message(forged), tmp_path / "maintainer")
+    code, out, err = run(capsys, "verify", "ipwhl-wrong-cid")
+    assert code == 1 and out == []
+    assert err == (f"ipwhl verify: tag 'ipwhl-wrong-cid' names root CID {wrong} but its tree "
+                   f"gives {right}\n")
+
+
+def test_unsigned_tag_fails(signed: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    release(capsys, "ipwhl-good")
+    message = format_tag_message(read_release(Path("."), "ipwhl-good"))
+    git(Path("."), "tag", "-a", "-m", message, "ipwhl-unsigned")
+    code, _out, err = run(capsys, "verify", "ipwhl-unsigned")
+    assert code == 1
+    assert err.startswith("ipwhl verify: tag 'ipwhl-unsigned': the signature is not trusted: ")
+    assert "no signature found" in err
+
+
+def test_release_refuses_a_dirty_tree_and_an_existing_tag(
+        signed: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    release(capsys, "ipwhl-good")
+    code, _out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-good")
+    assert (code, err) == (1, "ipwhl release: tag 'ipwhl-good' already exists\n")
+    (Path("data") / "stray.txt").write_text("x")
+    code, _out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-next")
+    assert code == 1
+    assert err == ("ipwhl release: data: not in a git repository, or it has uncommitted "
+                   "changes; a release tags the commit it was published from\n")
+
+
+GOOD = """IPWHL release bafyroot
+
+format: ipwhl-release/1
+root-cid: bafyroot
+manifest-cid: bafkmanifest
+profile: unixfs-v1-2025
+projects: 2
+wheels: 3
+bytes: 456
+source-commit: 0123456789abcdef0123456789abcdef01234567
+-----BEGIN SSH SIGNATURE-----
+root-cid: bafyignored
+-----END SSH SIGNATURE-----
+"""
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    (GOOD.replace("format: ipwhl-release/1\n", ""), "is not an IPWHL release"),
+    (GOOD.replace("format: ipwhl-release/1", "format: ipwhl-release/2"), "is not an IPWHL"),
+    (GOOD.replace("manifest-cid: bafkmanifest\n", ""), "lacks the 'manifest-cid' field"),
+    (GOOD.replace("wheels: 3", "wheels: three"), "a count is not a number"),
+])
+def test_bad_tag_messages(text: str, error: str) -> None:
+    with pytest.raises(ReleaseError, match=error):
+        parse_tag_message(text, "t")
+
+
+def test_tag_message_round_trip() -> None:
+    info = parse_tag_message(GOOD, "t")
+    assert info == ReleaseInfo("bafyroot", "bafkmanifest", "unixfs-v1-2025", 2, 3, 456,
+                               "0123456789abcdef0123456789abcdef01234567", "t")
+    assert format_tag_message(info) == GOOD.split("-----BEGIN")[0]
