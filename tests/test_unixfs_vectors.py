@@ -269,3 +269,24 @@ def test_raw_sink_gets_binary_cids():
     assert typed == raw and len(raw) == 5  # two identical 1 MiB leaves: one block
     with pytest.raises(TypeError):
         DagBuilder(V1, lambda c, b: None, raw_sink=lambda c, b: None)
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_hashing_in_threads_or_not(threads, monkeypatch):
+    """Both hashing paths give kubo's CID (the default depends on the CPU count)."""
+    from ipwhl_checks.unixfs import _file
+
+    monkeypatch.setattr(_file, "HASH_THREADS", threads)
+    data = chacha20_stream("chunk-v0-seed", 262145)  # kubo FileOverChunkSizeCID
+    blocks: list[bytes] = []
+    node = DagBuilder(V0, raw_sink=lambda cid, block: blocks.append(block)).add_file(
+        io.BytesIO(data)
+    )
+    assert str(node.cid) == "QmYyLxtzZyW22zpoVAtKANLRHpDjZtNeDjQdJrcQNWoRkJ"
+    assert node.size == sum(map(len, blocks)) and len(blocks) == 3
+    big = bytes(range(256)) * (9 * 4096 + 1)  # 9 MiB + 256 B: several batches under both
+    assert [str(DagBuilder(p).add_file(io.BytesIO(big)).cid) for p in (V0, V1)] == [
+        # ipfs-unixfs-importer 17.1.1 with profile unixfs-v0-2015 / unixfs-v1-2025
+        "QmUixVnFeMXrNCvSdbhXfCV8AUfMFCvQioWsvWPehxqf13",
+        "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4",
+    ]

@@ -11,16 +11,16 @@ empty name and the child's cumulative size.
 Leaves: with ``raw_leaves`` the chunk itself (codec raw); otherwise a dag-pb node whose
 Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
 
-Hot path: whole chunks, about 2 MiB at a time, are read with ``readinto`` into a small
-ring of preallocated buffers and hashed on two threads (``hashlib`` releases the GIL), one
-task per batch; for a dag-pb leaf the protobuf header, the chunk and the trailer are fed to
-the hash separately, so no chunk is copied unless a block sink wants the bytes.  A file of
-one chunk is hashed in the calling thread.
+Hot path: whole chunks are read with ``readinto`` into preallocated buffers, never copied
+unless a block sink wants the bytes; for a dag-pb leaf the protobuf header, the chunk and
+the trailer are fed to the hash separately.  See :data:`HASH_THREADS` for when two threads
+hash batches of chunks (``hashlib`` releases the GIL) instead of the calling thread.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -35,8 +35,14 @@ __all__ = ["Emit", "build_file"]
 
 Emit = Callable[[bytes, bytes], None]  # (binary CID, block)
 
-_BATCH = 2 * 1024 * 1024  # bytes read and hashed per task (whole chunks, at least one)
-_RING = 4  # batch buffers: one being read or consumed, up to three being hashed
+# Hashing threads.  Measured on a 2-CPU machine (benchmarks/cid.py), two threads cost ~15%
+# more CPU than hashing in the calling thread (cache lines cross cores, threads wake up)
+# and were no faster, so there the calling thread hashes, reading into one buffer that
+# stays in cache like the hashlib.sha256 floor's.  With 4 or more CPUs two threads hash.
+HASH_THREADS = 2 if (os.cpu_count() or 1) >= 4 else 0
+_BATCH = 2 * 1024 * 1024  # with threads: bytes read and hashed per task (whole chunks)
+_RING = 4  # with threads: batch buffers, one being read or consumed, three being hashed
+_INLINE_BATCH = 1024 * 1024  # without threads: one buffer of whole chunks
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -45,7 +51,7 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ipwhl-hash")
+            _pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="ipwhl-hash")
         return _pool
 
 
@@ -102,8 +108,11 @@ class _Builder:
         self.emit = emit
         self.version = profile.cid_version
         self.leaf_codec = RAW if profile.raw_leaves else DAG_PB
+        self.threads = HASH_THREADS > 0
         # Read (and hash) about _BATCH bytes at a time: fewer, larger tasks.
-        self.per_batch = max(1, _BATCH // profile.chunk_size)
+        batch = _BATCH if self.threads else _INLINE_BATCH
+        self.per_batch = max(1, batch // profile.chunk_size)
+        self.ring = _RING if self.threads else 1
         self.bufs: list[bytearray] = []
         self.next_slot = 0
         self.in_flight: deque[_Batch] = deque()
@@ -130,10 +139,10 @@ class _Builder:
 
     def _read_batch(self) -> None:
         slot = self.next_slot
-        self.next_slot = (slot + 1) % _RING
+        self.next_slot = (slot + 1) % self.ring
         # in_flight holds the newest unresolved batches, oldest first; once at most
-        # _RING - 1 remain, the one that read into this buffer _RING reads ago is done.
-        while len(self.in_flight) >= _RING:
+        # ring - 1 remain, the one that read into this buffer `ring` reads ago is done.
+        while len(self.in_flight) >= self.ring:
             self._resolve(self.in_flight.popleft())
         while len(self.bufs) <= slot:
             self.bufs.append(bytearray(self.per_batch * self.profile.chunk_size))
@@ -145,7 +154,8 @@ class _Builder:
         views = [buf[i : min(i + size, got)] for i in range(0, got, size)]
         batch = _Batch(slot)
         want = self.emit is not None
-        if self.eof and len(views) == 1 and not self.in_flight:  # small: no thread hop
+        small = self.eof and len(views) == 1 and not self.in_flight  # no thread hop
+        if small or not self.threads:
             batch.results = _hash_batch(views, self.profile.raw_leaves, want)
         else:
             batch.future = _executor().submit(_hash_batch, views, self.profile.raw_leaves, want)

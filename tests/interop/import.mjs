@@ -1,6 +1,6 @@
 // Imports inputs with ipfs-unixfs-importer (an independent UnixFS implementation) and
-// prints one JSON line per job: {"id", "cid", "size", "seconds"} (size: the root's
-// cumulative size; seconds: the import's wall time inside node).
+// prints one JSON line per job: {"id", "cid", "size", "seconds", "cpuSeconds"} (size: the
+// root's cumulative size; seconds and cpuSeconds: the import's wall and CPU time in node).
 // Usage: node import.mjs JOBS.json
 // A job: {"id", "profile", "options"?: {...importer options}, and one input:
 //   "chacha": {"seed", "size"}  a file of kubo's deterministic bytes (see chacha20.mjs)
@@ -64,11 +64,14 @@ async function run (job) {
   }
   let root
   const start = performance.now()
+  const cpu = process.cpuUsage()
   for await (const entry of importer(candidates, new BlackHoleBlockstore(), options)) {
     if (rootPath === undefined || entry.path === rootPath) root = entry
   }
   const seconds = (performance.now() - start) / 1000
-  return { id: job.id, cid: root.cid.toString(), size: Number(root.size), seconds }
+  const used = process.cpuUsage(cpu)
+  const cpuSeconds = (used.user + used.system) / 1e6 // all of node's threads
+  return { id: job.id, cid: root.cid.toString(), size: Number(root.size), seconds, cpuSeconds }
 }
 
 const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8'))
