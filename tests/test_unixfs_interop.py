@@ -24,7 +24,7 @@ from multiformats import CID
 
 from ipwhl_checks.commands.car import write_path_car
 from ipwhl_checks.unixfs import DagBuilder, get_profile, read_car
-from ipwhl_checks.unixfs._protobuf import HAMT_SHARD, decode_pbnode, decode_unixfs
+from ipwhl_checks.unixfs._protobuf import DIRECTORY, HAMT_SHARD, decode_pbnode, decode_unixfs
 
 from .conftest import ROOT
 from .test_unixfs_vectors import HAMT_BOUNDARIES, kubo_names
@@ -211,6 +211,23 @@ def test_hamt_threshold_boundaries_match_npm_and_kubo(
     theirs = npm_import([job], tmp_path)["d"]
     assert str(ours.cid) == theirs["cid"] == kubo
     assert ours.size == theirs["size"]
+
+
+@pytest.mark.parametrize(("last_len", "kind"), [(15, DIRECTORY), (16, HAMT_SHARD)])
+def test_block_estimate_counts_tsize_varints(last_len, kind, tmp_path):
+    """unixfs-v1-2025's "block" estimate with 200-byte files (a two-byte Tsize varint):
+    4680 links of 56 bytes + one of 60 (or 61) + 4 = 262144 (or 262145) bytes."""
+    names = kubo_names(4681, 11, last_len, "tsize")
+    blocks: dict[bytes, bytes] = {}
+    builder = DagBuilder(V1, lambda cid, block: blocks.setdefault(bytes(cid), block))
+    ours = builder.add_directory(dict.fromkeys(names, builder.add_bytes(b"x" * 200)))
+    _, data = decode_pbnode(blocks[bytes(ours.cid)])
+    assert data is not None and decode_unixfs(data).type == kind
+    if kind == DIRECTORY:
+        assert len(blocks[bytes(ours.cid)]) == 256 * 1024
+    job = {"id": "d", "profile": V1, "entries": [{"path": n, "size": 200} for n in names]}
+    theirs = npm_import([job], tmp_path)["d"]
+    assert (str(ours.cid), ours.size) == (theirs["cid"], theirs["size"])
 
 
 @pytest.mark.parametrize(("profile", "count", "name_len", "last_len"),
