@@ -316,3 +316,44 @@ def test_serve_rejects_bad_cars(cars, tmp_path, content, message) -> None:  # ty
     assert done.returncode == 1
     assert message in done.stderr and str(path) in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_connections_beyond_the_limit_wait_their_turn(cars) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from ipwhl_checks.gateway import BlockStore, GatewayServer
+
+    car, root = cars["unixfs-v1-2025"]
+    store = BlockStore([car])
+    server = GatewayServer(("127.0.0.1", 0), store, log=io.StringIO(), max_connections=1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        first = http.client.HTTPConnection(host, timeout=30)
+        first.request("GET", f"/ipfs/{root}/a.txt")
+        assert first.getresponse().read() == b"hello\n"  # keep-alive: it holds the slot
+        results: list[int] = []
+        waiting = threading.Thread(target=lambda: results.append(
+            get(host, f"/ipfs/{root}/a.txt")[0]))
+        waiting.start()
+        waiting.join(0.5)
+        assert results == []  # queued, not served
+        first.close()
+        waiting.join(30)
+        assert results == [200]
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
+def test_log_lines_cannot_be_forged(served) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    host, log = served
+    address, port = host.split(":")
+    with socket.create_connection((address, int(port)), timeout=30) as sock:
+        sock.sendall(b"GET /ipfs/x\x1b[31m\x7f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    text = _logged(log, "/ipfs/x\\x1b[31m\\x7f")
+    assert "\x1b" not in text and "\x7f" not in text

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..errors import CarError, UnixFSError
@@ -36,16 +36,40 @@ _RAW = "application/vnd.ipld.raw"
 _CAR = "application/vnd.ipld.car"
 _IMMUTABLE = "public, max-age=29030400, immutable"
 
+
+def _printable(text: str) -> str:
+    """*text* with control characters escaped, so a request cannot forge log lines."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 class GatewayServer(ThreadingHTTPServer):
+    """One thread per connection, at most *max_connections* at once (further ones wait in
+    the listen queue): memory stays under about max_connections x one block (1 MiB)."""
+
     daemon_threads = True
     request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], store: BlockStore,
-                 log: TextIO | None = None) -> None:
+                 log: TextIO | None = None, max_connections: int = 128) -> None:
         self.store = store
         self.log = log or sys.stderr
         self._log_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()  # blocks the accept loop while every slot is taken
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         # socketserver prints a traceback here; one line is enough for a dropped client.
@@ -70,7 +94,7 @@ class _Handler(ResponseWriter):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # one line per request is written by _finish
+        pass  # one line per request is written by _serve
 
     def log_error(self, format: str, *args: object) -> None:
         pass
@@ -103,7 +127,7 @@ class _Handler(ResponseWriter):
         ms = (time.monotonic() - began) * 1000
         line = (f'{self.client_address[0]} "{self.command} {self.path}" '
                 f"{self._status} {self._sent} {ms:.0f}ms")
-        self.server.log_line(line + (f" {self._note}" if self._note else ""))
+        self.server.log_line(_printable(line + (f" {self._note}" if self._note else "")))
 
     def _route(self, body: bool) -> None:
         url = urlsplit(self.path)
