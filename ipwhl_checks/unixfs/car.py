@@ -17,6 +17,7 @@ from typing import BinaryIO
 from multiformats import CID
 
 from ..errors import CarError
+from ._carheader import encode_header, parse_header
 from ._node import to_cid
 from ._protobuf import varint
 
@@ -36,26 +37,6 @@ _SHA2_256, _IDENTITY = 0x12, 0x00
 
 def _raw(cid: CID | bytes) -> bytes:
     return cid if isinstance(cid, bytes) else bytes(cid)
-
-
-def _cbor_head(major: int, n: int) -> bytes:
-    if n < 24:
-        return bytes((major << 5 | n,))
-    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if n < 1 << (8 * size):
-            return bytes((major << 5 | extra,)) + n.to_bytes(size, "big")
-    raise ValueError(n)
-
-
-def encode_header(roots: Sequence[CID | bytes]) -> bytes:
-    """The dag-cbor CAR v1 header naming *roots*."""
-    out = bytearray(_cbor_head(5, 2))  # map of 2
-    out += _cbor_head(3, 5) + b"roots" + _cbor_head(4, len(roots))
-    for root in roots:
-        raw = b"\x00" + _raw(root)
-        out += b"\xd8\x2a" + _cbor_head(2, len(raw)) + raw  # tag 42, byte string
-    out += _cbor_head(3, 7) + b"version" + b"\x01"
-    return bytes(out)
 
 
 class CarWriter:
@@ -171,53 +152,6 @@ def verify_block(cid: CID, data: bytes | memoryview) -> None:
         raise CarError(f"block {cid} does not match its CID")
 
 
-def _parse_header(data: bytes) -> list[CID]:
-    """Roots of a dag-cbor CAR v1 header; ValueError when it is not one."""
-    pos = 0
-
-    def head() -> tuple[int, int]:
-        nonlocal pos
-        first = data[pos]
-        pos += 1
-        major, info = first >> 5, first & 31
-        if info < 24:
-            return major, info
-        size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
-        value = int.from_bytes(data[pos : pos + size], "big")
-        pos += size
-        return major, value
-
-    def item() -> object:
-        nonlocal pos
-        major, value = head()
-        if major == 0:
-            return value
-        if major in (2, 3):
-            chunk = data[pos : pos + value]
-            pos += value
-            return chunk if major == 2 else chunk.decode()
-        if major == 4:
-            return [item() for _ in range(value)]
-        if major == 5:
-            return {item(): item() for _ in range(value)}
-        if major == 6 and value == 42:
-            raw = item()
-            if not isinstance(raw, bytes) or raw[:1] != b"\x00":
-                raise ValueError("bad CID in header")
-            return to_cid(raw[1:])
-        raise ValueError(f"unexpected CBOR major type {major}")
-
-    header = item()
-    if pos != len(data) or not isinstance(header, dict):
-        raise ValueError("header is not one dag-cbor map")
-    if header.get("version") != 1:
-        raise ValueError(f"version {header.get('version')!r}, expected 1")
-    roots = header.get("roots")
-    if not isinstance(roots, list) or not all(isinstance(r, CID) for r in roots):
-        raise ValueError("'roots' is not a list of CIDs")
-    return roots
-
-
 class CarReader:
     """Iterates ``(cid, data, offset)`` over a CAR's blocks, verifying each against its CID.
 
@@ -241,7 +175,7 @@ class CarReader:
                 f"{len(data)} present)"
             )
         try:
-            self.roots: list[CID] = _parse_header(data)
+            self.roots: list[CID] = parse_header(data)
         except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError) as e:
             raise CarError(f"{name}: not a CAR v1 header ({e})") from None
         self.offset = used + length
