@@ -311,3 +311,16 @@ def test_our_car_reads_back_with_npm_exporter(profile, tree, tmp_path):
     links, data = decode_pbnode(blocks[bytes(CID.decode(str(sharded["cid"])))])
     assert data is not None and decode_unixfs(data).type == HAMT_SHARD
     assert any(len(link.name) == 2 for link in links)  # at least one sub-shard
+
+
+@pytest.mark.parametrize("profile", [V0, V1])
+@pytest.mark.parametrize("size", [11, 3 * MIB + 1])
+def test_file_car_reads_back_with_npm_exporter(profile, size, tmp_path):
+    path = tmp_path / "f.bin"
+    data = bytes(range(251)) * (size // 251) + b"x" * (size % 251)
+    path.write_bytes(data)
+    car = tmp_path / "f.car"
+    root = write_path_car(str(path), str(car), profile, hidden=False)
+    [row] = run_node("export.mjs", str(car))
+    assert (row["size"], row["sha256"]) == (size, hashlib.sha256(data).hexdigest())
+    assert root == str(DagBuilder(profile).add_path(path).cid)
