@@ -123,7 +123,7 @@ class _Handler(ResponseWriter):
                 self._note = f"aborted: {e!r}"
                 self.close_connection = True
             else:
-                self._error(500, repr(e), True)
+                self._error(500, repr(e), self.command != "HEAD")
         ms = (time.monotonic() - began) * 1000
         line = (f'{self.client_address[0]} "{self.command} {self.path}" '
                 f"{self._status} {self._sent} {ms:.0f}ms")
