@@ -172,6 +172,10 @@ def machines(platform: str) -> tuple[Machines, ...]:
 @lru_cache(maxsize=1 << 16)
 def meet(a: Tag, b: Tag) -> tuple[Pythons, tuple[Machines, ...]] | None:
     """Where tags *a* and *b* both install: the common Pythons and machines, or None."""
+    # packaging.tags: an ``any`` platform comes only with the ``none`` ABI (compatible_tags);
+    # cp311-cp311-any or cp38-abi3-any install nowhere.
+    if (a.platform == "any" and a.abi != "none") or (b.platform == "any" and b.abi != "none"):
+        return None
     common = pythons(a.interpreter, a.abi) & pythons(b.interpreter, b.abi)
     if common is None:
         return None

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -126,15 +127,21 @@ def _brace(items: Sequence[str]) -> str:
 
 
 class _Masks:
-    """Bit masks over the supported environments, cached."""
+    """Bit masks over the supported environments, cached.
+
+    Caches are keyed by ``id()`` of objects the declarations keep alive (the tree loader
+    shares one Requirement or SpecifierSet per distinct text) and fall back to text.
+    """
 
     def __init__(self, environments: Sequence[Environment]) -> None:
         self.environments = environments
         self.pythons = [Version(env.markers["python_full_version"]) for env in environments]
         self._tags: dict[frozenset[Tag], int] = {}
         self._python: dict[str, int] = {}
+        self._python_ids: dict[int, tuple[SpecifierSet, int]] = {}
         self._markers: dict[tuple[str, tuple[str, ...]], tuple[int, int, str]] = {}
-        self._names: dict[str, str] = {}
+        self._requirements: dict[int, tuple[Requirement, str, str]] = {}
+        self._descriptions: dict[int, str] = {}
 
     def installable(self, d: Declaration) -> int:
         """The environments *d* installs on: its tags match and requires-python admits."""
@@ -142,21 +149,32 @@ class _Masks:
         if mask is None:
             mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(d.tags))
             self._tags[d.tags] = mask
-        if mask and d.requires_python is not None:
-            key = str(d.requires_python)
-            admitted = self._python.get(key)
-            if admitted is None:
-                admitted = sum(1 << i for i, v in enumerate(self.pythons)
-                               if d.requires_python.contains(v, prereleases=True))
-                self._python[key] = admitted
-            mask &= admitted
+        spec = d.requires_python
+        if mask and spec is not None:
+            known = self._python_ids.get(id(spec))
+            if known is None:
+                key = str(spec)
+                admitted = self._python.get(key)
+                if admitted is None:
+                    admitted = sum(1 << i for i, v in enumerate(self.pythons)
+                                   if spec.contains(v, prereleases=True))
+                    self._python[key] = admitted
+                known = self._python_ids[id(spec)] = (spec, admitted)
+            mask &= known[1]
         return mask
 
-    def marker(self, req: Requirement, extras: tuple[str, ...]) -> tuple[int, int, str]:
+    def requirement(self, req: Requirement) -> tuple[str, str]:
+        """(normalized project name, marker text) of *req*."""
+        known = self._requirements.get(id(req))
+        if known is None:
+            marker = str(req.marker) if req.marker is not None else ""
+            known = self._requirements[id(req)] = (req, canonicalize_name(req.name), marker)
+        return known[1], known[2]
+
+    def marker(self, req: Requirement, text: str, extras: tuple[str, ...]) -> tuple[int, int, str]:
         """(where true, where it cannot be evaluated, why) for the marker of *req*, evaluated
         with ``extra`` set to "" and to each of *extras*."""
         assert req.marker is not None
-        text = str(req.marker)
         key = (text, extras if "extra" in text else ())
         found = self._markers.get(key)
         if found is None:
@@ -173,42 +191,62 @@ class _Masks:
             found = self._markers[key] = (true, broken, error)
         return found
 
-    def name(self, req: Requirement) -> str:
-        found = self._names.get(req.name)
+    def where(self, mask: int) -> str:
+        found = self._descriptions.get(mask)
         if found is None:
-            found = self._names[req.name] = canonicalize_name(req.name)
+            found = self._descriptions[mask] = describe_environments(mask, self.environments)
         return found
+
+
+def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
+    have = {canonicalize_name(e) for e in t.extras}
+    return sorted({canonicalize_name(e) for e in req.extras} - have)
+
+
+_Group = list[tuple[Declaration, int]]
 
 
 def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
     """Every unmet dependency of *declarations* on the environments of *settings*."""
-    environments = settings.environments
-    masks = _Masks(environments)
-    by_project: dict[str, list[tuple[Declaration, int]]] = defaultdict(list)
-    installable = []
+    masks = _Masks(settings.environments)
+    by_project: dict[str, _Group] = defaultdict(list)
+    # Declarations of one project with the same extras and the same (shared) requirement
+    # objects, e.g. the wheels of one release, are checked once over their joint mask.
+    groups: dict[tuple[object, ...], _Group] = defaultdict(list)
     for d in declarations:
         mask = masks.installable(d)
         by_project[d.project].append((d, mask))
         if mask and d.dependencies:
-            installable.append((d, mask))
-    problems = []
+            groups[d.project, d.extras, *map(id, d.dependencies)].append((d, mask))
+    # (id(requirement), id(declaration)) -> (version admitted, extras missing)
+    verdicts: dict[tuple[int, int], tuple[bool, list[str]]] = {}
+    problems: list[Problem] = []
+    where = masks.where
 
-    def where(mask: int) -> str:
-        return describe_environments(mask, environments)
+    def report(group: _Group, problem_mask: int, make: Callable[..., Problem],
+               req: Requirement, *args: object) -> None:
+        for d, mask in group:
+            if mask & problem_mask:
+                problems.append(make(d, req, where(mask & problem_mask), *args))
 
-    for d, mask in installable:
-        for req in d.dependencies:
+    for group in groups.values():
+        first = group[0][0]
+        mask = 0
+        for _d, m in group:
+            mask |= m
+        for req in first.dependencies:
+            name, marker = masks.requirement(req)
             active = mask
-            if req.marker is not None:
-                true, broken, error = masks.marker(req, d.extras)
+            if marker:
+                true, broken, error = masks.marker(req, marker, first.extras)
                 if broken & mask:
-                    problems.append(_iw405_marker(d, req, where(broken & mask), error))
+                    report(group, broken, _iw405_marker, req, error)
                 active &= true
-            if not active:
-                continue
-            candidates = by_project.get(masks.name(req))
+                if not active:
+                    continue
+            candidates = by_project.get(name)
             if not candidates:
-                problems.append(_iw401_missing(d, req, where(active)))
+                report(group, active, _iw401_missing, req)
                 continue
             covered = 0
             for t, t_mask in candidates:
@@ -216,13 +254,15 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings) 
                 if not common:
                     continue
                 covered |= common
-                if not req.specifier.contains(t.version, prereleases=True):
-                    problems.append(_iw402_version(d, req, where(common), t))
-                if req.extras:
-                    have = {canonicalize_name(e) for e in t.extras}
-                    missing = sorted({canonicalize_name(e) for e in req.extras} - have)
-                    if missing:
-                        problems.append(_iw403_extra(d, req, where(common), t, missing))
+                verdict = verdicts.get((id(req), id(t)))
+                if verdict is None:
+                    verdict = verdicts[id(req), id(t)] = (
+                        req.specifier.contains(t.version, prereleases=True),
+                        _missing_extras(req, t) if req.extras else [])
+                if not verdict[0]:
+                    report(group, common, _iw402_version, req, t)
+                if verdict[1]:
+                    report(group, common, _iw403_extra, req, t, verdict[1])
             if active & ~covered:
-                problems.append(_iw404_not_installable(d, req, where(active & ~covered)))
+                report(group, active & ~covered, _iw404_not_installable, req)
     return sorted(problems)

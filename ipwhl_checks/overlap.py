@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
 
 from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
 from packaging.version import Version
 
 from ._tagspace import Pythons, meet
@@ -91,19 +92,57 @@ def _common_minor(py: Pythons, specs: Sequence[SpecifierSet], prefer: Sequence[i
     return None
 
 
-def _witness(a: Declaration, b: Declaration, prefer: dict[int, list[int]]) -> str | None:
-    """A Python and platform that install both *a* and *b* (``cp312-win_amd64``), or None."""
-    specs = [s for s in (a.requires_python, b.requires_python) if s is not None]
-    for x in sorted(a.tags, key=str):
-        for y in sorted(b.tags, key=str):
-            found = meet(x, y)
-            if found is None:
-                continue
-            py, where = found
-            minor = _common_minor(py, specs, prefer.get(py.major, []))
+class _Witnesses:
+    """Find witnesses, caching what pairs of a large tree share (tag orders, specifiers)."""
+
+    def __init__(self, pythons: Sequence[str]) -> None:
+        self.prefer: dict[int, list[int]] = defaultdict(list)
+        for version in pythons:
+            major, minor = version.split(".")[:2]
+            self.prefer[int(major)].append(int(minor))
+        self._ids: dict[frozenset[Tag], int] = {}
+        self._sets: list[list[Tag]] = []
+        self._pairs: dict[tuple[int, int], list[tuple[Pythons, str]]] = {}
+        self._specs: dict[int, tuple[SpecifierSet, str]] = {}
+        self._minors: dict[tuple[Pythons, tuple[str, ...]], int | None] = {}
+
+    def intern(self, tags: frozenset[Tag]) -> int:
+        """A small number standing for the tag set *tags*."""
+        found = self._ids.get(tags)
+        if found is None:
+            found = self._ids[tags] = len(self._sets)
+            self._sets.append(sorted(tags, key=str))
+        return found
+
+    def _meets(self, a: int, b: int) -> list[tuple[Pythons, str]]:
+        """Where tag sets *a* and *b* meet: (Pythons, machine name) in a stable order."""
+        found = self._pairs.get((a, b))
+        if found is None:
+            found = self._pairs[a, b] = [
+                (met[0], met[1][0].name) for x in self._sets[a] for y in self._sets[b]
+                if (met := meet(x, y)) is not None]
+        return found
+
+    def _key(self, spec: SpecifierSet) -> str:
+        found = self._specs.get(id(spec))
+        if found is None:
+            found = self._specs[id(spec)] = (spec, str(spec))
+        return found[1]
+
+    def _minor(self, py: Pythons, specs: list[SpecifierSet]) -> int | None:
+        key = (py, tuple(sorted(self._key(s) for s in specs)))
+        if key not in self._minors:
+            self._minors[key] = _common_minor(py, specs, self.prefer.get(py.major, []))
+        return self._minors[key]
+
+    def find(self, a: Declaration, a_tags: int, b: Declaration, b_tags: int) -> str | None:
+        """A Python and platform that install both *a* and *b* (``cp312-win_amd64``)."""
+        for py, machine in self._meets(a_tags, b_tags):
+            specs = [s for s in (a.requires_python, b.requires_python) if s is not None]
+            minor = self._minor(py, specs)
             if minor is not None:
-                return f"{py.name(minor)}-{where[0].name}"
-    return None
+                return f"{py.name(minor)}-{machine}"
+        return None
 
 
 def find_collisions(declarations: Iterable[Declaration], *,
@@ -114,10 +153,7 @@ def find_collisions(declarations: Iterable[Declaration], *,
     other file and a witness, preferring the Python versions in *pythons*:
     ``a.toml: installable together with 'b.toml' on cp312-manylinux_2_28_x86_64``.
     """
-    prefer: dict[int, list[int]] = defaultdict(list)
-    for version in pythons:
-        major, minor = version.split(".")[:2]
-        prefer[int(major)].append(int(minor))
+    witnesses = _Witnesses(pythons)
     by_project: dict[str, list[Declaration]] = defaultdict(list)
     for declaration in declarations:
         by_project[declaration.project].append(declaration)
@@ -126,8 +162,9 @@ def find_collisions(declarations: Iterable[Declaration], *,
         if len(group) < 2:
             continue
         group.sort(key=lambda d: str(d.path))
-        for a, b in combinations(group, 2):
-            witness = _witness(a, b, prefer)
+        interned = [(d, witnesses.intern(d.tags)) for d in group]
+        for (a, a_tags), (b, b_tags) in combinations(interned, 2):
+            witness = witnesses.find(a, a_tags, b, b_tags)
             if witness is not None:
                 check = _iw301_one_release if a.version == b.version else _iw302_two_versions
                 problems.append(check(a, b, witness))

@@ -7,7 +7,10 @@ the spec says the marker holds on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from packaging.tags import parse_tag
 
 from ipwhl_checks.deps import CHECKS, check_dependencies, describe_environments
 from ipwhl_checks.settings import Settings
@@ -143,3 +146,25 @@ def test_checks_are_documented():
         doc = function.__doc__ or ""
         assert doc.startswith(check_id + " ")
         assert "Why:" in doc and "Fix:" in doc
+
+
+def test_wheels_sharing_requirements_are_reported_each_on_its_own():
+    """The wheels of one release share their Requirement objects (the tree loader caches
+    them) and are checked together; each problem still names only the wheels it concerns."""
+    linux = d("lib-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", extras=["fast"],
+              dependencies=["winhelper", 'speedup; extra == "fast"'])
+    windows = dataclasses.replace(
+        linux, path=linux.path.with_name("lib-1.0-cp311-cp311-win_amd64.toml"),
+        filename="lib-1.0-cp311-cp311-win_amd64.whl",
+        tags=frozenset(parse_tag("cp311-cp311-win_amd64")))
+    helper = d("winhelper-1.0-py3-none-win_amd64.whl")
+    problems = check_dependencies([linux, windows, helper], SETTINGS)
+    assert [str(p) for p in problems] == [
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'speedup; "
+        "extra == \"fast\"': project 'speedup' is not in the repository "
+        "(on cp311-manylinux_2_28_x86_64)",
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'winhelper': "
+        "no declaration of 'winhelper' is installable (on cp311-manylinux_2_28_x86_64)",
+        "data/37/lib/lib-1.0-cp311-cp311-win_amd64.toml: dependency 'speedup; extra == "
+        "\"fast\"': project 'speedup' is not in the repository (on cp311-win_amd64)",
+    ]

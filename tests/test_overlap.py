@@ -82,6 +82,8 @@ CASES = [
      "x-1.0-cp312-cp312-macosx_10_9_x86_64.whl", None, None),
     ("any vs windows", "x-2.0-py3-none-any.whl", None, "x-1.0-cp312-cp312-win_amd64.whl", None,
      "cp312-win_amd64"),
+    ("binary ABI on any installs nowhere", "x-1.0-cp311-cp311-any.whl", None,
+     "x-2.0-py3-none-any.whl", None, None),
     ("win32 vs win_amd64", "x-1.0-cp312-cp312-win32.whl", None,
      "x-1.0-cp312-cp312-win_amd64.whl", None, None),
     ("requires-python apart", "x-1.0-py3-none-any.whl", "<3.9", "x-2.0-py3-none-any.whl",
@@ -187,6 +189,7 @@ POOL = [
     "cp312-cp312-macosx_10_6_intel", "cp312-none-macosx_14_0_arm64",
     "py3-none-manylinux_2_28_aarch64", "cp27-cp27mu-manylinux1_x86_64", "py3-none-win_amd64",
     "cp310-abi3-macosx_10_9_universal2", "cp313-cp313t-manylinux_2_28_x86_64",
+    "cp311-cp311-any", "cp38-abi3-any",
 ]
 GRID_PYTHONS = ["cp27mu", "cp38", "cp310", "cp311", "cp312", "cp313", "cp313t", "pp310"]
 GRID_PLATFORMS = [
