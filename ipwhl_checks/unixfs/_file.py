@@ -13,7 +13,7 @@ Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
 
 Hot path: whole chunks are read with ``readinto`` into preallocated buffers, never copied
 unless a block sink wants the bytes; for a dag-pb leaf the protobuf header, the chunk and
-the trailer are fed to the hash separately.  See :data:`HASH_THREADS` for when two threads
+the trailer are fed to the hash separately.  See :func:`hash_threads` for when two threads
 hash batches of chunks (``hashlib`` releases the GIL) instead of the calling thread.
 """
 
@@ -35,11 +35,24 @@ __all__ = ["Emit", "build_file"]
 
 Emit = Callable[[bytes, bytes], None]  # (binary CID, block)
 
-# Hashing threads.  Measured on a 2-CPU machine (benchmarks/cid.py), two threads cost ~15%
-# more CPU than hashing in the calling thread (cache lines cross cores, threads wake up)
-# and were no faster, so there the calling thread hashes, reading into one buffer that
-# stays in cache like the hashlib.sha256 floor's.  With 4 or more CPUs two threads hash.
-HASH_THREADS = 2 if (os.cpu_count() or 1) >= 4 else 0
+# Hashing threads: None decides per file.  Two threads hashing batches of chunks cost ~15%
+# more CPU than the calling thread alone (cache lines cross cores, threads wake up); they
+# pay off only when a CPU is idle (measured with benchmarks/cid.py on a 2-CPU machine).
+HASH_THREADS: int | None = None
+
+
+def hash_threads() -> int:
+    """Threads to hash with: :data:`HASH_THREADS`, else 2 when a CPU looks idle, else 0."""
+    if HASH_THREADS is not None:
+        return HASH_THREADS
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        return 0
+    return 2 if cpus >= 2 and load <= cpus - 1 else 0
+
+
 _BATCH = 2 * 1024 * 1024  # with threads: bytes read and hashed per task (whole chunks)
 _RING = 4  # with threads: batch buffers, one being read or consumed, three being hashed
 _INLINE_BATCH = 1024 * 1024  # without threads: one buffer of whole chunks
@@ -51,7 +64,7 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="ipwhl-hash")
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ipwhl-hash")
         return _pool
 
 
@@ -108,7 +121,7 @@ class _Builder:
         self.emit = emit
         self.version = profile.cid_version
         self.leaf_codec = RAW if profile.raw_leaves else DAG_PB
-        self.threads = HASH_THREADS > 0
+        self.threads = hash_threads() > 0
         # Read (and hash) about _BATCH bytes at a time: fewer, larger tasks.
         batch = _BATCH if self.threads else _INLINE_BATCH
         self.per_batch = max(1, batch // profile.chunk_size)
