@@ -253,16 +253,17 @@ def test_directory_of_directories_follows_boxo_not_npm(
     assert data is not None and decode_unixfs(data).type == HAMT_SHARD
     unsharded = dataclasses.replace(get_profile(profile), hamt_threshold=1 << 40)
     basic = DagBuilder(unsharded).add_directory(dict.fromkeys(names, sub))
-    jobs = [
-        {"id": "implicit", "profile": profile,
-         "entries": [{"path": f"{n}/f", "size": 1} for n in names]},
-        {"id": "explicit", "profile": profile,
-         "entries": [{"path": n} for n in names]},
-    ]
+    jobs = [{"id": "implicit", "profile": profile,
+             "entries": [{"path": f"{n}/f", "size": 1} for n in names]}]
+    if profile == V0:  # once is enough to show it
+        jobs.append({"id": "explicit", "profile": profile,
+                     "entries": [{"path": n} for n in names]})
     theirs = npm_import(jobs, tmp_path)
     assert theirs["implicit"]["cid"] == str(basic.cid) != str(ours.cid)
-    empty = builder.add_directory({})
-    assert theirs["explicit"]["cid"] == str(builder.add_directory(dict.fromkeys(names, empty)).cid)
+    if profile == V0:
+        empty = builder.add_directory({})
+        explicit = builder.add_directory(dict.fromkeys(names, empty))
+        assert theirs["explicit"]["cid"] == str(explicit.cid)
 
 
 # --- CARs read back by @ipld/car + ipfs-unixfs-exporter -------------------------------------
