@@ -325,3 +325,21 @@ def test_file_car_reads_back_with_npm_exporter(profile, size, tmp_path):
     [row] = run_node("export.mjs", str(car))
     assert (row["size"], row["sha256"]) == (size, hashlib.sha256(data).hexdigest())
     assert root == str(DagBuilder(profile).add_path(path).cid)
+
+
+def test_symlink_follows_boxo_not_npm(tmp_path):
+    """kubo adds a symlink as UnixFS ``{Type: Symlink, Data: target}`` (kubo
+    core/coreunix/add.go -> boxo ``unixfs.SymlinkData``, no filesize); ipfs-unixfs also
+    writes ``filesize`` (field 3), so the CIDs differ by exactly that field."""
+    target = "../target/é"
+    (tmp_path / "link").symlink_to(target)
+    [theirs] = run_node("symlink.mjs", target)
+    raw = target.encode()
+    ours_data = b"\x08\x04\x12" + bytes((len(raw),)) + raw
+    assert theirs["unixfs"] == (ours_data + b"\x18" + bytes((len(raw),))).hex()
+    blocks: list[bytes] = []
+    node = DagBuilder(V0, raw_sink=lambda cid, block: blocks.append(block)).add_path(
+        tmp_path / "link"
+    )
+    assert blocks == [b"\x0a" + bytes((len(ours_data),)) + ours_data]
+    assert node.kind == "symlink" and str(node.cid) != theirs["v0"]
