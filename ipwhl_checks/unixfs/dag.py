@@ -7,6 +7,7 @@ writing them somewhere (a CAR file) is the caller's business.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -62,8 +63,6 @@ class DagBuilder:
 
     def add_bytes(self, data: bytes) -> Node:
         """A (small) file given as bytes."""
-        import io
-
         return self.add_file(io.BytesIO(data))
 
     def add_known(self, cid: CID | str | bytes, size: int) -> Node:
