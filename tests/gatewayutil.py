@@ -170,3 +170,18 @@ def publish_repo(base: Path) -> tuple[Path, str, dict[str, Path]]:
     data, wheels = build_repo(base)
     car = base / "repo.car"
     return car, publish(data, car), wheels
+
+
+def run_main(*args: str, env: Mapping[str, str] | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """``ipwhl ARGS`` in this process (``cli.main``), output captured like subprocess.run."""
+    import contextlib
+    from unittest import mock
+
+    from ipwhl_checks.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, dict(env or {})), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .gatewayutil import INSTALLED, publish_repo, serve_process
+from .gatewayutil import INSTALLED, publish_repo, run_main, serve_process
 from .test_install_e2e import fresh_venv, installed, pip_install, uv_install
 
 pytestmark = pytest.mark.slow
@@ -31,9 +31,7 @@ def repo(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def ipwhl_lock(repo, *args: str, cid: str | None = None) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-m", "ipwhl_checks", "lock", "--cid",
-                           cid or repo["root"], "--gateway", repo["gateway"], *args],
-                          capture_output=True, text=True, timeout=120)
+    return run_main("lock", "--cid", cid or repo["root"], "--gateway", repo["gateway"], *args)
 
 
 def sha256(repo, filename: str) -> str:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import pytest
 
 from ipwhl_checks.release import ReleaseInfo, format_tag_message
 
-from .gatewayutil import INSTALLED, build_repo, publish, serve_process
+from .gatewayutil import INSTALLED, build_repo, publish, run_main, serve_process
 from .test_install_e2e import clean_env, installed
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -87,9 +87,9 @@ def target(tmp_path: Path) -> Path:
 
 
 def use(release, python: Path, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-m", "ipwhl_checks", "use", "--gateway",
-                           release["gateway"], "--python", str(python), *args],
-                          capture_output=True, text=True, timeout=120, env=release["env"])
+    return run_main("use", "--gateway", release["gateway"], "--python", str(python), *args,
+                    env={k: release["env"][k] for k in ("GIT_CONFIG_GLOBAL",
+                                                        "GIT_CONFIG_NOSYSTEM")})
 
 
 def site_index_url(python: Path) -> str | None:
