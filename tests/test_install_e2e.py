@@ -138,3 +138,42 @@ def test_tampered_wheel_is_refused(repo, tmp_path, client) -> None:  # type: ign
     assert "502" in done.stderr or "Bad Gateway" in done.stderr, done.stderr
     assert 'lib-2.0-py3-none-any.whl" 502' in text and _leaf_cid(wheel) in text
     assert not {k.lower() for k in installed(python)} & set(INSTALLED)
+
+
+def test_incremental_release_served_from_two_cars(repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new release published with --previous is a delta CAR; served beside the first CAR,
+    the new root installs, taking unchanged blocks from the old CAR."""
+    import shutil
+    import urllib.request
+    from dataclasses import replace
+
+    from ipwhl_checks.unixfs import file_cid
+
+    from .declmaker import declaration, write_tree
+    from .gatewayutil import publish
+    from .wheelmaker import make_wheel
+
+    data = tmp_path / "data"
+    shutil.copytree(repo["base"] / "data", data)
+    wheel = make_wheel(tmp_path / "wheels", "tiny", "1.1")
+    decl = replace(declaration(wheel.name), source=wheel.resolve().as_uri(),
+                   content_id=file_cid(wheel, "unixfs-v1-2025")[0])
+    write_tree(data, [decl], pythons=("3.11", "3.12"),
+               platforms=("manylinux_2_28_x86_64", "win_amd64"))
+    previous = tmp_path / "manifest.json"
+    with urllib.request.urlopen(repo["url"] + "manifest.json") as response:
+        previous.write_bytes(response.read())
+    delta = tmp_path / "delta.car"
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", str(data),
+                           "--car", str(delta), "--previous", str(previous), "--allow-file"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    new_root = done.stdout.strip().splitlines()[-1]
+    assert new_root == publish(data, tmp_path / "full.car")  # the same tree, published whole
+    assert delta.stat().st_size < repo["car"].stat().st_size / 2
+    python = fresh_venv(tmp_path / "venv")
+    with serve_process(repo["car"], delta) as (_proc, host, _log):
+        done = uv_install(python, tmp_path, "--index-url", f"http://{host}/ipfs/{new_root}/",
+                          "app")
+    assert done.returncode == 0, done.stderr
+    assert {k.lower(): v for k, v in installed(python).items()} == {**INSTALLED, "tiny": "1.1"}
