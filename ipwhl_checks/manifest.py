@@ -47,8 +47,8 @@ parent directory's link carries), so a publisher can link a file or a whole proj
 subtree from a previous release knowing only these two numbers.
 
 The declaration digests are defined by :func:`declaration_digest` and
-:func:`project_digest`: sha256 of a canonical JSON array of everything the published files
-depend on (the layout, the profile, the declaration file's path and bytes).  Equal digests
+:func:`project_digest`: sha256 of everything the published files depend on (the layout,
+the profile, the declaration file's path and bytes, NUL-separated).  Equal digests
 mean the published files are byte-identical, which is what makes reuse across releases
 safe, and they are computed without parsing the files.
 A reader must reject a ``format`` it does not know; unknown keys are an error too.
@@ -164,20 +164,17 @@ class Manifest:
         return cached
 
 
-def _digest(items: Iterable[Any]) -> str:
-    text = json.dumps(list(items), ensure_ascii=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
 def declaration_digest(relpath: str, data: bytes, profile: str) -> str:
     """Digest of one declaration file: its path under the data root, its bytes, the profile
     and the layout (everything one wheel's published files and manifest entry depend on)."""
-    return _digest([LAYOUT, profile, relpath, hashlib.sha256(data).hexdigest()])
+    head = f"{LAYOUT}\0{profile}\0{relpath}\0".encode()
+    return "sha256:" + hashlib.sha256(head + data).hexdigest()
 
 
 def project_digest(name: str, wheel_digests: Iterable[str], profile: str) -> str:
     """Digest of one project's declarations (order-insensitive)."""
-    return _digest([LAYOUT, profile, name, *sorted(wheel_digests)])
+    text = "\0".join([LAYOUT, profile, name, *sorted(wheel_digests)])
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 # ---- JSON ----------------------------------------------------------------------------

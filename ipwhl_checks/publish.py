@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +51,7 @@ from .manifest import (
 )
 from .settings import SETTINGS_FILE, Settings, load_settings
 from .simple_html import WheelLink, project_page, root_page
-from .tree import iter_files, load_file
+from .tree import load_file
 from .unixfs import CarWriter, DagBuilder, Node, get_profile
 
 __all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
@@ -395,6 +395,17 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[st
     return cids
 
 
+def _walk(root: str, parts: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The path parts of every file under *root*, sorted (os.scandir: no Path objects)."""
+    with os.scandir(os.path.join(root, *parts)) as it:
+        entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+    for name, is_dir in entries:
+        if is_dir:
+            yield from _walk(root, (*parts, name))
+        else:
+            yield (*parts, name)
+
+
 @dataclass
 class _Scan:
     """The data tree as publishing needs it."""
@@ -416,8 +427,7 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
     scan = _Scan(load_settings(root))
     profile = scan.settings.profile
     files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for path in iter_files(root):
-        parts = path.relative_to(root).parts
+    for parts in _walk(str(root)):
         if parts == (SETTINGS_FILE,):
             continue
         if len(parts) != 3 or not parts[2].endswith(".toml"):
@@ -428,12 +438,14 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
         rels = sorted(files[project])
         digests = {}
         for parts in rels:
+            relpath = "/".join(parts)
             try:
-                data = (root.joinpath(*parts)).read_bytes()
+                with open(os.path.join(root, relpath), "rb") as f:
+                    data = f.read()
             except OSError as e:
-                raise PublishError(f"{root.joinpath(*parts)}: cannot read ({e.strerror})") from e
+                raise PublishError(f"{root / relpath}: cannot read ({e.strerror})") from e
             digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
-                "/".join(parts), data, profile)
+                relpath, data, profile)
         scan.digests[project] = digests
         prior = previous.project(project) if previous is not None and reuse else None
         if prior is not None and prior.declarations == project_digest(
