@@ -22,18 +22,19 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from multiformats import CID
-from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
+
+from .extras import marker_extras
 
 __all__ = [
     "CHECKS",
@@ -328,41 +329,27 @@ def _iw107_dependencies(value: object) -> tuple[Messages, tuple[Requirement, ...
     return problems, tuple(requirements)
 
 
-def _marker_extras(markers: object) -> Iterator[str]:
-    """The values compared with ``extra`` in a marker's parsed form (PEP 508)."""
-    if isinstance(markers, list):
-        for item in markers:
-            yield from _marker_extras(item)
-    elif isinstance(markers, tuple) and len(markers) == 3:
-        left, _op, right = markers
-        if str(getattr(left, "value", "")) == "extra" and type(left).__name__ == "Variable":
-            yield str(right.value)
-        elif str(getattr(right, "value", "")) == "extra" and type(right).__name__ == "Variable":
-            yield str(left.value)
-
-
 def _iw108_undeclared_extras(requirements: tuple[Requirement, ...],
                              extras: tuple[str, ...]) -> Messages:
-    """IW108 undeclared extra: a dependency's marker names an extra not in ``extras``.
+    """IW108 undeclared extra: a dependency's marker names only extras not in ``extras``.
 
-    Why: such a dependency can never be asked for, which means the declaration lost an
-    extra (or the marker is misspelt).  Fix: add the extra to ``extras`` (as the wheel's
-    ``Provides-Extra`` says) or correct the marker.
+    Why: such a dependency can never be asked for: ``extras`` is the curated subset of
+    the wheel's ``Provides-Extra`` the repository supports, and ``dependencies`` keep only
+    what no extra or a declared extra asks for (:mod:`ipwhl_checks.extras`).  So the
+    declaration lost an extra, kept a dependency it should have dropped, or the marker is
+    misspelt.  Fix: add the extra to ``extras`` (if the wheel provides it and the
+    repository supports it), drop the dependency, or correct the marker.
     """
     declared = {canonicalize_name(e) for e in extras}
     problems = []
     for requirement in requirements:
-        if requirement.marker is None:
-            continue
-        for name in _marker_extras(_markers(requirement.marker)):
-            if canonicalize_name(name) not in declared:
-                problems.append(("IW108", f"dependencies: {str(requirement)!r} names extra "
-                                 f"{name!r}, which is not in extras"))
+        named = marker_extras(requirement.marker)
+        if any(canonicalize_name(name) in declared for name in named):
+            continue  # `extra == "a" or extra == "b"`: asked for by a declared extra
+        for name in named:
+            problems.append(("IW108", f"dependencies: {str(requirement)!r} names extra "
+                             f"{name!r}, which is not in extras"))
     return problems
-
-
-def _markers(marker: Marker) -> object:
-    return marker._markers  # packaging's parsed marker: (Variable, Op, Value) tuples
 
 
 CHECKS: dict[str, Callable[..., object]] = {

@@ -2,7 +2,9 @@
 
 The wheel is downloaded (or taken from the verified cache, :func:`ipwhl_checks.fetch.fetch_wheel`)
 and its ``.dist-info/METADATA`` compared with the declaration, field by field, with
-``packaging``'s normalization and no regard to order.  A source that cannot be read is
+``packaging``'s normalization and no regard to order.  ``extras`` may be a subset of the
+wheel's (curated, :mod:`ipwhl_checks.extras`); ``dependencies`` are compared with the
+wheel's requirements for no extra and the declared extras.  A source that cannot be read is
 reported as ``source: ...`` (IW501), apart from the mismatches, which name the field:
 ``path: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'``.
 
@@ -25,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from .declaration import Declaration, Problem
 from .errors import DeclarationError, DownloadError, IpwhlError, WheelError
+from .extras import requirements_for_extras
 from .fetch import Client, ContentMismatch, FetchOptions, fetch_wheel
 from .settings import Settings
 from .sources import parse_source
@@ -82,17 +85,17 @@ def _iw504_requires_python(declared: SpecifierSet | None, wheel: SpecifierSet | 
 
 
 def _iw505_extras(declared: Iterable[str], wheel: Iterable[str]) -> list[str]:
-    """IW505 extras mismatch: ``extras`` differs from the wheel's Provides-Extra.
+    """IW505 extra not provided: ``extras`` names an extra the wheel's Provides-Extra lacks.
 
-    Why: a requirement on an extra the wheel does not provide installs less than asked.
-    Fix: declare exactly the wheel's extras (normalized, PEP 685).
+    Why: a requirement on that extra would install less than asked, and the dependency
+    check would trust an extra that does not exist.  ``extras`` is the curated subset of
+    the wheel's extras the repository supports (:mod:`ipwhl_checks.extras`), so an extra
+    of the wheel that is not declared is fine.  Fix: drop the extra, or correct its
+    spelling (normalized, PEP 685).
     """
-    ours = {canonicalize_name(e) for e in declared}
     theirs = {canonicalize_name(e) for e in wheel}
-    return ([f"extras: declared {e!r} but the wheel does not provide it"
-             for e in sorted(ours - theirs)]
-            + [f"extras: the wheel provides {e!r} but it is not declared"
-               for e in sorted(theirs - ours)])
+    return [f"extras: declared {e!r} but the wheel does not provide it"
+            for e in sorted({canonicalize_name(e) for e in declared} - theirs)]
 
 
 def normalized_requirement(requirement: Requirement) -> str:
@@ -108,11 +111,13 @@ def normalized_requirement(requirement: Requirement) -> str:
 
 def _iw506_dependencies(declared: Iterable[Requirement],
                         wheel: Iterable[Requirement]) -> list[str]:
-    """IW506 dependencies mismatch: ``dependencies`` differ from the wheel's Requires-Dist.
+    """IW506 dependencies mismatch: ``dependencies`` differ from the wheel's, for its extras.
 
+    The wheel's are its Requires-Dist whose marker names no extra or a declared one
+    (*wheel* comes restricted, :func:`ipwhl_checks.extras.requirements_for_extras`).
     Why: the dependency checks and the resolver trust the declaration; a dependency added,
     dropped or loosened there lets the repository promise an install set pip would not
-    produce.  Fix: declare exactly the wheel's requirements (``ipwhl add`` does).
+    produce.  Fix: declare exactly those requirements (``ipwhl add`` does).
     """
     groups: dict[tuple[str, str], tuple[dict[str, Requirement], dict[str, Requirement]]]
     groups = defaultdict(lambda: ({}, {}))
@@ -147,14 +152,15 @@ CHECKS: dict[str, Callable[..., object]] = {
 
 
 def compare(declaration: Declaration, wheel: WheelInfo) -> list[Problem]:
-    """The fields where *declaration* says other than *wheel*'s METADATA."""
+    """The fields where *declaration* says other than *wheel*'s METADATA (for its extras)."""
     path = str(declaration.path)
     return ([Problem(path, m, "IW504") for m in _iw504_requires_python(
                 declaration.requires_python, wheel.requires_python)]
             + [Problem(path, m, "IW505") for m in _iw505_extras(declaration.extras,
                                                                 wheel.extras)]
             + [Problem(path, m, "IW506") for m in _iw506_dependencies(
-                declaration.dependencies, wheel.dependencies)])
+                declaration.dependencies,
+                requirements_for_extras(wheel.dependencies, declaration.extras))])
 
 
 def _check_one(declaration: Declaration, settings: Settings, index_url: str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,6 +45,15 @@ CATALOGUE = [
     ("partial", "1.0", "cp312-cp312-manylinux_2_28_x86_64", None, [], []),
     ("orphan", "1.0", "py3-none-any", None, [], ["ghost>=1"]),  # ghost: not on the index
     ("needy", "1.0", "py3-none-any", None, [], ["purelib>=5"]),
+    # extras: 'test' needs an sdist-only project, 'all' asks for socky's own 'socks'
+    ("socky", "1.0", "py3-none-any", None, ["all", "socks", "test"],
+     ["purelib>=1.0", 'pysocks>=1; extra == "socks"', 'sdistonly>=1; extra == "test"',
+      'socky[socks]; extra == "all"']),
+    ("socky", "1.1", "py3-none-any", None, ["socks"],
+     ["purelib>=1.0", 'pysocks>=1; extra == "socks"']),
+    ("socky", "1.2", "py3-none-any", None, [], ["purelib>=1.0"]),
+    ("pysocks", "1.0", "py3-none-any", None, [], []),
+    ("fastuser", "1.0", "py3-none-any", None, [], ["purelib[fast]>=1"]),
 ]
 FAST = {  # pip's choice on each environment
     "cp311-manylinux_2_28_x86_64": "fastlib-1.0-cp311-cp311-manylinux_2_17_x86_64."
@@ -142,7 +152,7 @@ def test_recursive_adds_the_closure_and_the_tree_checks_clean(
     names = sorted(Path(p).name for p in files(root))
     assert names == sorted([*(f.replace(".whl", ".toml") for f in set(FAST.values())),
                             "purelib-1.1-py3-none-any.toml",  # 2.0 lacks Python 3.11
-                            "speedups-1.0-py3-none-any.toml",  # purelib's extra 'fast'
+                            # not speedups: nothing asks for purelib's extra 'fast'
                             "winhelper-0.5-py3-none-win_amd64.toml"])
     assert "ipwhl add: warning: winhelper 0.5: no wheel for cp311-manylinux_2_28_x86_64, " \
         "cp311-macosx_14_0_arm64, cp312-manylinux_2_28_x86_64, cp312-macosx_14_0_arm64\n" \
@@ -176,10 +186,12 @@ FAILURES = [
     (["purelib==1.0", "sdistonly==1.0"],
      "ipwhl add: sdistonly 1.0: no wheel on {index} (only an sdist, which cannot enter IPWHL)"),
     (["purelib==9.9"], "ipwhl add: purelib 9.9: no wheel on {index} (no such release)"),
-    (["purelib>=1"], "ipwhl add: expected NAME==VERSION, a wheel URL or a local wheel file: "
-     "'purelib>=1'"),
-    (["purelib==1.*"], "ipwhl add: expected NAME==VERSION, a wheel URL or a local wheel file: "
-     "'purelib==1.*'"),
+    (["purelib>=1"], "ipwhl add: expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or "
+     "a local wheel file: 'purelib>=1'"),
+    (["purelib==1.*"], "ipwhl add: expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL "
+     "or a local wheel file: 'purelib==1.*'"),
+    (["--recursive", "socky[test]==1.0"], "ipwhl add: sdistonly: no release with wheels on "
+     "{index} satisfies sdistonly>=1; extra == \"test\" (a dependency of socky 1.0)"),
     (["nosuch==1.0"], "ipwhl add: no project 'nosuch' on {index} (HTTP 404 for {index}nosuch/)"),
     (["--recursive", "orphan==1.0"], "ipwhl add: no project 'ghost' on {index} (HTTP 404 for "
      "{index}ghost/) (a dependency of orphan 1.0)"),
@@ -280,3 +292,92 @@ def test_yanked_files(root: Path) -> None:
     assert add(root, "--recursive", "fastlib==1.0") == 0
     names = {Path(p).name for p in files(root)}
     assert {"pulled-1.0-py3-none-any.toml", "purelib-1.1-py3-none-any.toml"} <= names
+
+
+SOCKS = 'pysocks>=1; extra == "socks"'
+FAST_EXTRA = 'speedups>=1; extra == "fast"'
+# Curated extras: (first adds, the add, {declaration stem: (extras, dependencies)} of the
+# tree after it, the add's warnings, what the offline check then says)
+EXTRA_CASES = [
+    ("the wheel's extras are not followed", [], ["--recursive", "socky==1.0"],
+     {"socky-1.0": ([], ["purelib>=1.0"]), "purelib-1.1": ([], [])}, [], ""),
+    ("an extra named in the SPEC", [], ["--recursive", "socky[socks]==1.0"],
+     {"socky-1.0": (["socks"], ["purelib>=1.0", SOCKS]), "purelib-1.1": ([], []),
+      "pysocks-1.0": ([], [])}, [], ""),
+    ("an extra asking for another of its project", [],
+     ["socky[all]==1.0", "pysocks==1.0", "purelib==1.1"],
+     {"socky-1.0": (["all", "socks"], ["purelib>=1.0", SOCKS, 'socky[socks]; extra == "all"']),
+      "pysocks-1.0": ([], []), "purelib-1.1": ([], [])}, [], ""),
+    ("a dependency asks for an extra", [], ["--recursive", "fastuser==1.0"],
+     {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": (["fast"], [FAST_EXTRA]),
+      "speedups-1.0": ([], [])}, [], ""),
+    ("a dependency asks for an extra of a project in the tree", ["purelib==1.1"],
+     ["--recursive", "fastuser==1.0"],
+     {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": (["fast"], [FAST_EXTRA]),
+      "speedups-1.0": ([], [])}, [], ""),
+    ("not without --recursive", ["purelib==1.1"], ["fastuser==1.0"],
+     {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": ([], [])}, [],
+     "{fastuser}: dependency 'purelib[fast]>=1': '{purelib}' does not declare extra 'fast' "
+     "(on every supported environment)\n"),
+    ("the tree asks for an extra of the project added", ["fastuser==1.0"],
+     ["--recursive", "purelib==1.1"],
+     {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": (["fast"], [FAST_EXTRA]),
+      "speedups-1.0": ([], [])}, [], ""),
+    ("an upgrade keeps the extras", ["socky[socks]==1.0", "pysocks==1.0", "purelib==1.1"],
+     ["socky==1.1"],
+     {"socky-1.1": (["socks"], ["purelib>=1.0", SOCKS]), "pysocks-1.0": ([], []),
+      "purelib-1.1": ([], [])}, [], ""),
+    ("an upgrade to a wheel without the extra", ["socky[socks]==1.0", "purelib==1.1"],
+     ["socky==1.2"], {"socky-1.2": ([], ["purelib>=1.0"]), "purelib-1.1": ([], [])},
+     ["socky 1.2: the wheel does not provide extra 'socks' (declared by socky 1.0)"], ""),
+    ("an extra the wheel lacks", [], ["purelib[Nope]==1.1"], {"purelib-1.1": ([], [])},
+     ["purelib 1.1: the wheel does not provide extra 'nope' (asked for by "
+      "'purelib[Nope]==1.1')"], ""),
+]
+
+
+def _declared(root: Path) -> dict[str, tuple[list[str], list[str]]]:
+    found = {}
+    for path in root.rglob("*-py3-none-any.toml"):
+        table = tomllib.loads(path.read_text())
+        stem = path.name.removesuffix("-py3-none-any.toml")
+        found[stem] = (table["extras"], sorted(table["dependencies"]))
+    return found
+
+
+@pytest.mark.parametrize(("before", "args", "tree", "warnings", "check"),
+                         [c[1:] for c in EXTRA_CASES], ids=[c[0] for c in EXTRA_CASES])
+def test_curated_extras(root: Path, capsys: pytest.CaptureFixture[str], before: list[str],
+                        args: list[str], tree: dict[str, tuple[list[str], list[str]]],
+                        warnings: list[str], check: str) -> None:
+    if before:
+        assert add(root, *before) == 0
+    capsys.readouterr()
+    assert add(root, *args) == 0
+    assert capsys.readouterr().err == "".join(f"ipwhl add: warning: {w}\n" for w in warnings)
+    assert _declared(root) == {k: (e, sorted(d)) for k, (e, d) in tree.items()}
+    # What add wrote is what the online check expects of these wheels and extras ...
+    assert online.main(["--root", str(root)]) == 0
+    capsys.readouterr()
+    # ... and the offline dependency check follows exactly the declared extras.
+    assert ipwhl(["check", "--root", str(root)]) == (1 if check else 0)
+    paths = {p.name.split("-")[0]: str(p) for p in root.rglob("*.toml")}
+    assert capsys.readouterr().out == check.format(**paths)
+
+
+def test_extras_added_to_a_project_in_the_tree_rewrite_it_in_place(
+        root: Path, index: IndexServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(root, "purelib==1.1") == 0
+    purelib = declaration_path(root, "purelib-1.1-py3-none-any.whl")
+    before = purelib.read_text()
+    capsys.readouterr()
+    assert add(root, "--recursive", "fastuser==1.0") == 0
+    fastuser = declaration_path(root, "fastuser-1.0-py3-none-any.whl")
+    speedups = declaration_path(root, "speedups-1.0-py3-none-any.whl")
+    lines = {fastuser: "added", purelib: "updated", speedups: "added"}
+    assert capsys.readouterr().out == "".join(f"{lines[p]} {p}\n" for p in sorted(lines))
+    after = purelib.read_text()
+    assert after == before.replace("extras = []\ndependencies = []\n",
+                                   f"extras = ['fast']\ndependencies = [\n    '{FAST_EXTRA}',\n]\n")
+    # The same wheel: the source and CID lines are unchanged.
+    assert after.splitlines()[:2] == before.splitlines()[:2]

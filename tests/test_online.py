@@ -23,7 +23,10 @@ from .wheelmaker import make_wheel
 SETTINGS = "profile = 'unixfs-v1-2025'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"
 DEMO = "demo-1.0-py3-none-any.whl"
 DEMO_DEPS = ["idna<4,>=2.5", 'PySocks!=1.5.7,>=1.5.6; extra == "socks"']
-# (filename, requires-python, extras, dependencies) of the wheels on the index
+CHARDET = 'chardet<6,>=3.0.2; extra == "use-chardet-on-py3"'
+# demo's wheel provides two extras (as requests does); the repository supports only socks
+DEMO_WHEEL = (["socks", "use-chardet-on-py3"], [*DEMO_DEPS, CHARDET])
+# (filename, requires-python, extras, dependencies) declared for the wheels on the index
 WHEELS = {
     DEMO: (">=3.8", ["socks"], DEMO_DEPS),
     "idna-2.10-py3-none-any.whl": (">=3.5", [], []),
@@ -37,6 +40,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     with IndexServer(tmp / "index") as server:
         for filename, (rp, extras, deps) in WHEELS.items():
             name, version = filename.split("-")[:2]
+            extras, deps = DEMO_WHEEL if filename == DEMO else (extras, deps)
             server.publish(make_wheel(tmp / "w", name, version, requires_python=rp,
                                       extras=extras, dependencies=deps), requires_python=rp)
         server.publish(make_wheel(tmp / "w", "demo", "1.1"))
@@ -86,9 +90,21 @@ TAMPERED = [
      "requires-python: declared nothing but the wheel requires '>=3.8'"),
     ("extra added", {"extras": ["socks", "tls"]},
      "extras: declared 'tls' but the wheel does not provide it"),
-    ("extra dropped", {"extras": [], "dependencies": ["idna<4,>=2.5"]},
+    ("extra of the wheel declared without its dependency",
+     {"extras": ["socks", "use-chardet-on-py3"]},
+     "dependencies: the wheel requires '" + CHARDET + "' but it is not declared"),
+    ("dependency of a declared extra dropped", {"dependencies": DEMO_DEPS[:1]},
      "dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but it "
-     "is not declared\n{path}: extras: the wheel provides 'socks' but it is not declared"),
+     "is not declared"),
+    ("dependency of a declared extra added",
+     {"dependencies": [*DEMO_DEPS, 'certifi; extra == "socks"']},
+     "dependencies: declared 'certifi; extra == \"socks\"' but the wheel does not require it"),
+    ("dependency of a declared extra loosened",
+     {"dependencies": [DEMO_DEPS[0], 'PySocks>=1.5.6; extra == "socks"']},
+     "dependencies: declared 'PySocks>=1.5.6; extra == \"socks\"' but the wheel requires "
+     "'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"'"),
+    ("no extra declared, dependency dropped", {"extras": [], "dependencies": []},
+     "dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
     ("dependency added", {"dependencies": [*DEMO_DEPS, "certifi>=2017"]},
      "dependencies: declared 'certifi>=2017' but the wheel does not require it"),
     ("dependency dropped", {"dependencies": DEMO_DEPS[1:]},
@@ -132,6 +148,31 @@ def test_tampered_field_is_named(tmp_path: Path, index: IndexServer,
     path = write_tree(tmp_path / "data", index, **tamper)
     assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 1
     assert capsys.readouterr().out == f"{path}: {_expand(message, index, path)}\n"
+
+
+# Curated extras: any subset of the wheel's extras, with exactly its dependencies, passes
+# online; offline, only the declared extras' dependencies must be in the tree (no chardet).
+NO_CHARDET = ("{path}: dependency '" + CHARDET + "': project 'chardet' is not in the "
+              "repository (on every supported environment)\n")
+CURATED = [
+    ("the brief's example: socks, not use-chardet-on-py3", {}, ""),
+    ("no extra", {"extras": [], "dependencies": DEMO_DEPS[:1]}, ""),
+    ("the other extra", {"extras": ["use-chardet-on-py3"],
+                         "dependencies": [DEMO_DEPS[0], CHARDET]}, NO_CHARDET),
+    ("every extra", {"extras": DEMO_WHEEL[0], "dependencies": DEMO_WHEEL[1]}, NO_CHARDET),
+]
+
+
+@pytest.mark.parametrize(("fields", "offline"), [c[1:] for c in CURATED],
+                         ids=[c[0] for c in CURATED])
+def test_curated_extras_pass(tmp_path: Path, index: IndexServer,
+                             capsys: pytest.CaptureFixture[str],
+                             fields: dict[str, object], offline: str) -> None:
+    path = write_tree(tmp_path / "data", index, **fields)
+    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 0
+    assert capsys.readouterr().out == ""
+    assert ipwhl(["check", "--root", str(tmp_path / "data")]) == (1 if offline else 0)
+    assert capsys.readouterr().out == offline.replace("{path}", str(path))
 
 
 def test_same_meaning_in_other_words_passes(tmp_path: Path, index: IndexServer,

@@ -20,6 +20,10 @@ from .wheelmaker import make_wheel
 SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
             "platforms = ['manylinux_2_28_x86_64', 'win_amd64']\n")
 LINUX = "cp312-cp312-manylinux_2_28_x86_64"
+# numpy-like binary releases: one wheel per CPython and platform, older Pythons dropped
+CP = {py: [f"cp{py}-cp{py}-manylinux_2_28_x86_64", f"cp{py}-cp{py}-win_amd64"]
+      for py in ("311", "312", "313")}
+ABI3 = ["cp311-abi3-manylinux_2_28_x86_64", "cp311-abi3-win_amd64"]
 # name, version, tag, requires-python, yanked
 CATALOGUE = [
     ("alpha", "1.0", "py3-none-any", None, False),
@@ -34,10 +38,20 @@ CATALOGUE = [
     ("delta", "2.0", "py3-none-any", ">=3.12", False),  # drops 3.11: not an upgrade
     ("epsilon", "1.0b1", "py3-none-any", None, False),
     ("epsilon", "1.0b2", "py3-none-any", None, False),  # declared a pre-release: counts
+    *[("zeta", "1.0", t, ">=3.11", False) for t in CP["311"] + CP["312"]],
+    *[("zeta", "1.1", t, ">=3.11", False) for t in CP["311"] + CP["312"]],  # the newest ...
+    # ... for zeta 2.0 dropped Python 3.11 (no cp311 wheels): not an upgrade
+    *[("zeta", "2.0", t, ">=3.12", False) for t in CP["312"] + CP["313"]],
+    *[("eta", "1.0", t, ">=3.11", False) for t in ABI3],
+    # abi3 wheels whose tags would install on 3.11, but requires-python excludes it
+    *[("eta", "2.0", t, ">=3.12", False) for t in ABI3],
 ]
 DECLARED = ["alpha-1.0-py3-none-any.whl", "beta-3.0-py3-none-any.whl",
             "gamma-0.5-py3-none-win_amd64.whl", "delta-1.0-py3-none-any.whl",
-            "epsilon-1.0b1-py3-none-any.whl", "gone-1.0-py3-none-any.whl"]
+            "epsilon-1.0b1-py3-none-any.whl",
+            *[f"zeta-1.0-{t}.whl" for t in CP["311"] + CP["312"]],
+            *[f"eta-1.0-{t}.whl" for t in ABI3],
+            "gone-1.0-py3-none-any.whl"]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +82,8 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) ->
     return data
 
 
-EXPECTED = [("alpha", "1.0", "1.1"), ("epsilon", "1.0b1", "1.0b2"), ("gamma", "0.5", "0.6")]
+EXPECTED = [("alpha", "1.0", "1.1"), ("epsilon", "1.0b1", "1.0b2"), ("gamma", "0.5", "0.6"),
+            ("zeta", "1.0", "1.1")]  # not delta, eta, zeta 2.0: they dropped Python 3.11
 
 
 def test_outdated_text(root: Path, index: IndexServer,

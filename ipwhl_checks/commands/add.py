@@ -1,10 +1,12 @@
 """``ipwhl add [--root DIR] [--index-url URL] [--recursive] [--source URL] SPEC...``.
 
-SPEC is ``NAME==VERSION`` (pip's choice of wheel on every supported environment, from the
-index), a wheel URL, or a local wheel file together with ``--source URL``, the address
-it is published at.  Writes canonical declarations, removes the replaced versions' ones,
-and prints one line per file written or removed; environments without a wheel are named
-on standard error.  On any error nothing is written (exit 1).
+SPEC is ``NAME==VERSION`` or ``NAME[EXTRA,...]==VERSION`` (pip's choice of wheel on every
+supported environment, from the index; the extras are declared), a wheel URL, or a local
+wheel file together with ``--source URL``, the address it is published at.  Extras are
+curated (:mod:`ipwhl_checks.add`): only those wanted of a project are declared.
+Writes canonical declarations, removes the replaced versions' ones, and prints one line
+per file written or removed; environments without a wheel and wanted extras a wheel
+lacks are named on standard error.  On any error nothing is written (exit 1).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC",
-                        help="NAME==VERSION, a wheel URL, or a local wheel with --source")
+                        help="NAME==VERSION, NAME[EXTRA,...]==VERSION, a wheel URL, or a "
+                             "local wheel with --source")
     parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
                         help="the data tree (default: %(default)s)")
     parser.add_argument("--index-url", metavar="URL",
@@ -32,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the local wheel SPEC is published (its declared source)")
     parser.add_argument("-r", "--recursive", action="store_true",
                         help="also add every dependency the tree does not have, on every "
-                             "supported environment")
+                             "supported environment, and the extras asked of projects")
 
 
 def run(args: argparse.Namespace) -> int:
