@@ -22,13 +22,10 @@ CAR then holds only the blocks the previous release lacks (a delta CAR).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import os
-import shutil
 import subprocess
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -36,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ._cidtext import cid_raw, cid_text, same_cid
+from ._publish_outputs import Outputs
 from .declaration import Declaration, Problem
 from .errors import DownloadError, PublishError
 from .manifest import (
@@ -52,7 +51,7 @@ from .manifest import (
 from .settings import SETTINGS_FILE, Settings, load_settings
 from .simple_html import WheelLink, project_page, root_page
 from .tree import load_file
-from .unixfs import CarWriter, DagBuilder, Node, get_profile
+from .unixfs import DagBuilder, Node, get_profile
 
 __all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
 
@@ -96,58 +95,6 @@ def source_commit(root: Path) -> str | None:
     if status.returncode or status.stdout.strip():
         return None
     return head.stdout.strip()
-
-
-# ---- CID text, fast --------------------------------------------------------------------
-# multiformats needs ~0.3 ms to make a CID object; a 10,000-project tree has ~50,000 nodes.
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58)}
-
-
-def _cid_text(raw: bytes) -> str:
-    """A binary CID as kubo prints it."""
-    # CID spec: a CIDv0 is a bare sha2-256 multihash (0x12 0x20 + 32 bytes) in base58btc;
-    # kubo prints CIDv1 in multibase base32: prefix 'b', RFC 4648 lowercase, no padding.
-    if len(raw) == 34 and raw[:2] == b"\x12\x20":
-        n, digits = int.from_bytes(raw, "big"), []
-        while n:
-            n, r = divmod(n, 58)
-            digits.append(_B58[r])
-        return "".join(reversed(digits))  # 0x12 first: no leading zero bytes to encode
-    return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
-
-
-# RFC 4648 base32 digits -> the digits of int(..., 32): decoding is then one C call.
-_B32_AS_INT = str.maketrans("abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv")
-
-
-def _cid_raw(text: str) -> bytes:
-    """The binary form of a CID string (fast paths for kubo's two forms)."""
-    if len(text) == 46 and text.startswith("Qm") and all(c in _B58_INDEX for c in text):
-        n = 0
-        for c in text:
-            n = n * 58 + _B58_INDEX[c]
-        return n.to_bytes(34, "big")
-    body = text[1:]
-    if text.startswith("b") and body.isalnum() and body.islower() and "1" not in body \
-            and "0" not in body and "8" not in body and "9" not in body:
-        bits = 5 * len(body)
-        size, spare = divmod(bits, 8)
-        n = int(body.translate(_B32_AS_INT), 32)
-        if not n & ((1 << spare) - 1):  # canonical: the padding bits are zero
-            return (n >> spare).to_bytes(size, "big")
-    from multiformats import CID
-    try:
-        return bytes(CID.decode(text))
-    except (ValueError, KeyError) as e:
-        raise PublishError(f"invalid CID {text!r} ({e})") from e
-
-
-def _same_cid(raw: bytes, text: str) -> bool:
-    try:
-        return raw == _cid_raw(text)
-    except PublishError:
-        return False
 
 
 def _known(raw: bytes, size: int) -> Node:
@@ -194,92 +141,6 @@ def _whole_file_sha256(node: Node) -> str | None:
     return node.raw[4:].hex() if node.raw[:4] == _RAW_SHA256 else None
 
 
-# ---- the outputs -----------------------------------------------------------------------
-
-class _Outputs:
-    """The --out directory and the CAR, staged under temporary names until commit()."""
-
-    def __init__(self, stack: ExitStack, options: PublishOptions, exclude: set[str],
-                 profile: str) -> None:
-        self.out_tmp: Path | None = None
-        self.exclude = exclude
-        self._car: CarWriter | None = None
-        self._car_file: IO[bytes] | None = None
-        self._car_tmp: Path | None = None
-        self._options = options
-        if options.out is not None:
-            target = Path(options.out)
-            if target.exists() and (not target.is_dir() or (
-                    any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
-                raise PublishError(f"{target}: exists and is not a published tree (no "
-                                   f"{MANIFEST_NAME}); refusing to replace it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-            stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
-        if options.car is not None:
-            car = Path(options.car)
-            car.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
-            self._car_tmp = Path(tmp)
-            stack.callback(self._car_tmp.unlink, missing_ok=True)
-            self._car_file = stack.enter_context(os.fdopen(fd, "w+b"))
-            # The root is known only at the end; its CID has a fixed length (the root is a
-            # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
-            # written with a placeholder root of that length and rewritten in place.
-            self._car = CarWriter(self._car_file, [_placeholder_root(profile)])
-
-    @property
-    def blocks(self) -> int:
-        return self._car.blocks if self._car is not None else 0
-
-    def sink(self, raw: bytes, data: bytes) -> None:
-        if self._car is None:
-            return
-        if not self.exclude or _cid_text(raw) not in self.exclude:  # a delta CAR: only new
-            self._car.add(raw, data)
-
-    def file(self, relpath: str) -> IO[bytes] | None:
-        if self.out_tmp is None:
-            return None
-        path = self.out_tmp / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("wb")
-
-    def write(self, relpath: str, data: bytes) -> None:
-        f = self.file(relpath)
-        if f is not None:
-            with f:
-                f.write(data)
-
-    def commit(self, root: Node) -> None:
-        """Move the outputs into place (only called when everything succeeded)."""
-        if self._car_file is not None and self._car_tmp is not None \
-                and self._options.car is not None:
-            assert self._car is not None
-            self._car.replace_roots([root.raw])
-            self._car_file.flush()
-            os.fsync(self._car_file.fileno())
-            os.replace(self._car_tmp, self._options.car)
-        if self.out_tmp is not None and self._options.out is not None:
-            target = Path(self._options.out)
-            old: Path | None = None
-            if target.exists() or target.is_symlink():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-                os.replace(target, old / "tree")
-            os.replace(self.out_tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-
-
-def _placeholder_root(profile_or_raw: str | bytes) -> bytes:
-    """A dag-pb CID of the root's length (binary), all-zero digest."""
-    if isinstance(profile_or_raw, bytes):
-        v1 = not profile_or_raw.startswith(b"\x12\x20")
-    else:
-        v1 = get_profile(profile_or_raw).cid_version == 1
-    return (b"\x01\x70" if v1 else b"") + b"\x12\x20" + bytes(32)
-
-
 # ---- building the tree -----------------------------------------------------------------
 
 def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
@@ -296,7 +157,7 @@ def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
 
 
 class _Publisher:
-    def __init__(self, builder: Any, outputs: _Outputs, profile: str,
+    def __init__(self, builder: Any, outputs: Outputs, profile: str,
                  options: PublishOptions) -> None:
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
         self.raw_leaves = get_profile(profile).raw_leaves
@@ -308,7 +169,7 @@ class _Publisher:
         node = self.builder.add_file(io.BytesIO(data))
         self.outputs.write(relpath, data)
         digest = _whole_file_sha256(node) or hashlib.sha256(data).hexdigest()
-        return node, FileEntry(_cid_text(node.raw), len(data), node.size, digest)
+        return node, FileEntry(cid_text(node.raw), len(data), node.size, digest)
 
     def add_wheel(self, decl: Declaration, digest: str) -> tuple[Any, Any, WheelEntry]:
         from .wheel import read_wheel
@@ -325,12 +186,12 @@ class _Publisher:
                 with copy if copy is not None else ExitStack():
                     tee = _Tee(f, copy, hash_it=not one_block)
                     node = self.builder.add_file(tee)
-            if _same_cid(node.raw, decl.content_id):
+            if same_cid(node.raw, decl.content_id):
                 break
             if fresh:
                 raise PublishError(
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
-                    f"{decl.filename} gives {_cid_text(node.raw)!r}; nothing was published")
+                    f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
         sha256 = tee.sha256.hexdigest() if tee.sha256 else _whole_file_sha256(node)
         if sha256 is None:  # not one raw block after all: hash the file
@@ -340,7 +201,7 @@ class _Publisher:
         meta_node, meta = self.add_bytes(relpath + ".metadata", info.metadata)
         rp = decl.requires_python
         entry = WheelEntry(
-            filename=decl.filename, version=str(decl.version), cid=_cid_text(node.raw),
+            filename=decl.filename, version=str(decl.version), cid=cid_text(node.raw),
             size=tee.size, dag_size=node.size, metadata=meta,
             sha256=sha256,
             requires_python=None if rp is None else str(rp), extras=tuple(decl.extras),
@@ -358,8 +219,8 @@ class _Publisher:
             prior = old.get(decl.filename)
             if prior is not None and prior.declaration == digests[decl.filename] \
                     and self.options.out is None:
-                node = _known(_cid_raw(prior.cid), prior.dag_size)
-                meta_node = _known(_cid_raw(prior.metadata.cid), prior.metadata.dag_size)
+                node = _known(cid_raw(prior.cid), prior.dag_size)
+                meta_node = _known(cid_raw(prior.metadata.cid), prior.metadata.dag_size)
                 entry = prior
             else:
                 node, meta_node, entry = self.add_wheel(decl, digests[decl.filename])
@@ -371,7 +232,7 @@ class _Publisher:
         children["index.html"], index = self.add_bytes(f"{name}/index.html", page)
         node = self.builder.add_directory(children)
         pdigest = project_digest(name, digests.values(), self.profile)
-        return node, ProjectEntry(name=name, cid=_cid_text(node.raw), dag_size=node.size,
+        return node, ProjectEntry(name=name, cid=cid_text(node.raw), dag_size=node.size,
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
@@ -387,11 +248,11 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[st
         # root node, HAMT shards) are mostly unchanged in the next release.
         seen: list[bytes] = []
         builder = _builder(previous.profile, lambda cid, data: seen.append(cid))
-        children = {p.name: _known(_cid_raw(p.cid), p.dag_size) for p in previous.projects}
-        children["index.html"] = _known(_cid_raw(previous.index.cid), previous.index.dag_size)
+        children = {p.name: _known(cid_raw(p.cid), p.dag_size) for p in previous.projects}
+        children["index.html"] = _known(cid_raw(previous.index.cid), previous.index.dag_size)
         children[MANIFEST_NAME] = builder.add_file(io.BytesIO(previous_bytes))
         builder.add_directory(children)
-        cids.update(_cid_text(raw) for raw in seen)
+        cids.update(cid_text(raw) for raw in seen)
     return cids
 
 
@@ -480,7 +341,7 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
     exclude = _previous_blocks(previous, options.previous_bytes) \
         if previous is not None and options.car is not None else set()
     with ExitStack() as stack:
-        outputs = _Outputs(stack, options, exclude, profile)
+        outputs = Outputs(stack, options, exclude, profile)
         builder = _builder(profile, outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
         children: dict[str, Node] = {}
@@ -488,7 +349,7 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             if name in scan.reused:
                 entry = scan.reused[name]
-                children[name] = _known(_cid_raw(entry.cid), entry.dag_size)
+                children[name] = _known(cid_raw(entry.cid), entry.dag_size)
             else:
                 prior = previous.project(name) if previous is not None else None
                 children[name], entry = pub.add_project(
@@ -502,7 +363,7 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
                                                                 manifest_bytes(manifest))
         root_node = builder.add_directory(children)
         outputs.commit(root_node)
-    return PublishResult(root_cid=_cid_text(root_node.raw), root_size=root_node.size,
+    return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest=manifest, manifest_cid=manifest_entry.cid,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
                          car_blocks=outputs.blocks)

@@ -1,0 +1,105 @@
+"""Where a publish writes: the ``--out`` directory and the CAR, staged under temporary
+names in their target's directory and moved into place only by :meth:`Outputs.commit`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from ._cidtext import cid_text
+from .errors import PublishError
+from .manifest import MANIFEST_NAME
+from .unixfs import CarWriter, Node, get_profile
+
+if TYPE_CHECKING:
+    from .publish import PublishOptions
+
+__all__ = ["Outputs"]
+
+
+class Outputs:
+    """The --out directory and the CAR, staged under temporary names until commit()."""
+
+    def __init__(self, stack: ExitStack, options: PublishOptions, exclude: set[str],
+                 profile: str) -> None:
+        self.out_tmp: Path | None = None
+        self.exclude = exclude
+        self._car: CarWriter | None = None
+        self._car_file: IO[bytes] | None = None
+        self._car_tmp: Path | None = None
+        self._options = options
+        if options.out is not None:
+            target = Path(options.out)
+            if target.exists() and (not target.is_dir() or (
+                    any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
+                raise PublishError(f"{target}: exists and is not a published tree (no "
+                                   f"{MANIFEST_NAME}); refusing to replace it")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
+        if options.car is not None:
+            car = Path(options.car)
+            car.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
+            self._car_tmp = Path(tmp)
+            stack.callback(self._car_tmp.unlink, missing_ok=True)
+            self._car_file = stack.enter_context(os.fdopen(fd, "w+b"))
+            # The root is known only at the end; its CID has a fixed length (the root is a
+            # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
+            # written with a placeholder root of that length and rewritten in place.
+            self._car = CarWriter(self._car_file, [_placeholder_root(profile)])
+
+    @property
+    def blocks(self) -> int:
+        return self._car.blocks if self._car is not None else 0
+
+    def sink(self, raw: bytes, data: bytes) -> None:
+        if self._car is None:
+            return
+        if not self.exclude or cid_text(raw) not in self.exclude:  # a delta CAR: only new
+            self._car.add(raw, data)
+
+    def file(self, relpath: str) -> IO[bytes] | None:
+        if self.out_tmp is None:
+            return None
+        path = self.out_tmp / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("wb")
+
+    def write(self, relpath: str, data: bytes) -> None:
+        f = self.file(relpath)
+        if f is not None:
+            with f:
+                f.write(data)
+
+    def commit(self, root: Node) -> None:
+        """Move the outputs into place (only called when everything succeeded)."""
+        if self._car_file is not None and self._car_tmp is not None \
+                and self._options.car is not None:
+            assert self._car is not None
+            self._car.replace_roots([root.raw])
+            self._car_file.flush()
+            os.fsync(self._car_file.fileno())
+            os.replace(self._car_tmp, self._options.car)
+        if self.out_tmp is not None and self._options.out is not None:
+            target = Path(self._options.out)
+            old: Path | None = None
+            if target.exists() or target.is_symlink():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+                os.replace(target, old / "tree")
+            os.replace(self.out_tmp, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _placeholder_root(profile_or_raw: str | bytes) -> bytes:
+    """A dag-pb CID of the root's length (binary), all-zero digest."""
+    if isinstance(profile_or_raw, bytes):
+        v1 = not profile_or_raw.startswith(b"\x12\x20")
+    else:
+        v1 = get_profile(profile_or_raw).cid_version == 1
+    return (b"\x01\x70" if v1 else b"") + b"\x12\x20" + bytes(32)
