@@ -21,7 +21,7 @@ from pathlib import Path
 from .declaration import Problem
 from .deps import check_dependencies
 from .overlap import find_collisions
-from .tree import Tree, load_tree
+from .tree import Tree, load_tree, without_gc
 
 __all__ = ["CHECK_MODULES", "all_checks", "check_tree", "explain", "run_checks"]
 
@@ -49,9 +49,10 @@ def explain(check: str) -> str:
 def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
     """The tree's file problems, overlaps and (if *dependencies*) unmet dependencies."""
     problems = set(tree.problems)
-    problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
-    if dependencies:
-        problems.update(check_dependencies(tree.declarations, tree.settings))
+    with without_gc():  # many small objects, no cycles (see tree.without_gc)
+        problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
+        if dependencies:
+            problems.update(check_dependencies(tree.declarations, tree.settings))
     return sorted(problems)
 
 

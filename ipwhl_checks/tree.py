@@ -8,8 +8,10 @@ were asked about.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -18,7 +20,7 @@ from .errors import DeclarationError
 from .layout import SUFFIX, locate
 from .settings import Settings, load_settings
 
-__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root"]
+__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root", "without_gc"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,23 @@ def _selected(root: Path, paths: Sequence[Path]) -> set[PurePath]:
     return selected
 
 
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restoring its state after).
+
+    Loading a tree makes about a million small objects and no reference cycles; the
+    collector would walk them again and again as they pile up (a third of the time of a
+    full check on 30,000 declarations).  Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
               only_projects: bool = False) -> Tree:
     """Read the tree at *root*.
@@ -106,7 +125,11 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     *only_projects*, which reads just the project directories of *paths* (enough for the
     per-file checks and the overlaps of those projects, and much faster).
     """
-    root = Path(root)
+    with without_gc():
+        return _load_tree(Path(root), paths, only_projects)
+
+
+def _load_tree(root: Path, paths: Sequence[Path] | None, only_projects: bool) -> Tree:
     if not root.is_dir():
         raise DeclarationError(f"the data root is not a directory: {str(root)!r}")
     settings = load_settings(root)
