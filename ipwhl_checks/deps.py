@@ -24,6 +24,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from ._nogc import paused_gc
 from .declaration import Declaration, Problem
 from .settings import Environment, Settings
 
@@ -140,7 +141,8 @@ class _Masks:
         self._python: dict[str, int] = {}
         self._python_ids: dict[int, tuple[SpecifierSet, int]] = {}
         self._markers: dict[tuple[str, tuple[str, ...]], tuple[int, int, str]] = {}
-        self._requirements: dict[int, tuple[Requirement, str, str]] = {}
+        self._requirements: dict[int, tuple[Requirement, str, str, str]] = {}
+        self._admitted: dict[tuple[str, str], bool] = {}
         self._descriptions: dict[int, str] = {}
 
     def installable(self, d: Declaration) -> int:
@@ -163,13 +165,22 @@ class _Masks:
             mask &= known[1]
         return mask
 
-    def requirement(self, req: Requirement) -> tuple[str, str]:
-        """(normalized project name, marker text) of *req*."""
+    def requirement(self, req: Requirement) -> tuple[str, str, str]:
+        """(normalized project name, marker text, specifier text) of *req*."""
         known = self._requirements.get(id(req))
         if known is None:
             marker = str(req.marker) if req.marker is not None else ""
-            known = self._requirements[id(req)] = (req, canonicalize_name(req.name), marker)
-        return known[1], known[2]
+            known = self._requirements[id(req)] = (
+                req, canonicalize_name(req.name), marker, str(req.specifier))
+        return known[1], known[2], known[3]
+
+    def admits(self, req: Requirement, specifier: str, t: Declaration, version: str) -> bool:
+        """Whether *req*'s specifier (text *specifier*) admits *t*'s version (text *version*)."""
+        found = self._admitted.get((specifier, version))
+        if found is None:
+            found = self._admitted[specifier, version] = req.specifier.contains(
+                t.version, prereleases=True)
+        return found
 
     def marker(self, req: Requirement, text: str, extras: tuple[str, ...]) -> tuple[int, int, str]:
         """(where true, where it cannot be evaluated, why) for the marker of *req*, evaluated
@@ -204,22 +215,22 @@ def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
 
 
 _Group = list[tuple[Declaration, int]]
+_Candidates = list[tuple[Declaration, int, str]]  # declaration, mask, version text
 
 
+@paused_gc()  # see ipwhl_checks._nogc
 def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
     """Every unmet dependency of *declarations* on the environments of *settings*."""
     masks = _Masks(settings.environments)
-    by_project: dict[str, _Group] = defaultdict(list)
+    by_project: dict[str, _Candidates] = defaultdict(list)
     # Declarations of one project with the same extras and the same (shared) requirement
     # objects, e.g. the wheels of one release, are checked once over their joint mask.
     groups: dict[tuple[object, ...], _Group] = defaultdict(list)
     for d in declarations:
         mask = masks.installable(d)
-        by_project[d.project].append((d, mask))
+        by_project[d.project].append((d, mask, str(d.version)))
         if mask and d.dependencies:
             groups[d.project, d.extras, *map(id, d.dependencies)].append((d, mask))
-    # (id(requirement), id(declaration)) -> (version admitted, extras missing)
-    verdicts: dict[tuple[int, int], tuple[bool, list[str]]] = {}
     problems: list[Problem] = []
     where = masks.where
 
@@ -235,7 +246,7 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings) 
         for _d, m in group:
             mask |= m
         for req in first.dependencies:
-            name, marker = masks.requirement(req)
+            name, marker, specifier = masks.requirement(req)
             active = mask
             if marker:
                 true, broken, error = masks.marker(req, marker, first.extras)
@@ -249,20 +260,15 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings) 
                 report(group, active, _iw401_missing, req)
                 continue
             covered = 0
-            for t, t_mask in candidates:
+            for t, t_mask, version in candidates:
                 common = active & t_mask
                 if not common:
                     continue
                 covered |= common
-                verdict = verdicts.get((id(req), id(t)))
-                if verdict is None:
-                    verdict = verdicts[id(req), id(t)] = (
-                        req.specifier.contains(t.version, prereleases=True),
-                        _missing_extras(req, t) if req.extras else [])
-                if not verdict[0]:
+                if specifier and not masks.admits(req, specifier, t, version):
                     report(group, common, _iw402_version, req, t)
-                if verdict[1]:
-                    report(group, common, _iw403_extra, req, t, verdict[1])
+                if req.extras and (missing := _missing_extras(req, t)):
+                    report(group, common, _iw403_extra, req, t, missing)
             if active & ~covered:
                 report(group, active & ~covered, _iw404_not_installable, req)
     return sorted(problems)

@@ -19,6 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
+from ._nogc import paused_gc
 from ._tagspace import Pythons, meet
 from .declaration import Declaration, Problem
 from .settings import DEFAULT_PYTHONS
@@ -145,6 +146,7 @@ class _Witnesses:
         return None
 
 
+@paused_gc()  # see ipwhl_checks._nogc
 def find_collisions(declarations: Iterable[Declaration], *,
                     pythons: Sequence[str] = DEFAULT_PYTHONS) -> list[Problem]:
     """One problem per pair of declarations of a project that install on one machine.
