@@ -246,3 +246,19 @@ def test_same_as_pip_on_this_interpreter(wheels, tmp_path):
         for item in json.loads(report.read_text())["install"])
     found = resolve(DECLARATIONS, CurrentEnvironment(), [Requirement(r) for r in requirements])
     assert [(d.project, str(d.version), d.filename) for d in found] == chosen
+
+
+def test_command_current_environment(tree, capsys):
+    assert main(["resolve", "--root", str(tree), "--env", "current", "idna", "x"]) == 0
+    x = "1.0" if sys.version_info < (3, 12) else "2.0"  # x's versions split at Python 3.12
+    assert capsys.readouterr().out.splitlines() == [_line("idna", "3.7"), _line("x", x)]
+
+
+def test_command_leaves_out_invalid_files(tmp_path, capsys):
+    root = write_tree(tmp_path / "data", [d for d in DECLARATIONS if d.project == "idna"])
+    (root / "notes.txt").write_text("not a declaration\n")
+    assert main(["resolve", "--root", str(root), "--env", LINUX12, "idna"]) == 0
+    out, err = capsys.readouterr()
+    assert out == _line("idna", "3.7") + "\n"
+    assert err == (f"ipwhl resolve: warning: left out 1 invalid file of {str(root)!r} "
+                   "(see 'ipwhl check')\n")

@@ -47,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     tree = load_tree(args.root)
     environment = target_environment(tree.settings, args.env)
     if tree.problems:
-        print(f"ipwhl resolve: warning: {len(tree.problems)} invalid files in "
-              f"{str(args.root)!r} left out (see 'ipwhl check')", file=sys.stderr)
+        invalid = len({p.path for p in tree.problems})
+        print(f"ipwhl resolve: warning: left out {invalid} invalid "
+              f"{'file' if invalid == 1 else 'files'} of {str(args.root)!r} "
+              "(see 'ipwhl check')", file=sys.stderr)
     for d in resolve(tree.declarations, environment, requirements):
         print(f"{d.project} {d.version} {d.filename}")
     return 0
