@@ -132,7 +132,10 @@ class Environment:
         return {tag: i for i, tag in enumerate(self.tags)}
 
     def rank(self, tags: frozenset[Tag]) -> int | None:
-        """pip's preference for a wheel with *tags* here (lower is better), None if not installable."""
+        """pip's preference for a wheel with *tags* here (lower is better).
+
+        None when no tag of the wheel installs here.
+        """
         ranks = [self._rank[t] for t in tags if t in self._rank]
         return min(ranks) if ranks else None
 
@@ -181,7 +184,8 @@ class Settings:
         raise SettingsError(f"unknown environment {name!r} (expected one of: {known})")
 
 
-def _strings(data: dict[str, object], key: str, default: Sequence[str], where: str) -> tuple[str, ...]:
+def _strings(data: dict[str, object], key: str, default: Sequence[str],
+             where: str) -> tuple[str, ...]:
     value = data.get(key, list(default))
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise SettingsError(f"{where}: {key!r} must be a non-empty list of strings")
@@ -202,10 +206,12 @@ def load_settings(root: Path) -> Settings:
         raise SettingsError(f"{path}: cannot read settings ({e})") from e
     unknown = sorted(set(data) - {"profile", "python", "platforms"})
     if unknown:
-        raise SettingsError(f"{path}: unknown key {unknown[0]!r} (expected profile, python, platforms)")
+        raise SettingsError(
+            f"{path}: unknown key {unknown[0]!r} (expected profile, python, platforms)")
     profile = data.get("profile", "unixfs-v1-2025")
     if profile not in PROFILES:
-        raise SettingsError(f"{path}: unknown profile {profile!r} (expected {' or '.join(PROFILES)})")
+        raise SettingsError(
+            f"{path}: unknown profile {profile!r} (expected {' or '.join(PROFILES)})")
     pythons = _strings(data, "python", DEFAULT_PYTHONS, str(path))
     for py in pythons:
         if not _PYTHON.fullmatch(py):

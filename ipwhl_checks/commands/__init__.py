@@ -1,4 +1,4 @@
-"""One module per ``ipwhl`` subcommand, each with ``add_arguments(parser)`` and ``run(args) -> int``.
+"""One module per ``ipwhl`` subcommand: ``add_arguments(parser)`` and ``run(args) -> int``.
 
 Command modules are thin: they parse arguments, call the library and print.  They are
 imported lazily by :mod:`ipwhl_checks.cli`, so a hook only pays for the command it runs.
