@@ -144,29 +144,60 @@ def _whole_file_sha256(node: Node) -> str | None:
 # ---- building the tree -----------------------------------------------------------------
 
 def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
-                      fresh: bool) -> Path:
-    """The declared wheel in the cache; *fresh*: go through the fetcher's verification."""
-    from .fetch import cache_dir, fetch_wheel
+                      fresh: bool, wheels: str) -> Path | str:
+    """The declared wheel in the cache (*wheels*: its ``wheels`` directory); *fresh*: go
+    through the fetcher's verification."""
+    from .fetch import fetch_wheel
     if not fresh:
         # fetch module: the cache is ``<cache_dir>/wheels/<cid>/<filename>``; this pass
         # verifies the CID itself, so a hit is not hashed twice.
-        cached = cache_dir() / "wheels" / decl.content_id / decl.filename
-        if cached.is_file():
+        cached = os.path.join(wheels, decl.content_id, decl.filename)
+        if os.path.isfile(cached):
             return cached
     return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
 
 
+def _once(sink: Callable[[bytes, bytes], None]) -> Callable[[bytes, bytes], None]:
+    """*sink*, given each block once (blocks come from the builder and from
+    :meth:`_Publisher.one_block`)."""
+    seen: set[bytes] = set()
+
+    def emit(raw: bytes, data: bytes) -> None:
+        if raw not in seen:
+            seen.add(raw)
+            sink(raw, data)
+    return emit
+
+
 class _Publisher:
     def __init__(self, builder: Any, outputs: Outputs, profile: str,
-                 options: PublishOptions) -> None:
+                 options: PublishOptions, emit: Callable[[bytes, bytes], None] | None) -> None:
+        from .fetch import cache_dir
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
-        self.raw_leaves = get_profile(profile).raw_leaves
-        self.chunk_size = get_profile(profile).chunk_size
+        self.emit = emit
+        settings = get_profile(profile)
+        self.chunk_size = settings.chunk_size
+        # UnixFS with raw leaves: a file of at most one chunk is one raw block (the empty
+        # file too), whose CIDv1 is its sha2-256 (see _whole_file_sha256); made here in one
+        # hash call, without the chunker's buffers, for the wheels, pages and .metadata.
+        self.small = self.chunk_size if settings.raw_leaves and settings.cid_version == 1 \
+            else -1
+        self.wheels = str(cache_dir() / "wheels")
         self.fetched = 0
         self.reused = 0
 
+    def one_block(self, data: bytes) -> Node:
+        """The DAG of *data* (at most ``self.small`` bytes): one raw block."""
+        node = Node(_RAW_SHA256 + hashlib.sha256(data).digest(), len(data))
+        if self.emit is not None:
+            self.emit(node.raw, data)
+        return node
+
     def add_bytes(self, relpath: str, data: bytes) -> tuple[Any, FileEntry]:
-        node = self.builder.add_file(io.BytesIO(data))
+        if len(data) <= self.small:
+            node = self.one_block(data)
+        else:
+            node = self.builder.add_file(io.BytesIO(data))
         self.outputs.write(relpath, data)
         digest = _whole_file_sha256(node) or hashlib.sha256(data).hexdigest()
         return node, FileEntry(cid_text(node.raw), len(data), node.size, digest)
@@ -176,16 +207,11 @@ class _Publisher:
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
             try:
-                path = _wheel_bytes_path(decl, self.profile, self.options, fresh)
+                path = _wheel_bytes_path(decl, self.profile, self.options, fresh, self.wheels)
             except DownloadError as e:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
-            with path.open("rb") as f:
-                # one raw leaf (see _whole_file_sha256): no second pass of sha256 needed
-                one_block = self.raw_leaves and os.fstat(f.fileno()).st_size <= self.chunk_size
-                copy = self.outputs.file(relpath)
-                with copy if copy is not None else ExitStack():
-                    tee = _Tee(f, copy, hash_it=not one_block)
-                    node = self.builder.add_file(tee)
+            with open(path, "rb") as f:
+                node, size, sha256 = self._read_wheel_file(f, relpath)
             if same_cid(node.raw, decl.content_id):
                 break
             if fresh:
@@ -193,21 +219,33 @@ class _Publisher:
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
                     f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
-        sha256 = tee.sha256.hexdigest() if tee.sha256 else _whole_file_sha256(node)
-        if sha256 is None:  # not one raw block after all: hash the file
-            with path.open("rb") as f:
-                sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         info = read_wheel(path, decl.filename)
         meta_node, meta = self.add_bytes(relpath + ".metadata", info.metadata)
         rp = decl.requires_python
         entry = WheelEntry(
             filename=decl.filename, version=str(decl.version), cid=cid_text(node.raw),
-            size=tee.size, dag_size=node.size, metadata=meta,
+            size=size, dag_size=node.size, metadata=meta,
             sha256=sha256,
             requires_python=None if rp is None else str(rp), extras=tuple(decl.extras),
             dependencies=tuple(str(d) for d in decl.dependencies), source=decl.source,
             declaration=digest)
         return node, meta_node, entry
+
+    def _read_wheel_file(self, f: IO[bytes], relpath: str) -> tuple[Node, int, str]:
+        """(DAG, size, sha256) of the wheel open as *f*, copied to the --out tree if any."""
+        if os.fstat(f.fileno()).st_size <= self.small:
+            data = f.read(self.small + 1)
+            if len(data) <= self.small:  # one raw block: its digest is the file's sha256
+                self.outputs.write(relpath, data)
+                node = self.one_block(data)
+                return node, len(data), node.raw[4:].hex()
+            f.seek(0)  # it grew meanwhile
+        copy = self.outputs.file(relpath)
+        with copy if copy is not None else ExitStack():
+            tee = _Tee(f, copy, hash_it=True)
+            node = self.builder.add_file(tee)
+        assert tee.sha256 is not None
+        return node, tee.size, tee.sha256.hexdigest()
 
     def add_project(self, name: str, decls: Sequence[Declaration], digests: dict[str, str],
                     previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:
@@ -342,8 +380,9 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
         if previous is not None and options.car is not None else set()
     with ExitStack() as stack:
         outputs = Outputs(stack, options, exclude, profile)
-        builder = _builder(profile, outputs.sink if options.car is not None else None)
-        pub = _Publisher(builder, outputs, profile, options)
+        emit = _once(outputs.sink) if options.car is not None else None
+        builder = _builder(profile, emit)
+        pub = _Publisher(builder, outputs, profile, options, emit)
         children: dict[str, Node] = {}
         projects = []
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
