@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from .._cidtext import cid_text
 from ..errors import IpwhlError
 from ..gateway import BlockStore, GatewayServer
-from ..gateway._cid import cid_str
 
 __all__ = ["add_arguments", "run"]
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     for root in store.roots:
-        print(f"serving http://{shown}:{port}/ipfs/{cid_str(root)}/", flush=True)
+        print(f"serving http://{shown}:{port}/ipfs/{cid_text(root)}/", flush=True)
     if not store.roots:
         print(f"serving http://{shown}:{port}/ipfs/ ({len(store)} blocks, no roots)", flush=True)
     signal.signal(signal.SIGTERM, _stop)

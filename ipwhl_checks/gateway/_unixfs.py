@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._cidtext import read_varint
 from ..errors import UnixFSError
-from ._cid import read_varint
 
 __all__ = [
     "DIRECTORY",

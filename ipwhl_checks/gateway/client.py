@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
+from .._cidtext import parse_cid
 from ..errors import DownloadError, IpwhlError
-from ._cid import parse_cid
 from .content import file_size, iter_file
 from .paths import NotFoundError, resolve
 from .store import BlockStore

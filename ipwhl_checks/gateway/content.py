@@ -11,8 +11,8 @@ import html
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from .._cidtext import DAG_PB, canonical, cid_codec, cid_text, varint
 from ..errors import UnixFSError
-from ._cid import DAG_PB, canonical, cid_codec, cid_str, varint
 from ._unixfs import FILE, RAW, Node, decode_node
 from .paths import entries, load_node
 from .store import BlockStore
@@ -25,7 +25,7 @@ def file_size(store: BlockStore, cid: bytes, node: Node | None) -> int:
     if node is None:
         return store.size(cid)
     if node.type not in (FILE, RAW):
-        raise UnixFSError(f"{cid_str(cid)} is not a file (UnixFS type {node.type})")
+        raise UnixFSError(f"{cid_text(cid)} is not a file (UnixFS type {node.type})")
     if node.filesize is not None:
         return node.filesize
     return len(node.data) + sum(node.blocksizes)
@@ -45,9 +45,9 @@ def iter_file(store: BlockStore, cid: bytes, node: Node | None,
             yield data[start:min(end, len(data))]
         return
     if node.type not in (FILE, RAW):
-        raise UnixFSError(f"{cid_str(cid)} is not a file (UnixFS type {node.type})")
+        raise UnixFSError(f"{cid_text(cid)} is not a file (UnixFS type {node.type})")
     if len(node.blocksizes) != len(node.links):
-        raise UnixFSError(f"{cid_str(cid)}: {len(node.links)} links but "
+        raise UnixFSError(f"{cid_text(cid)}: {len(node.links)} links but "
                           f"{len(node.blocksizes)} blocksizes")
     inline = memoryview(node.data)
     if start < len(inline) and end > 0:

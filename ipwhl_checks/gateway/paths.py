@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .._cidtext import DAG_PB, canonical, cid_codec, cid_text
 from ..unixfs._murmur3 import murmur3_x64_64  # the CID engine's, tested against kubo
-from ._cid import DAG_PB, canonical, cid_codec, cid_str
 from ._unixfs import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
 from .store import BlockStore
 
@@ -80,7 +80,7 @@ def resolve(store: BlockStore, root: bytes, segments: list[str]) -> Resolved:
     cid, node = root, load_node(store, root)
     walked = [root]
     for i, name in enumerate(segments):
-        where = "/".join(segments[:i]) or cid_str(root)
+        where = "/".join(segments[:i]) or cid_text(root)
         if node is None or node.type not in (DIRECTORY, HAMT_SHARD):
             raise NotFoundError(f"{where!r} is not a directory")
         found: tuple[bytes, Node | None] | None

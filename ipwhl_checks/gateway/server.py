@@ -22,8 +22,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from .._cidtext import cid_text, parse_cid
 from ..errors import CarError, UnixFSError
-from ._cid import cid_str, parse_cid
 from ._http import Abort, ResponseWriter, content_type, parse_range
 from ._unixfs import DIRECTORY, HAMT_SHARD
 from .content import file_size, iter_car, iter_file, listing_html
@@ -133,7 +133,7 @@ class _Handler(ResponseWriter):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         if url.path == "/":
-            roots = "".join(f'<li><a href="/ipfs/{cid_str(r)}/">{cid_str(r)}</a></li>'
+            roots = "".join(f'<li><a href="/ipfs/{cid_text(r)}/">{cid_text(r)}</a></li>'
                             for r in self.server.store.roots)
             page = f"<!DOCTYPE html>\n<html><body><ul>{roots}</ul></body></html>\n"
             return self._reply(200, page.encode(), "text/html; charset=utf-8", body)
@@ -162,7 +162,7 @@ class _Handler(ResponseWriter):
             return self._error(400, f"unsupported format {fmt!r} (expected raw or car)", body)
         store = self.server.store
         if root not in store:
-            return self._error(404, f"block {cid_str(root)} is not in any served CAR", body)
+            return self._error(404, f"block {cid_text(root)} is not in any served CAR", body)
         try:
             found = resolve(store, root, segments)
             if fmt == "raw":
@@ -190,7 +190,7 @@ class _Handler(ResponseWriter):
             return self._error(502, str(e), body)
 
     def _cache(self, cid: bytes, suffix: str = "") -> dict[str, str]:
-        return {"ETag": f'"{cid_str(cid)}{suffix}"', "Cache-Control": _IMMUTABLE,
+        return {"ETag": f'"{cid_text(cid)}{suffix}"', "Cache-Control": _IMMUTABLE,
                 "X-Ipfs-Path": self.path.split("?")[0]}
 
     def _not_modified(self, headers: dict[str, str], body: bool) -> bool:

@@ -10,18 +10,28 @@ checks it against its CID before returning it, so no caller ever sees bytes the 
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._cidtext import canonical, cid_length, cid_multihash, cid_text, read_varint
 from ..errors import CarError
 from ..unixfs import CarReader
-from ._cid import HASHES, IDENTITY, canonical, cid_multihash, cid_str, read_varint
 
 __all__ = ["BlockMissingError", "BlockStore", "CorruptBlockError"]
 
 _READ = 1 << 20
+
+IDENTITY = 0x00  # multihash code of the identity "hash": the digest is the data itself
+# multicodec table: the hash functions a block may be verified with.
+HASHES: dict[int, Callable[[bytes], bytes]] = {
+    0x12: lambda b: hashlib.sha256(b).digest(),
+    0x13: lambda b: hashlib.sha512(b).digest(),
+    0x16: lambda b: hashlib.sha3_256(b).digest(),
+    0xB220: lambda b: hashlib.blake2b(b, digest_size=32).digest(),
+}
 
 
 class CorruptBlockError(CarError):
@@ -29,7 +39,7 @@ class CorruptBlockError(CarError):
 
     def __init__(self, cid: bytes, path: str) -> None:
         self.cid = cid
-        super().__init__(f"block {cid_str(cid)} in {path} does not match its CID")
+        super().__init__(f"block {cid_text(cid)} in {path} does not match its CID")
 
 
 class BlockMissingError(CarError):
@@ -37,7 +47,7 @@ class BlockMissingError(CarError):
 
     def __init__(self, cid: bytes) -> None:
         self.cid = cid
-        super().__init__(f"block {cid_str(cid)} is not in any served CAR")
+        super().__init__(f"block {cid_text(cid)} is not in any served CAR")
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ class BlockStore:
                 data_len = length - cid_len
                 start = offset + pos + cid_len
                 if data_len < 0 or start + data_len > size:
-                    raise CarError(f"{path}: truncated block {cid_str(key)} at offset {offset}")
+                    raise CarError(f"{path}: truncated block {cid_text(key)} at offset {offset}")
                 self._index.setdefault(key, _Where(fd, start, data_len, str(path)))
                 offset = start + data_len
                 f.seek(offset)
@@ -126,13 +136,5 @@ class BlockStore:
 
 def _section_cid(head: bytes, pos: int) -> tuple[bytes, int]:
     """(canonical CID, its encoded length) of the section CID starting at *pos*."""
-    if head[pos] == 0x12 and head[pos + 1] == 0x20:  # CIDv0
-        return canonical(head[pos:pos + 34]), 34
-    start = pos
-    for _ in range(3):  # version, codec, hash code
-        _, pos = read_varint(head, pos)
-    length, pos = read_varint(head, pos)
-    end = pos + length
-    if end > len(head):
-        raise ValueError("CID longer than expected")
-    return canonical(head[start:end]), end - start
+    length = cid_length(head, pos)
+    return canonical(head[pos:pos + length]), length

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .._cidtext import read_varint, varint, varint_len
+
 __all__ = [
     "DIRECTORY",
     "FILE",
@@ -45,28 +47,6 @@ __all__ = [
 ]
 
 RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_SMALL = [_varint(n) for n in range(1 << 14)]  # one- and two-byte varints, precomputed
-
-
-def varint(n: int) -> bytes:
-    """Protobuf (and multiformats) unsigned LEB128 varint."""
-    return _SMALL[n] if n < 16384 else _varint(n)
-
-
-def varint_len(n: int) -> int:
-    """Bytes :func:`varint` needs for *n* (at least 1)."""
-    return max(1, (n.bit_length() + 6) // 7)
 
 
 def _bytes_field(tag: int, value: bytes) -> bytes:
@@ -124,31 +104,16 @@ def encode_unixfs(
 # --- decoding (used by tests, the CAR tools and add_known checks) -------------------------
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf):
-            raise ValueError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
 def _fields(buf: bytes) -> Iterable[tuple[int, int | bytes]]:
     pos = 0
     while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
+        key, pos = read_varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
-            value, pos = _read_varint(buf, pos)
+            value, pos = read_varint(buf, pos)
             yield number, value
         elif wire == 2:
-            length, pos = _read_varint(buf, pos)
+            length, pos = read_varint(buf, pos)
             if pos + length > len(buf):
                 raise ValueError("truncated length-delimited field")
             yield number, buf[pos : pos + length]

@@ -16,10 +16,10 @@ from typing import BinaryIO
 
 from multiformats import CID
 
+from .._cidtext import cid_length, varint
 from ..errors import CarError
 from ._carheader import encode_header, parse_header
 from ._node import to_cid
-from ._protobuf import varint
 
 __all__ = [
     "CarReader",
@@ -111,34 +111,6 @@ def _varint_from(stream: BinaryIO, what: str, offset: int, name: str) -> tuple[i
             raise CarError(f"{name}: corrupt CAR: {what} length at byte {offset} is not a varint")
 
 
-def _buf_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("bad varint")
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
-
-
-def _cid_length(buf: bytes) -> int:
-    """Length of the binary CID at the start of *buf* (ValueError if there is none)."""
-    if buf[:2] == b"\x12\x20":  # CIDv0: a bare sha2-256 multihash
-        return 34
-    version, pos = _buf_varint(buf, 0)
-    if version != 1:
-        raise ValueError(f"CID version {version}")
-    _codec, pos = _buf_varint(buf, pos)
-    _code, pos = _buf_varint(buf, pos)
-    length, pos = _buf_varint(buf, pos)
-    if pos + length > len(buf):
-        raise ValueError("truncated multihash")
-    return pos + length
-
-
 def verify_block(cid: CID, data: bytes | memoryview) -> None:
     """Raise :class:`CarError` unless *data* hashes to *cid* (sha2-256 or identity)."""
     code, digest = cid.hashfun.code, cid.raw_digest
@@ -193,7 +165,7 @@ class CarReader:
             raise CarError(f"{self.name}: corrupt block section length {length} at byte {start}")
         section = self._stream.read(length)
         try:
-            cid_len = _cid_length(section)
+            cid_len = cid_length(section)
             cid = to_cid(section[:cid_len])
         except (ValueError, KeyError) as e:
             if len(section) != length:
@@ -261,7 +233,7 @@ def index_car(path: str | os.PathLike[str]) -> dict[CID, tuple[int, int]]:
                 raise CarError(f"{name}: truncated or corrupt block section at byte {pos}")
             head = f.read(min(length, 128))
             try:
-                cid_len = _cid_length(head)
+                cid_len = cid_length(head)
                 cid = to_cid(head[:cid_len])
             except (ValueError, KeyError) as e:
                 raise CarError(
