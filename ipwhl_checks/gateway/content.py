@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from .._cidtext import DAG_PB, canonical, cid_codec, cid_text, varint
 from ..errors import UnixFSError
-from ._unixfs import FILE, RAW, Node, decode_node
+from ..unixfs.dagpb import FILE, RAW, Node, decode_node
 from .paths import entries, load_node
 from .store import BlockStore
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .._cidtext import DAG_PB, canonical, cid_codec, cid_text
-from ..unixfs._murmur3 import murmur3_x64_64  # the CID engine's, tested against kubo
-from ._unixfs import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
+from ..unixfs import murmur3_x64_64  # the CID engine's, tested against kubo
+from ..unixfs.dagpb import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
 from .store import BlockStore
 
 __all__ = ["MURMUR3_X64_64", "NotFoundError", "Resolved", "entries", "load_node", "resolve"]

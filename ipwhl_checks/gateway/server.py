@@ -24,8 +24,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .._cidtext import cid_text, parse_cid
 from ..errors import CarError, UnixFSError
+from ..unixfs.dagpb import DIRECTORY, HAMT_SHARD
 from ._http import Abort, ResponseWriter, content_type, parse_range
-from ._unixfs import DIRECTORY, HAMT_SHARD
 from .content import file_size, iter_car, iter_file, listing_html
 from .paths import NotFoundError, Resolved, resolve
 from .store import BlockMissingError, BlockStore, CorruptBlockError

@@ -23,6 +23,9 @@ Public API::
     roots, count = verify_car(path)
     index = index_car(path)                           # {CID: (data offset, data length)}
     verify_block(cid, data)                           # CarError unless data matches cid
+    murmur3_x64_64(name)                              # the HAMT hash (hashType 0x22)
+
+Reading dag-pb/UnixFS nodes (leniently, for the gateway): :mod:`ipwhl_checks.unixfs.dagpb`.
 
 ``Node.size`` is the cumulative size, the ``Tsize`` a parent directory's link carries.
 Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
@@ -31,6 +34,7 @@ Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
 
 from __future__ import annotations
 
+from ._murmur3 import murmur3_x64_64
 from ._node import Node
 from .car import CarReader, CarWriter, index_car, read_car, verify_block, verify_car, write_car
 from .dag import DagBuilder, RawSink, Sink, file_cid
@@ -48,6 +52,7 @@ __all__ = [
     "file_cid",
     "get_profile",
     "index_car",
+    "murmur3_x64_64",
     "read_car",
     "verify_block",
     "verify_car",

@@ -23,7 +23,7 @@ proto2 writes ``blocksizes`` unpacked: one ``0x20 varint`` per entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._cidtext import read_varint, varint, varint_len
@@ -41,6 +41,7 @@ __all__ = [
     "encode_pblink",
     "encode_pbnode",
     "encode_unixfs",
+    "iter_fields",
     "pblink_size",
     "varint",
     "varint_len",
@@ -101,25 +102,42 @@ def encode_unixfs(
     return bytes(out)
 
 
-# --- decoding (used by tests, the CAR tools and add_known checks) -------------------------
+# --- decoding (strict, for tests; the lenient reader is unixfs.dagpb) -------------------
 
 
-def _fields(buf: bytes) -> Iterable[tuple[int, int | bytes]]:
+def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+    """Protobuf wire format: (field number, wire type, value) for each field of *buf*.
+
+    Protobuf encoding spec: wire type 0 is a varint, 2 a length-delimited byte string,
+    1 and 5 fixed 8 and 4 bytes (returned as bytes); 3 and 4 (groups) are not read.
+    """
     pos = 0
     while pos < len(buf):
         key, pos = read_varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
             value, pos = read_varint(buf, pos)
-            yield number, value
+            yield number, wire, value
         elif wire == 2:
             length, pos = read_varint(buf, pos)
             if pos + length > len(buf):
                 raise ValueError("truncated length-delimited field")
-            yield number, buf[pos : pos + length]
+            yield number, wire, buf[pos : pos + length]
             pos += length
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            yield number, wire, buf[pos : pos + size]
+            pos += size
         else:
             raise ValueError(f"unsupported wire type {wire}")
+
+
+def _fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """:func:`iter_fields`, strict: dag-pb and UnixFS only use wire types 0 and 2."""
+    for number, wire, value in iter_fields(buf):
+        if wire not in (0, 2):
+            raise ValueError(f"unsupported wire type {wire}")
+        yield number, value
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Decode dag-pb nodes and their UnixFS data (reading only; the encoder is elsewhere).
+"""Decode dag-pb nodes and their UnixFS data, leniently, as a gateway must.
+
+The encoder and its strict decoders (for tests) are in ``_protobuf``; both read the wire
+format with its ``iter_fields``.
 
 dag-pb spec (ipld/specs, codecs/dag-pb)::
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 
 from .._cidtext import read_varint
 from ..errors import UnixFSError
+from ._protobuf import DIRECTORY, FILE, HAMT_SHARD, METADATA, RAW, SYMLINK, iter_fields
 
 __all__ = [
     "DIRECTORY",
@@ -33,8 +37,6 @@ __all__ = [
     "Node",
     "decode_node",
 ]
-
-RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
 
 
 @dataclass(frozen=True)
@@ -57,34 +59,9 @@ class Node:
     fanout: int | None
 
 
-def _fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
-    """Protobuf wire format: (field number, wire type, value) for each field of *buf*."""
-    out: list[tuple[int, int, int | bytes]] = []
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        value: int | bytes
-        if wire == 0:
-            value, pos = read_varint(buf, pos)
-        elif wire == 2:
-            length, pos = read_varint(buf, pos)
-            if pos + length > len(buf):
-                raise ValueError("length-delimited field runs past the end")
-            value, pos = buf[pos:pos + length], pos + length
-        elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
-        elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        out.append((number, wire, value))
-    return out
-
-
 def _link(buf: bytes) -> Link:
     cid, name, tsize = b"", "", 0
-    for number, wire, value in _fields(buf):
+    for number, wire, value in iter_fields(buf):
         if number == 1 and isinstance(value, bytes):
             cid = value
         elif number == 2 and isinstance(value, bytes):
@@ -101,7 +78,7 @@ def decode_node(block: bytes) -> Node:
     try:
         links: list[Link] = []
         data: bytes | None = None
-        for number, _wire, value in _fields(block):
+        for number, _wire, value in iter_fields(block):
             if number == 2 and isinstance(value, bytes):
                 links.append(_link(value))
             elif number == 1 and isinstance(value, bytes):
@@ -110,7 +87,7 @@ def decode_node(block: bytes) -> Node:
             return Node(tuple(links), -1, b"", None, (), None, None)
         kind, inline, filesize, hash_type, fanout = -1, b"", None, None, None
         sizes: list[int] = []
-        for number, wire, value in _fields(data):
+        for number, wire, value in iter_fields(data):
             if number == 1 and isinstance(value, int):
                 kind = value
             elif number == 2 and isinstance(value, bytes):
