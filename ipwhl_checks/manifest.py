@@ -183,28 +183,36 @@ def _file_json(f: FileEntry) -> dict[str, Any]:
     return {"cid": f.cid, "size": f.size, "dag-size": f.dag_size, "sha256": f.sha256}
 
 
-def _to_json(m: Manifest) -> dict[str, Any]:
-    projects: dict[str, Any] = {}
-    for p in m.projects:
-        wheels = {}
-        for w in p.wheels:
-            wheels[w.filename] = {
-                "version": w.version, "cid": w.cid, "size": w.size, "dag-size": w.dag_size,
-                "sha256": w.sha256, "metadata": _file_json(w.metadata),
-                "requires-python": w.requires_python, "extras": list(w.extras),
-                "dependencies": list(w.dependencies), "source": w.source,
-                "declaration": w.declaration,
-            }
-        projects[p.name] = {"cid": p.cid, "dag-size": p.dag_size,
-                            "declarations": p.declarations, "index": _file_json(p.index),
-                            "wheels": wheels}
-    return {
-        "format": FORMAT, "layout": m.layout, "profile": m.profile,
-        "source-commit": m.source_commit, "index": _file_json(m.index),
-        "totals": {"projects": len(m.projects), "wheels": m.wheel_count,
-                   "bytes": m.total_bytes},
-        "projects": projects,
-    }
+def _project_json(p: ProjectEntry) -> dict[str, Any]:
+    wheels = {}
+    for w in p.wheels:
+        wheels[w.filename] = {
+            "version": w.version, "cid": w.cid, "size": w.size, "dag-size": w.dag_size,
+            "sha256": w.sha256, "metadata": _file_json(w.metadata),
+            "requires-python": w.requires_python, "extras": list(w.extras),
+            "dependencies": list(w.dependencies), "source": w.source,
+            "declaration": w.declaration,
+        }
+    return {"cid": p.cid, "dag-size": p.dag_size, "declarations": p.declarations,
+            "index": _file_json(p.index), "wheels": wheels}
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+
+
+_TEXT = "_compact_json"  # a ProjectEntry's cached compact JSON (it is frozen: never stale)
+
+
+def _project_text(p: ProjectEntry) -> str:
+    """compact(_project_json(p)), made once per entry (a reused project's entry comes from
+    the previous manifest with its text: the next manifest is written without re-encoding
+    it)."""
+    text: str | None = p.__dict__.get(_TEXT)
+    if text is None:
+        text = _compact(_project_json(p))
+        object.__setattr__(p, _TEXT, text)
+    return text
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
@@ -214,20 +222,23 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     compact JSON (readable diffs, and the C encoder: a pretty-printed 10,000-project
     manifest takes seconds to write in pure Python).
     """
-    def compact(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-
-    top = _to_json(manifest)
-    projects = top.pop("projects")
-    top["projects"] = None
+    m = manifest
+    top = {
+        "format": FORMAT, "layout": m.layout, "profile": m.profile,
+        "source-commit": m.source_commit, "index": _file_json(m.index),
+        "totals": {"projects": len(m.projects), "wheels": m.wheel_count,
+                   "bytes": m.total_bytes},
+        "projects": None,
+    }
+    projects = {p.name: p for p in m.projects}
     lines = []
     for key in sorted(top):
         if key == "projects":
-            inner = ",\n".join(f"  {compact(name)}: {compact(projects[name])}"
+            inner = ",\n".join(f"  {_compact(name)}: {_project_text(projects[name])}"
                                for name in sorted(projects))
             lines.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
         else:
-            lines.append(f" {compact(key)}: {compact(top[key])}")
+            lines.append(f" {_compact(key)}: {_compact(top[key])}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode("ascii")
 
 
@@ -275,6 +286,65 @@ class _Reader:
 
 _WHEEL_KEYS = {"version", "cid", "size", "dag-size", "sha256", "metadata", "requires-python",
                "extras", "dependencies", "source", "declaration"}
+_FILE_KEYS = {"cid", "size", "dag-size", "sha256"}
+_PROJECT_KEYS = {"cid", "dag-size", "declarations", "index", "wheels"}
+
+# Fast paths: a valid manifest is checked with plain type tests (no message strings built);
+# anything they do not accept goes through _Reader, which names the first problem.
+
+
+def _nat(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _strs(value: object) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
+
+
+def _fast_file(d: Any) -> FileEntry | None:
+    if type(d) is dict and d.keys() == _FILE_KEYS:
+        cid, size, dag_size, sha256 = d["cid"], d["size"], d["dag-size"], d["sha256"]
+        if type(cid) is str and type(sha256) is str and _nat(size) and _nat(dag_size):
+            return FileEntry(cid, size, dag_size, sha256)
+    return None
+
+
+def _fast_wheel(filename: str, d: Any) -> WheelEntry | None:
+    if type(d) is not dict or d.keys() != _WHEEL_KEYS:
+        return None
+    metadata = _fast_file(d["metadata"])
+    rp = d["requires-python"]
+    strs = (d["version"], d["cid"], d["sha256"], d["source"], d["declaration"])
+    if metadata is None or not (rp is None or type(rp) is str) \
+            or not all(type(v) is str for v in strs) or not _nat(d["size"]) \
+            or not _nat(d["dag-size"]) or not _strs(d["extras"]) \
+            or not _strs(d["dependencies"]):
+        return None
+    return WheelEntry(
+        filename=filename, version=strs[0], cid=strs[1], size=d["size"],
+        dag_size=d["dag-size"], sha256=strs[2], metadata=metadata, requires_python=rp,
+        extras=tuple(d["extras"]), dependencies=tuple(d["dependencies"]), source=strs[3],
+        declaration=strs[4])
+
+
+def _fast_project(name: str, d: Any) -> ProjectEntry | None:
+    if type(d) is not dict or d.keys() != _PROJECT_KEYS:
+        return None
+    index, wheels_raw = _fast_file(d["index"]), d["wheels"]
+    if index is None or type(wheels_raw) is not dict or type(d["cid"]) is not str \
+            or type(d["declarations"]) is not str or not _nat(d["dag-size"]):
+        return None
+    wheels = []
+    for filename in sorted(wheels_raw):
+        wheel = _fast_wheel(filename, wheels_raw[filename])
+        if wheel is None:
+            return None
+        wheels.append(wheel)
+    entry = ProjectEntry(name=name, cid=d["cid"], dag_size=d["dag-size"],
+                         declarations=d["declarations"], index=index, wheels=tuple(wheels))
+    # the project's JSON as manifest_bytes writes it (d holds exactly the entry's fields)
+    object.__setattr__(entry, _TEXT, _compact(d))
+    return entry
 
 
 def _wheel(r: _Reader, filename: str, value: object, what: str) -> WheelEntry:
@@ -308,8 +378,12 @@ def parse_manifest(data: bytes, where: str = "manifest.json") -> Manifest:
         raise r.fail("'projects' must be an object")
     projects = []
     for name in sorted(projects_raw):
+        fast = _fast_project(name, projects_raw[name])
+        if fast is not None:
+            projects.append(fast)
+            continue
         what = f"projects.{name}"
-        p = r.obj(projects_raw[name], what, {"cid", "dag-size", "declarations", "index", "wheels"})
+        p = r.obj(projects_raw[name], what, _PROJECT_KEYS)
         wheels_raw = p["wheels"]
         if not isinstance(wheels_raw, dict):
             raise r.fail(f"{what}.wheels must be an object")

@@ -27,7 +27,7 @@ import io
 import os
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +274,13 @@ class _Publisher:
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
-def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[str]:
+def _project_nodes(previous: Manifest) -> dict[str, Node]:
+    """The previous release's ``/<project>/`` directories as known nodes (made once)."""
+    return {p.name: _known(cid_raw(p.cid), p.dag_size) for p in previous.projects}
+
+
+def _previous_blocks(previous: Manifest, previous_bytes: bytes | None,
+                     projects: dict[str, Node]) -> set[str]:
     """CIDs of blocks the previous release holds that a delta CAR leaves out."""
     cids = {previous.index.cid}
     for p in previous.projects:
@@ -286,7 +292,7 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[st
         # root node, HAMT shards) are mostly unchanged in the next release.
         seen: list[bytes] = []
         builder = _builder(previous.profile, lambda cid, data: seen.append(cid))
-        children = {p.name: _known(cid_raw(p.cid), p.dag_size) for p in previous.projects}
+        children = dict(projects)
         children["index.html"] = _known(cid_raw(previous.index.cid), previous.index.dag_size)
         children[MANIFEST_NAME] = builder.add_file(io.BytesIO(previous_bytes))
         builder.add_directory(children)
@@ -294,15 +300,20 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None) -> set[st
     return cids
 
 
-def _walk(root: str, parts: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def _walk(root: str) -> list[tuple[str, ...]]:
     """The path parts of every file under *root*, sorted (os.scandir: no Path objects)."""
-    with os.scandir(os.path.join(root, *parts)) as it:
-        entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
-    for name, is_dir in entries:
-        if is_dir:
-            yield from _walk(root, (*parts, name))
-        else:
-            yield (*parts, name)
+    found: list[tuple[str, ...]] = []
+
+    def visit(directory: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(directory) as it:
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+        for name, is_dir in entries:
+            if is_dir:
+                visit(os.path.join(directory, name), (*parts, name))
+            else:
+                found.append((*parts, name))
+    visit(root, ())
+    return found
 
 
 @dataclass
@@ -376,7 +387,9 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
         raise PublishError(f"{first}" + (f" (and {more} more problems)" if more else "")
                            + "; run `ipwhl check` and fix the tree before publishing")
     profile = settings.profile
-    exclude = _previous_blocks(previous, options.previous_bytes) \
+    known = _project_nodes(previous) if previous is not None and (
+        scan.reused or options.car is not None) else {}
+    exclude = _previous_blocks(previous, options.previous_bytes, known) \
         if previous is not None and options.car is not None else set()
     with ExitStack() as stack:
         outputs = Outputs(stack, options, exclude, profile)
@@ -388,7 +401,7 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             if name in scan.reused:
                 entry = scan.reused[name]
-                children[name] = _known(cid_raw(entry.cid), entry.dag_size)
+                children[name] = known[name]
             else:
                 prior = previous.project(name) if previous is not None else None
                 children[name], entry = pub.add_project(
