@@ -1,8 +1,10 @@
 """Pause the cyclic garbage collector while a whole-tree check allocates.
 
 A loaded tree holds hundreds of thousands of objects; each collection the checks' many
-small allocations trigger walks all of them, which costs more than the checks themselves.
-What the checks allocate holds no reference cycles, so nothing is lost by pausing.
+small allocations trigger walks all of them, which costs more than the checks themselves
+(loading alone makes about a million objects: the collector took a third of the time of a
+full check on 30,000 declarations).  What the loader and the checks allocate holds no
+reference cycles, and reference counting still frees everything, so nothing is lost.
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ._nogc import paused_gc
 from .declaration import Problem
 from .deps import check_dependencies
 from .overlap import find_collisions
-from .tree import Tree, load_tree, without_gc
+from .tree import Tree, load_tree
 
 __all__ = ["CHECK_MODULES", "all_checks", "check_tree", "explain", "run_checks"]
 
@@ -49,7 +50,7 @@ def explain(check: str) -> str:
 def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
     """The tree's file problems, overlaps and (if *dependencies*) unmet dependencies."""
     problems = set(tree.problems)
-    with without_gc():  # many small objects, no cycles (see tree.without_gc)
+    with paused_gc():  # many small objects, no cycles (see ipwhl_checks._nogc)
         problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
         if dependencies:
             problems.update(check_dependencies(tree.declarations, tree.settings))

@@ -8,19 +8,18 @@ were asked about.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from ._nogc import paused_gc
 from .declaration import Declaration, Problem, read_declaration
 from .errors import DeclarationError
 from .layout import SUFFIX, locate
 from .settings import Settings, load_settings
 
-__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root", "without_gc"]
+__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root"]
 
 
 @dataclass(frozen=True)
@@ -99,23 +98,6 @@ def _selected(root: Path, paths: Sequence[Path]) -> set[PurePath]:
     return selected
 
 
-@contextmanager
-def without_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restoring its state after).
-
-    Loading a tree makes about a million small objects and no reference cycles; the
-    collector would walk them again and again as they pile up (a third of the time of a
-    full check on 30,000 declarations).  Reference counting still frees everything.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
               only_projects: bool = False) -> Tree:
     """Read the tree at *root*.
@@ -125,7 +107,7 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     *only_projects*, which reads just the project directories of *paths* (enough for the
     per-file checks and the overlaps of those projects, and much faster).
     """
-    with without_gc():
+    with paused_gc():
         return _load_tree(Path(root), paths, only_projects)
 
 
