@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..add import apply_plan, plan_add
 from ..fetch import Client, FetchOptions
 from ..sources import default_index_url
 from ..tree import load_tree
+from ._common import add_index_url, add_root, root_error
 
 __all__ = ["add_arguments", "run"]
 
@@ -27,10 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC",
                         help="NAME==VERSION, NAME[EXTRA,...]==VERSION, a wheel URL, or a "
                              "local wheel with --source")
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
-                        help="the data tree (default: %(default)s)")
-    parser.add_argument("--index-url", metavar="URL",
-                        help="the simple index (default: pip's, from PIP_INDEX_URL or pip config)")
+    add_root(parser)
+    add_index_url(parser)
     parser.add_argument("--source", metavar="URL",
                         help="where the local wheel SPEC is published (its declared source)")
     parser.add_argument("-r", "--recursive", action="store_true",
@@ -39,10 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.root.is_dir():
-        print(f"ipwhl add: error: the data root is not a directory: {str(args.root)!r}",
-              file=sys.stderr)
-        return 2
+    if (usage := root_error("add", args.root)) is not None:
+        return usage
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
     with Client(FetchOptions.from_env()) as client:

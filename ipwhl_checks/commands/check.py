@@ -16,6 +16,7 @@ from pathlib import Path
 from ..check import all_checks, explain, run_checks
 from ..errors import DeclarationError
 from ..tree import load_tree, relative_to_root
+from ._common import add_index_url, add_root, root_error
 
 __all__ = ["add_arguments", "run"]
 
@@ -23,12 +24,10 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="declarations (or directories) to check; default: the whole tree")
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
-                        help="the data tree (default: %(default)s)")
+    add_root(parser)
     parser.add_argument("--online", action="store_true",
                         help="also fetch each wheel and compare it with its declaration")
-    parser.add_argument("--index-url", metavar="URL",
-                        help="with --online: the package index to compare metadata with")
+    add_index_url(parser, "with --online: the package index to compare metadata with")
     parser.add_argument("--explain", metavar="ID",
                         help="print what check ID means, why it matters and how to fix it")
 
@@ -44,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"unknown check id {args.explain!r}")
         print(explain(args.explain))
         return 0
-    if not args.root.is_dir():
-        return _usage(f"the data root is not a directory: {str(args.root)!r}")
+    if (usage := root_error("check", args.root)) is not None:
+        return usage
     for path in args.paths:
         if not path.exists():
             return _usage(f"no such file or directory: {str(path)!r}")

@@ -18,6 +18,7 @@ from ..fmt import format_file
 from ..layout import SUFFIX
 from ..settings import SETTINGS_FILE
 from ..tree import iter_files
+from ._common import add_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -25,8 +26,7 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="declarations (or directories) to format; default: the whole tree")
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
-                        help="the data tree (default: %(default)s)")
+    add_root(parser)
     parser.add_argument("--check", action="store_true",
                         help="do not write; report the files that are not canonical")
 

@@ -10,29 +10,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..fetch import Client, FetchOptions
 from ..outdated import find_outdated
 from ..sources import default_index_url
 from ..tree import load_tree
+from ._common import add_index_url, add_root, root_error
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
-                        help="the data tree (default: %(default)s)")
-    parser.add_argument("--index-url", metavar="URL",
-                        help="the simple index (default: pip's, from PIP_INDEX_URL or pip config)")
+    add_root(parser)
+    add_index_url(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.root.is_dir():
-        print(f"ipwhl outdated: error: the data root is not a directory: {str(args.root)!r}",
-              file=sys.stderr)
-        return 2
+    if (usage := root_error("outdated", args.root)) is not None:
+        return usage
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
     with Client(FetchOptions.from_env()) as client:
