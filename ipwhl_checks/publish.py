@@ -172,7 +172,6 @@ def _once(sink: Callable[[bytes, bytes], None]) -> Callable[[bytes, bytes], None
 class _Publisher:
     def __init__(self, builder: Any, outputs: Outputs, profile: str,
                  options: PublishOptions, emit: Callable[[bytes, bytes], None] | None) -> None:
-        from .fetch import cache_dir
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
         self.emit = emit
         settings = get_profile(profile)
@@ -182,9 +181,16 @@ class _Publisher:
         # hash call, without the chunker's buffers, for the wheels, pages and .metadata.
         self.small = self.chunk_size if settings.raw_leaves and settings.cid_version == 1 \
             else -1
-        self.wheels = str(cache_dir() / "wheels")
+        self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
         self.fetched = 0
         self.reused = 0
+
+    @property
+    def wheel_cache(self) -> str:
+        if self._wheels is None:
+            from .fetch import cache_dir  # imports the HTTP client: only when a wheel is read
+            self._wheels = str(cache_dir() / "wheels")
+        return self._wheels
 
     def one_block(self, data: bytes) -> Node:
         """The DAG of *data* (at most ``self.small`` bytes): one raw block."""
@@ -207,7 +213,8 @@ class _Publisher:
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
             try:
-                path = _wheel_bytes_path(decl, self.profile, self.options, fresh, self.wheels)
+                path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
+                                         self.wheel_cache)
             except DownloadError as e:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with open(path, "rb") as f:
