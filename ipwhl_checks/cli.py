@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import IpwhlError
+from .errors import IpwhlError, UsageError
 
 __all__ = ["COMMANDS", "main"]
 
@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.code or 0)
     try:
         return int(module.run(args))
+    except UsageError as e:
+        print(f"ipwhl {name}: error: {e}", file=sys.stderr)
+        return 2
     except IpwhlError as e:
         print(f"ipwhl {name}: {e}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ __all__ = [
     "ResolutionError",
     "SettingsError",
     "UnixFSError",
+    "UsageError",
     "VerifyError",
     "WheelError",
 ]
@@ -24,6 +25,10 @@ __all__ = [
 
 class IpwhlError(Exception):
     """Base class of every error IPWHL reports to its users."""
+
+
+class UsageError(IpwhlError):
+    """A command was called with arguments it cannot take (exit code 2)."""
 
 
 class SettingsError(IpwhlError):

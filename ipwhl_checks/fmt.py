@@ -32,8 +32,6 @@ A file that is not TOML, has unknown keys or values of the wrong type is not rew
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,6 +43,7 @@ from packaging.utils import canonicalize_name
 from tomlkit.exceptions import InvalidStringError
 from tomlkit.items import String
 
+from ._atomic import atomic_write
 from .declaration import KEYS
 from .errors import DeclarationError
 
@@ -116,26 +115,6 @@ def format_text(text: str) -> str:
             raise DeclarationError(f"cannot format: {key} must be an array of strings")
     return render(table["source"], table["content-id"], table.get("requires-python"),
                   table.get("extras", []), table.get("dependencies", []))
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace *path* with *text* (UTF-8, LF) at once: a reader sees the old or the new file."""
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_declaration(path: Path, *, source: str, content_id: str,

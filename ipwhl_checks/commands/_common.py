@@ -1,12 +1,20 @@
-"""Arguments several commands share: ``--root`` (the data tree) and ``--index-url``."""
+"""What several commands share: ``--root``, ``--index-url``, and checks of their arguments.
+
+Argument problems raise :class:`~ipwhl_checks.errors.UsageError`, which the dispatcher
+prints as ``ipwhl COMMAND: error: MESSAGE`` with exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["INDEX_URL_HELP", "add_index_url", "add_root", "root_error"]
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ..errors import UsageError
+
+__all__ = ["INDEX_URL_HELP", "add_index_url", "add_root", "parse_requirements", "require_root"]
 
 INDEX_URL_HELP = "the simple index (default: pip's, from PIP_INDEX_URL or pip config)"
 
@@ -22,10 +30,19 @@ def add_index_url(parser: argparse.ArgumentParser, help_text: str = INDEX_URL_HE
     parser.add_argument("--index-url", metavar="URL", help=help_text)
 
 
-def root_error(command: str, root: Path) -> int | None:
-    """Exit code 2 (usage error, printed) when *root* is not a directory, else None."""
-    if root.is_dir():
-        return None
-    print(f"ipwhl {command}: error: the data root is not a directory: {str(root)!r}",
-          file=sys.stderr)
-    return 2
+def require_root(root: Path) -> None:
+    """Refuse (usage error) a data root that is not a directory."""
+    if not root.is_dir():
+        raise UsageError(f"the data root is not a directory: {str(root)!r}")
+
+
+def parse_requirements(texts: Iterable[str]) -> list[Requirement]:
+    """PEP 508 requirements from the command line; the first invalid one is a usage error."""
+    requirements = []
+    for text in texts:
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as e:
+            reason = str(e).splitlines()[0]
+            raise UsageError(f"{text!r} is not a valid requirement ({reason})") from None
+    return requirements

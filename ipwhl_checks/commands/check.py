@@ -10,13 +10,12 @@ declarations checked and compares them with what they declare.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..check import all_checks, explain, run_checks
-from ..errors import DeclarationError
+from ..errors import DeclarationError, UsageError
 from ..tree import load_tree, relative_to_root
-from ._common import add_index_url, add_root, root_error
+from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,26 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print what check ID means, why it matters and how to fix it")
 
 
-def _usage(message: str) -> int:
-    print(f"ipwhl check: error: {message}", file=sys.stderr)
-    return 2
-
-
 def run(args: argparse.Namespace) -> int:
     if args.explain is not None:
         if args.explain not in all_checks():
-            return _usage(f"unknown check id {args.explain!r}")
+            raise UsageError(f"unknown check id {args.explain!r}")
         print(explain(args.explain))
         return 0
-    if (usage := root_error("check", args.root)) is not None:
-        return usage
+    require_root(args.root)
     for path in args.paths:
         if not path.exists():
-            return _usage(f"no such file or directory: {str(path)!r}")
+            raise UsageError(f"no such file or directory: {str(path)!r}")
         try:
             relative_to_root(args.root, path)
         except DeclarationError as e:
-            return _usage(str(e))
+            raise UsageError(str(e)) from None
     tree = load_tree(args.root, args.paths or None)
     problems = run_checks(tree)
     if args.online:

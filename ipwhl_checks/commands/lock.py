@@ -14,18 +14,18 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-
+from .._atomic import atomic_write
+from ..errors import UsageError
 from ..gateway.client import fetch_verified
 from ..lock import lock, pylock_text, requirements_text
 from ..manifest import MANIFEST_NAME, parse_manifest
 from ..resolve import target_environment
 from ..settings import Settings
+from ._common import parse_requirements
 
-__all__ = ["DEFAULT_GATEWAY", "add_arguments", "run", "write_atomic"]
+__all__ = ["DEFAULT_GATEWAY", "add_arguments", "run"]
 
 DEFAULT_GATEWAY = os.environ.get("IPWHL_GATEWAY", "http://127.0.0.1:8080")
 _PYLOCK_NAME = re.compile(r"pylock(\.[^.]+)?\.toml")
@@ -45,32 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write here instead of standard output")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write *text* to *path* via a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _usage(message: str) -> int:
-    print(f"ipwhl lock: error: {message}", file=sys.stderr)
-    return 2
-
-
 def run(args: argparse.Namespace) -> int:
-    requirements = []
-    for text in args.requirements:
-        try:
-            requirements.append(Requirement(text))
-        except InvalidRequirement as e:
-            return _usage(f"{text!r} is not a valid requirement ({str(e).splitlines()[0]})")
+    requirements = parse_requirements(args.requirements)
     if args.format == "pylock" and args.output and not _PYLOCK_NAME.fullmatch(args.output.name):
-        return _usage(f"{str(args.output)!r}: PEP 751 lock files are named pylock.toml "
+        raise UsageError(f"{str(args.output)!r}: PEP 751 lock files are named pylock.toml "
                       "or pylock.<name>.toml")
     gateway = args.gateway.rstrip("/")
     index_url = f"{gateway}/ipfs/{args.cid}/"
@@ -91,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(args.output, text)
+        atomic_write(args.output, text)
         print(f"ipwhl lock: {len(locked)} wheels for {target.name} written to {args.output}",
               file=sys.stderr)
     return 0

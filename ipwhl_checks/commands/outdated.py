@@ -15,7 +15,7 @@ from ..fetch import Client, FetchOptions
 from ..outdated import find_outdated
 from ..sources import default_index_url
 from ..tree import load_tree
-from ._common import add_index_url, add_root, root_error
+from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if (usage := root_error("outdated", args.root)) is not None:
-        return usage
+    require_root(args.root)
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
     with Client(FetchOptions.from_env()) as client:

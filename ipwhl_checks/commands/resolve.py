@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
 
 from ..resolve import resolve, target_environment
 from ..tree import load_tree
+from ._common import add_root, parse_requirements, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -26,24 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="PEP 508 requirements, e.g. 'requests[socks]>=2.31'")
     parser.add_argument("--env", required=True, metavar="ENV",
                         help="environment, e.g. cp312-manylinux_2_28_x86_64, or 'current'")
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR",
-                        help="the data tree (default: %(default)s)")
-
-
-def _usage(message: str) -> int:
-    print(f"ipwhl resolve: error: {message}", file=sys.stderr)
-    return 2
+    add_root(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    requirements = []
-    for text in args.requirements:
-        try:
-            requirements.append(Requirement(text))
-        except InvalidRequirement as e:
-            return _usage(f"{text!r} is not a valid requirement ({str(e).splitlines()[0]})")
-    if not args.root.is_dir():
-        return _usage(f"the data root is not a directory: {str(args.root)!r}")
+    requirements = parse_requirements(args.requirements)
+    require_root(args.root)
     tree = load_tree(args.root)
     environment = target_environment(tree.settings, args.env)
     if tree.problems:

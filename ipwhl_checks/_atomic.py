@@ -1,0 +1,40 @@
+"""Replace a file at once: a reader sees the old file or the new one, never half of one.
+
+The new content goes to a temporary file in the target's directory (same file system),
+which is then renamed over the target with :func:`os.replace` (atomic on POSIX and
+Windows).  On any failure the temporary file is removed and the target is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+def _mode(path: Path) -> int:
+    """The target's permissions if it exists, else what a plain ``open`` would give."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Replace *path* with *content* (text is written as UTF-8 with LF line ends)."""
+    path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    mode = _mode(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
