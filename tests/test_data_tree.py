@@ -8,7 +8,9 @@ for (at least 150 projects, sources naming no host, this project's own dependenc
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,3 +84,13 @@ def test_sources_name_no_host() -> None:
         if not source.startswith(f"index:{path.parent.name}/"):
             bad.append(f"{path.relative_to(ROOT)}: {source}")
     assert bad == []
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="not a git checkout")
+def test_no_declaration_is_ignored_by_git() -> None:
+    """A project named like an ignore pattern (``build``) is still committed."""
+    ignored = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--ignored", "--", "data"],
+        capture_output=True, text=True, check=True).stdout
+    assert [line for line in ignored.splitlines() if line.startswith("!!")] == []
