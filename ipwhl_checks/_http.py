@@ -105,6 +105,8 @@ class Client:
         self._pages: dict[str, list[IndexFile]] = {}
         self._page_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._index: str | None = None  # pip's index, asked once: it may run `pip config`
+        self._index_lock = threading.Lock()
 
     def __enter__(self) -> Client:
         return self
@@ -222,12 +224,19 @@ class Client:
         if source.url is not None:
             return source.url, None
         assert source.project is not None
-        index = index_url or default_index_url()
+        index = index_url or self._default_index()
         for entry in self.index_files(index, source.project):
             if entry.filename == source.filename:
                 return entry.url, entry
         raise DownloadError(f"{source.filename} is not listed on "
                             f"{project_url(index, source.project)}")
+
+    def _default_index(self) -> str:
+        """pip's index, read once per client (``pip config`` costs ~0.5 s of CPU a call)."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = default_index_url()
+            return self._index
 
     def _copy_file(self, url: str, out: IO[bytes]) -> None:
         path = Path(url2pathname(urlsplit(url).path))
