@@ -197,8 +197,9 @@ def _project_json(p: ProjectEntry) -> dict[str, Any]:
             "index": _file_json(p.index), "wheels": wheels}
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+# json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":")), with one
+# encoder made once (json.dumps makes one per call: a third of the time for a short value)
+_compact = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode
 
 
 _TEXT = "_compact_json"  # a ProjectEntry's cached compact JSON (it is frozen: never stale)

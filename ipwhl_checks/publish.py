@@ -16,8 +16,10 @@ directory and renamed into place only when everything succeeded.
 
 Incremental publishing: given the previous release's manifest, a project whose
 declarations digest is unchanged is linked by its subtree CID and cumulative size, without
-fetching anything; in a changed project every unchanged wheel is linked the same way.  The
-CAR then holds only the blocks the previous release lacks (a delta CAR).
+fetching anything; in a changed project every unchanged wheel is linked the same way, and
+so is ``/index.html`` when the project names are the same.  The CAR then holds only the
+blocks the previous release lacks (a delta CAR); the previous root directory is rebuilt to
+know them, sharing its HAMT shards with the new root's build (most are unchanged).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from .manifest import (
 from .settings import SETTINGS_FILE, Settings, load_settings
 from .simple_html import WheelLink, project_page, root_page
 from .tree import load_file
-from .unixfs import DagBuilder, Node, get_profile
+from .unixfs import DagBuilder, HamtMemo, Node, get_profile
 
 __all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
 
@@ -287,8 +289,9 @@ def _project_nodes(previous: Manifest) -> dict[str, Node]:
 
 
 def _previous_blocks(previous: Manifest, previous_bytes: bytes | None,
-                     projects: dict[str, Node]) -> set[str]:
-    """CIDs of blocks the previous release holds that a delta CAR leaves out."""
+                     projects: dict[str, Node], memo: HamtMemo) -> set[str]:
+    """CIDs of blocks the previous release holds that a delta CAR leaves out (*memo*: the
+    previous root's HAMT shards, for the new root's build: most are unchanged)."""
     cids = {previous.index.cid}
     for p in previous.projects:
         cids.update((p.cid, p.index.cid))
@@ -302,7 +305,7 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None,
         children = dict(projects)
         children["index.html"] = _known(cid_raw(previous.index.cid), previous.index.dag_size)
         children[MANIFEST_NAME] = builder.add_file(io.BytesIO(previous_bytes))
-        builder.add_directory(children)
+        builder.add_directory(children, memo)
         cids.update(cid_text(raw) for raw in seen)
     return cids
 
@@ -396,8 +399,9 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
     profile = settings.profile
     known = _project_nodes(previous) if previous is not None and (
         scan.reused or options.car is not None) else {}
-    exclude = _previous_blocks(previous, options.previous_bytes, known) \
-        if previous is not None and options.car is not None else set()
+    memo = HamtMemo() if previous is not None and options.car is not None else None
+    exclude = _previous_blocks(previous, options.previous_bytes, known, memo) \
+        if previous is not None and memo is not None else set()
     with ExitStack() as stack:
         outputs = Outputs(stack, options, exclude, profile)
         emit = _once(outputs.sink) if options.car is not None else None
@@ -415,12 +419,18 @@ def publish(root: Path, options: PublishOptions) -> PublishResult:
                     name, scan.declarations[name], scan.digests[name], prior)
             projects.append(entry)
         names = [p.name for p in projects]
-        children["index.html"], index = pub.add_bytes("index.html", root_page(names))
+        if previous is not None and options.out is None \
+                and names == [p.name for p in previous.projects]:
+            # the root page depends on the names alone (and the layout, the same)
+            index = previous.index
+            children["index.html"] = _known(cid_raw(index.cid), index.dag_size)
+        else:
+            children["index.html"], index = pub.add_bytes("index.html", root_page(names))
         manifest = Manifest(profile=profile, source_commit=options.source_commit, index=index,
                             projects=tuple(projects))
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME,
                                                                 manifest_bytes(manifest))
-        root_node = builder.add_directory(children)
+        root_node = builder.add_directory(children, memo)
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest=manifest, manifest_cid=manifest_entry.cid,

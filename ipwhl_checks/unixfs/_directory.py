@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 from ..errors import UnixFSError
 from ._file import Emit
-from ._hamt import build_hamt
+from ._hamt import HamtMemo, build_hamt
 from ._node import DAG_PB, Node, cid_bytes
 from ._protobuf import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
 from .profiles import Profile
@@ -55,17 +55,31 @@ def size_estimate(entries: list[tuple[bytes, bytes, int]], profile: Profile) -> 
     )
 
 
+def _over(entries: list[tuple[bytes, bytes, int]], profile: Profile) -> bool:
+    """``size_estimate(entries, profile) > profile.hamt_threshold``, without the exact sum
+    when a lower bound decides: each serialized link is at least its CID and name plus 8
+    bytes (four tags, at least one byte for each of its three varints and its length)."""
+    if profile.hamt_estimate != "links":
+        bound = _DATA_FIELD_SIZE + 8 * len(entries) + sum(
+            len(name) + len(cid) for name, cid, _ in entries)
+        if bound > profile.hamt_threshold:
+            return True
+    return size_estimate(entries, profile) > profile.hamt_threshold
+
+
 def build_directory(
-    children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile, emit: Emit | None
+    children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile, emit: Emit | None,
+    memo: HamtMemo | None = None,
 ) -> Node:
-    """The directory node (basic or HAMT, as boxo decides) linking *children* by name."""
+    """The directory node (basic or HAMT, as boxo decides) linking *children* by name
+    (*memo*: shared with the build of another version of this directory)."""
     entries = sorted((encode_name(name), node.raw, node.size) for name, node in children.items())
     for (a, _, _), (b, _, _) in itertools.pairwise(entries):
         if a == b:
             raise UnixFSError(f"directory entry name {a!r} given twice")
     version = profile.cid_version
-    if size_estimate(entries, profile) > profile.hamt_threshold:
-        cid, size = build_hamt(entries, profile.hamt_fanout, version, emit)
+    if _over(entries, profile):
+        cid, size = build_hamt(entries, profile.hamt_fanout, version, emit, memo)
         return Node(cid, size, "directory")
     links = [encode_pblink(cid, name, tsize) for name, cid, tsize in entries]
     block = encode_pbnode(links, _DIR_DATA)

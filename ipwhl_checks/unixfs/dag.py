@@ -19,6 +19,7 @@ from multiformats import CID
 from ..errors import UnixFSError
 from ._directory import build_directory
 from ._file import build_file
+from ._hamt import HamtMemo
 from ._node import DAG_PB, Node, cid_bytes, to_cid
 from ._protobuf import SYMLINK, encode_pbnode, encode_unixfs
 from .profiles import Profile, get_profile
@@ -84,9 +85,12 @@ class DagBuilder:
             self._emit(cid, block)
         return Node(cid, len(block), "symlink")
 
-    def add_directory(self, children: Mapping[str, Node]) -> Node:
-        """A directory of named children; a HAMT shard exactly when kubo makes one."""
-        return build_directory(children, self.profile, self._emit)
+    def add_directory(self, children: Mapping[str, Node], memo: HamtMemo | None = None) -> Node:
+        """A directory of named children; a HAMT shard exactly when kubo makes one.
+
+        *memo*: shared by builds of versions of one directory (names hashed once, shards
+        with the same entries emitted from the memo, not encoded again)."""
+        return build_directory(children, self.profile, self._emit, memo)
 
     def add_path(self, path: str | os.PathLike[str], *, hidden: bool = False) -> Node:
         """A file, symlink or directory tree (recursively; dot-files only if *hidden*)."""
