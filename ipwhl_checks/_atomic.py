@@ -11,7 +11,18 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "plain_mode"]
+
+
+def plain_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open`` (or ``mkdir``) gives under the current umask.
+
+    ``tempfile`` makes private files (0600) and directories (0700); a staged output that
+    is renamed into place gets these instead, as if it had been written directly.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
 
 
 def _mode(path: Path) -> int:
@@ -19,9 +30,7 @@ def _mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return plain_mode()
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:

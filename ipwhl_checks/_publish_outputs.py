@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from ._atomic import plain_mode
 from ._cidtext import cid_text
 from .errors import PublishError
 from .manifest import MANIFEST_NAME
@@ -40,12 +41,14 @@ class Outputs:
                                    f"{MANIFEST_NAME}); refusing to replace it")
             target.parent.mkdir(parents=True, exist_ok=True)
             self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            os.chmod(self.out_tmp, plain_mode(directory=True))
             stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
         if options.car is not None:
             car = Path(options.car)
             car.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
             self._car_tmp = Path(tmp)
+            os.chmod(tmp, plain_mode())
             stack.callback(self._car_tmp.unlink, missing_ok=True)
             self._car_file = stack.enter_context(os.fdopen(fd, "w+b"))
             # The root is known only at the end; its CID has a fixed length (the root is a
