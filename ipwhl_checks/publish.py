@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._cidtext import cid_raw, cid_text, same_cid
+from ._gitchanges import changed_files
 from ._publish_outputs import Outputs
 from .declaration import Declaration, Problem
 from .errors import DownloadError, PublishError
+from .layout import prefix
 from .manifest import (
     LAYOUT,
     MANIFEST_NAME,
@@ -310,8 +312,9 @@ def _previous_blocks(previous: Manifest, previous_bytes: bytes | None,
     return cids
 
 
-def _walk(root: str) -> list[tuple[str, ...]]:
-    """The path parts of every file under *root*, sorted (os.scandir: no Path objects)."""
+def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The path parts of every file under *root* (in its directory *under*), sorted
+    (os.scandir: no Path objects)."""
     found: list[tuple[str, ...]] = []
 
     def visit(directory: str, parts: tuple[str, ...]) -> None:
@@ -322,8 +325,23 @@ def _walk(root: str) -> list[tuple[str, ...]]:
                 visit(os.path.join(directory, name), (*parts, name))
             else:
                 found.append((*parts, name))
-    visit(root, ())
+    visit(os.path.join(root, *under), under)
     return found
+
+
+def _changed(root: Path, changed: set[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], set[str]]:
+    """The files to read when git says only *changed* may differ from the previous
+    release's commit: every file of each project directory holding a changed path, and the
+    changed files elsewhere; and the names of those projects."""
+    projects = {parts[1] for parts in changed if len(parts) >= 3}
+    dirs = {parts[:2] for parts in changed if len(parts) >= 3}
+    dirs.update((prefix(name), name) for name in projects)
+    found = {parts for parts in changed
+             if len(parts) < 3 and os.path.isfile(os.path.join(root, *parts))}
+    for directory in dirs:
+        if os.path.isdir(os.path.join(root, *directory)):
+            found.update(_walk(str(root), directory))
+    return sorted(found), projects
 
 
 @dataclass
@@ -342,12 +360,23 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
     files of projects whose digest differs from *previous* (all of them without it).
 
     A reused project's files are byte for byte those of a release published before, at
-    the same paths, so they were read and checked then.
+    the same paths, so they were read and checked then.  When git can list the files
+    changed since the previous release's commit (:mod:`ipwhl_checks._gitchanges`), only
+    their projects are walked and digested: every other project of *previous* is reused
+    as it is (its files are those of that commit, which it was published from).
     """
     scan = _Scan(load_settings(root))
     profile = scan.settings.profile
+    changed = changed_files(root, previous.source_commit) \
+        if previous is not None and reuse and previous.source_commit else None
+    if changed is None:
+        paths = _walk(str(root))
+    else:
+        assert previous is not None
+        paths, touched = _changed(root, changed)
+        scan.reused.update((p.name, p) for p in previous.projects if p.name not in touched)
     files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for parts in _walk(str(root)):
+    for parts in paths:
         if parts == (SETTINGS_FILE,):
             continue
         if len(parts) != 3 or not parts[2].endswith(".toml"):
