@@ -37,6 +37,7 @@ from typing import IO, Any
 
 from ._cidtext import cid_raw, cid_text, same_cid
 from ._gitchanges import changed_files
+from ._nogc import paused_gc
 from ._publish_outputs import Outputs
 from .declaration import Declaration, Problem
 from .errors import DownloadError, PublishError
@@ -411,7 +412,11 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
 
 def publish(root: Path, options: PublishOptions) -> PublishResult:
     """Publish the data tree at *root* (see the module docstring)."""
-    root = Path(root)
+    with paused_gc():  # the previous manifest's and the new one's objects: no cycles
+        return _publish(Path(root), options)
+
+
+def _publish(root: Path, options: PublishOptions) -> PublishResult:
     if not root.is_dir():
         raise PublishError(f"the data root is not a directory: {str(root)!r}")
     previous = options.previous
