@@ -17,7 +17,10 @@ directory and renamed into place only when everything succeeded.
 Incremental publishing: given the previous release's manifest, a project whose
 declarations digest is unchanged is linked by its subtree CID and cumulative size, without
 fetching anything; in a changed project every unchanged wheel is linked the same way, and
-so is ``/index.html`` when the project names are the same.  The CAR then holds only the
+so is ``/index.html`` when the project names are the same.  In a git work tree holding
+the previous manifest's ``source-commit``, git lists the files changed since and only their
+projects are digested (:mod:`ipwhl_checks._gitchanges`; otherwise every declaration file
+is).  The CAR then holds only the
 blocks the previous release lacks (a delta CAR); the previous root directory is rebuilt to
 know them, sharing its HAMT shards with the new root's build (most are unchanged).
 """
@@ -333,16 +336,22 @@ def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
 def _changed(root: Path, changed: set[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], set[str]]:
     """The files to read when git says only *changed* may differ from the previous
     release's commit: every file of each project directory holding a changed path, and the
-    changed files elsewhere; and the names of those projects."""
-    projects = {parts[1] for parts in changed if len(parts) >= 3}
+    changed files elsewhere, as :func:`_walk` lists them (a symlink is a file); and the
+    names of the projects they are in."""
     dirs = {parts[:2] for parts in changed if len(parts) >= 3}
-    dirs.update((prefix(name), name) for name in projects)
-    found = {parts for parts in changed
-             if len(parts) < 3 and os.path.isfile(os.path.join(root, *parts))}
-    for directory in dirs:
-        if os.path.isdir(os.path.join(root, *directory)):
-            found.update(_walk(str(root), directory))
-    return sorted(found), projects
+    dirs.update((prefix(parts[1]), parts[1]) for parts in changed if len(parts) >= 3)
+    found: set[tuple[str, ...]] = set()
+    for target in dirs | {parts for parts in changed if len(parts) < 3}:
+        for i in range(1, len(target) + 1):
+            path = os.path.join(root, *target[:i])
+            if not os.path.lexists(path):
+                break
+            if os.path.islink(path) or not os.path.isdir(path):
+                found.add(target[:i])  # _walk lists it as a file
+                break
+            if i == len(target):
+                found.update(_walk(str(root), target))
+    return sorted(found), {parts[1] for parts in changed | found if len(parts) >= 3}
 
 
 @dataclass

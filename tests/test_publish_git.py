@@ -57,6 +57,13 @@ def _ignored_stray_file(r: Repo) -> None:  # git ignores it, the walk does not
     path.with_suffix(".bak").write_text("x")
 
 
+def _symlinked_project(r: Repo) -> None:  # _walk lists a symlink as a file: a stray file
+    (directory,) = {p.parent for p in r.data.rglob("gamma_pkg-*.toml")}
+    moved = r.root / "elsewhere"
+    directory.rename(moved)
+    directory.symlink_to(moved, target_is_directory=True)
+
+
 # (what changes since the previous release's commit, the paths git reports)
 CHANGES: list[tuple[Callable[[Repo], None], int]] = [
     (lambda r: None, 0),
@@ -66,6 +73,7 @@ CHANGES: list[tuple[Callable[[Repo], None], int]] = [
     (_drop_project, 1),
     (_edit_in_place, 1),
     (_ignored_stray_file, 1),
+    (_symlinked_project, 2),
 ]
 
 
@@ -101,7 +109,9 @@ def test_git_and_digest_scan_give_the_same_outputs(
                              car.read_bytes()))
     assert outcomes[0] == outcomes[1]
     full = tmp_path / "full.car"
-    if change is not _ignored_stray_file:
+    if change is _symlinked_project:
+        assert "gamma-pkg: stray file" in outcomes[0][0]
+    elif change is not _ignored_stray_file:
         assert outcomes[0][0] == publish(repo.data, PublishOptions(car=full)).root_cid
     else:
         assert outcomes[0][0].startswith(
