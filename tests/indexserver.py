@@ -36,8 +36,17 @@ from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-__all__ = ["Body", "Hang", "IndexServer", "NoLength", "Redirect", "Status", "Truncate",
-           "silent_server"]
+__all__ = [
+    "Body",
+    "Hang",
+    "IndexServer",
+    "NoLength",
+    "Redirect",
+    "Status",
+    "Truncate",
+    "silent_server",
+    "use_index",
+]
 
 _JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -279,3 +288,15 @@ def silent_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
+
+
+def use_index(monkeypatch: Any, tmp_path: Path, index: IndexServer, *,
+              retries: int | None = 0) -> None:
+    """Point the tools at *index* the way a user does (PIP_INDEX_URL), with an empty wheel
+    cache under *tmp_path*, no faults left from another test and, unless *retries* is None,
+    that many download retries."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    if retries is not None:
+        monkeypatch.setenv("IPWHL_RETRIES", str(retries))
+    index.faults.clear()

@@ -20,7 +20,7 @@ from ipwhl_checks.unixfs import file_cid
 from ipwhl_checks.wheel import read_wheel
 
 from .conftest import run_ipwhl
-from .indexserver import IndexServer, Status
+from .indexserver import IndexServer, Status, use_index
 from .wheelmaker import make_wheel
 
 SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
@@ -83,10 +83,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
-    monkeypatch.setenv("IPWHL_RETRIES", "0")
-    index.faults.clear()
+    use_index(monkeypatch, tmp_path, index)
     data = tmp_path / "data"
     data.mkdir()
     (data / "repository.toml").write_text(SETTINGS)

@@ -34,6 +34,7 @@ from .indexserver import (
     Status,
     Truncate,
     silent_server,
+    use_index,
 )
 from .wheelmaker import make_wheel
 
@@ -58,8 +59,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index: IndexServer) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
+    use_index(monkeypatch, tmp_path, index, retries=None)
     monkeypatch.setenv("IPWHL_RETRIES", "1")
     monkeypatch.delenv("IPWHL_TIMEOUT", raising=False)
     monkeypatch.delenv("IPWHL_MAX_SIZE", raising=False)

@@ -17,7 +17,7 @@ from ipwhl_checks.sources import index_source
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import run_ipwhl
-from .indexserver import IndexServer
+from .indexserver import IndexServer, use_index
 from .wheelmaker import make_wheel
 
 SETTINGS = "profile = 'unixfs-v1-2025'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"
@@ -53,10 +53,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index: IndexServer) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
-    monkeypatch.setenv("IPWHL_RETRIES", "0")
-    index.faults.clear()
+    use_index(monkeypatch, tmp_path, index)
 
 
 def cid(index: IndexServer, filename: str) -> str:

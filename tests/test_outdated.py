@@ -14,7 +14,7 @@ from ipwhl_checks.layout import declaration_path
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import run_ipwhl
-from .indexserver import IndexServer
+from .indexserver import IndexServer, use_index
 from .wheelmaker import make_wheel
 
 SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
@@ -66,9 +66,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_INDEX_URL", index.index_url)
-    monkeypatch.setenv("IPWHL_RETRIES", "0")
+    use_index(monkeypatch, tmp_path, index)
     data = tmp_path / "data"
     data.mkdir()
     (data / "repository.toml").write_text(SETTINGS)
