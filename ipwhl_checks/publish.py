@@ -90,7 +90,11 @@ class PublishResult:
 
 
 def source_commit(root: Path) -> str | None:
-    """The git commit of the data tree at *root*, or None outside git or when it is dirty."""
+    """The last git commit that changed the data tree at *root*.
+
+    None outside git, or when the tree has uncommitted changes.  Commits that change only
+    the tooling leave it (and so the root CID) as it was: the CID names the data.
+    """
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
     try:
@@ -102,7 +106,11 @@ def source_commit(root: Path) -> str | None:
         return None
     if status.returncode or status.stdout.strip():
         return None
-    return head.stdout.strip()
+    # In a shallow clone the oldest commit present stands for all history before it.
+    last = git("log", "-1", "--format=%H", "--", ".")
+    if last.returncode or not last.stdout.strip():
+        return None
+    return last.stdout.strip()
 
 
 def _known(raw: bytes, size: int) -> Node:

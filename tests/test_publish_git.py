@@ -15,7 +15,7 @@ import pytest
 from ipwhl_checks._gitchanges import changed_files
 from ipwhl_checks.errors import PublishError
 from ipwhl_checks.manifest import manifest_bytes
-from ipwhl_checks.publish import PublishOptions, publish
+from ipwhl_checks.publish import PublishOptions, publish, source_commit
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
@@ -142,3 +142,25 @@ def test_no_answer_from_git_outside_a_work_tree_or_without_the_commit(
     assert changed_files(repo.data, commit) == set()
     git(repo.root, "update-index", "--assume-unchanged", str(path))
     assert changed_files(repo.data, commit) is None  # git would not look at it
+
+
+def test_a_commit_outside_the_data_tree_keeps_the_source_commit_and_root_cid(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    git(repo.root, "init", "-q")
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "-m", "data")
+    data_commit = git(repo.root, "rev-parse", "HEAD").strip()
+    first = publish(repo.data, PublishOptions(source_commit=source_commit(repo.data)))
+    (repo.root / "TOOLING.md").write_text("a change outside data/\n")
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "-m", "tooling only")
+    assert source_commit(repo.data) == data_commit
+    again = publish(repo.data, PublishOptions(source_commit=source_commit(repo.data)))
+    assert again.root_cid == first.root_cid
+    (path,) = repo.data.rglob("alpha-1.0-*.toml")
+    path.write_text(path.read_text() + "\n")
+    assert source_commit(repo.data) is None  # uncommitted changes: no commit to name
