@@ -77,10 +77,9 @@ CHANGES: list[tuple[Callable[[Repo], None], int]] = [
 ]
 
 
-@pytest.mark.parametrize(("change", "reported"), CHANGES)
-def test_git_and_digest_scan_give_the_same_outputs(
-        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-        change: Callable[[Repo], None], reported: int) -> None:
+@pytest.fixture
+def committed(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    """*repo* as a git work tree with everything committed; the commit's id."""
     config = tmp_path / "gitconfig"
     config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
@@ -88,7 +87,14 @@ def test_git_and_digest_scan_give_the_same_outputs(
     git(repo.root, "init", "-q")
     git(repo.root, "add", "-A")
     git(repo.root, "commit", "-q", "-m", "data")
-    commit = git(repo.root, "rev-parse", "HEAD").strip()
+    return git(repo.root, "rev-parse", "HEAD").strip()
+
+
+@pytest.mark.parametrize(("change", "reported"), CHANGES)
+def test_git_and_digest_scan_give_the_same_outputs(
+        repo: Repo, committed: str, tmp_path: Path,  # noqa: F811
+        change: Callable[[Repo], None], reported: int) -> None:
+    commit = committed
     first = publish(repo.data, PublishOptions(source_commit=commit))
     assert first.manifest.source_commit == commit
     previous_bytes = manifest_bytes(first.manifest)
@@ -145,15 +151,8 @@ def test_no_answer_from_git_outside_a_work_tree_or_without_the_commit(
 
 
 def test_a_commit_outside_the_data_tree_keeps_the_source_commit_and_root_cid(
-        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    git(repo.root, "init", "-q")
-    git(repo.root, "add", "-A")
-    git(repo.root, "commit", "-q", "-m", "data")
-    data_commit = git(repo.root, "rev-parse", "HEAD").strip()
+        repo: Repo, committed: str) -> None:  # noqa: F811
+    data_commit = committed
     first = publish(repo.data, PublishOptions(source_commit=source_commit(repo.data)))
     (repo.root / "TOOLING.md").write_text("a change outside data/\n")
     git(repo.root, "add", "-A")
