@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+WHEELHOUSE = ROOT / ".ci" / "wheelhouse"
+
+
+def offline_pip_env() -> dict[str, str]:
+    """pip settings under which pre-commit builds this project's hook environment from
+    ``.ci/wheelhouse`` (made by ``.ci/setup``) alone: no index, no machine configuration."""
+    if not any(WHEELHOUSE.glob("setuptools-*.whl")):
+        pytest.skip("no .ci/wheelhouse with setuptools: run 'bash .ci/setup' first")
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE),
+            "PIP_CONFIG_FILE": os.devnull}
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ import pytest
 from ipwhl_checks.cli import main as ipwhl
 from ipwhl_checks.layout import declaration_path
 
+from .conftest import offline_pip_env
 from .indexserver import IndexServer
 from .wheelmaker import make_wheel
 
@@ -54,7 +55,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 def test_pre_push_hook_stops_a_tampered_declaration(tmp_path: Path, index: IndexServer,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {**os.environ, "PIP_INDEX_URL": index.index_url, "PRE_COMMIT_COLOR": "never",
+    env = {**os.environ, **offline_pip_env(), "PIP_INDEX_URL": index.index_url,
+           "PRE_COMMIT_COLOR": "never",
            "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     hooks = tmp_path / "hooks"  # this project, committed

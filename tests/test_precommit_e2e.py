@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import offline_pip_env
+
 ROOT = Path(__file__).resolve().parent.parent
 CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 SETTINGS = "profile = 'unixfs-v1-2025'\npython = ['3.12']\nplatforms = ['win_amd64']\n"
@@ -56,7 +58,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="session")
 def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("pre-commit-home")
-    return {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    return {**os.environ, **offline_pip_env(), "PRE_COMMIT_HOME": str(home),
+            "PRE_COMMIT_COLOR": "never"}
 
 
 def _declaration(name: str, dependencies: str = "[]") -> str:
