@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import os
+import socketserver
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".ci" / "wheelhouse"
+
+
+@contextmanager
+def running(server: socketserver.BaseServer) -> Iterator[int]:
+    """Serve with *server* in a thread (bound to 127.0.0.1); yields its port, then stops it."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])  # type: ignore[index]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def new_data_root(tmp_path: Path, settings: str) -> Path:
+    """An empty data tree ``tmp_path/data`` with *settings* as its repository.toml."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "repository.toml").write_text(settings)
+    return data
 
 
 def offline_pip_env() -> dict[str, str]:

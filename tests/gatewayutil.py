@@ -17,6 +17,8 @@ import pytest
 
 from ipwhl_checks.gateway import BlockStore, GatewayServer
 
+from .conftest import running
+
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / ".ci"
 NPM_CAR = Path(__file__).with_name("npm_car.mjs")
@@ -48,14 +50,10 @@ def gateway(*cars: Path) -> Iterator[tuple[str, io.StringIO]]:
     """A GatewayServer in a thread: yields ("127.0.0.1:PORT", its log)."""
     log = io.StringIO()
     store = BlockStore(list(cars))
-    server = GatewayServer(("127.0.0.1", 0), store, log=log)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"127.0.0.1:{server.server_address[1]}", log
+        with running(GatewayServer(("127.0.0.1", 0), store, log=log)) as port:
+            yield f"127.0.0.1:{port}", log
     finally:
-        server.shutdown()
-        server.server_close()
         store.close()
 
 

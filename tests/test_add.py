@@ -19,7 +19,7 @@ from ipwhl_checks.settings import Environment, load_settings
 from ipwhl_checks.unixfs import file_cid
 from ipwhl_checks.wheel import read_wheel
 
-from .conftest import run_ipwhl
+from .conftest import new_data_root, run_ipwhl
 from .indexserver import IndexServer, Status, use_index
 from .wheelmaker import make_wheel
 
@@ -84,9 +84,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
     use_index(monkeypatch, tmp_path, index)
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "repository.toml").write_text(SETTINGS)
+    data = new_data_root(tmp_path, SETTINGS)
     return data
 
 

@@ -13,7 +13,7 @@ from ipwhl_checks.fmt import render
 from ipwhl_checks.layout import declaration_path
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import run_ipwhl
+from .conftest import new_data_root, run_ipwhl
 from .indexserver import IndexServer, use_index
 from .wheelmaker import make_wheel
 
@@ -67,9 +67,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> Path:
     use_index(monkeypatch, tmp_path, index)
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "repository.toml").write_text(SETTINGS)
+    data = new_data_root(tmp_path, SETTINGS)
     some = make_wheel(tmp_path, "gone", "1.0")  # "gone" is not on the index at all
     for filename in DECLARED:
         wheel = index.root / "files" / filename

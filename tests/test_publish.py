@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from ipwhl_checks.layout import declaration_path
 from ipwhl_checks.manifest import load_manifest, manifest_bytes, parse_manifest
 from ipwhl_checks.unixfs import file_cid, read_car
 
-from .conftest import ROOT, run_ipwhl
+from .conftest import ROOT, run_ipwhl, running
 from .wheelmaker import make_wheel
 
 PROFILE = "unixfs-v1-2025"
@@ -61,13 +60,8 @@ def serve(directory: Path) -> Iterator[tuple[str, list[str]]]:
     handler = type("Handler", (_Quiet,), {"log": log})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(server) as port:
+        yield f"http://127.0.0.1:{port}", log
 
 
 def write_declaration(data: Path, wheel: Path, source: str, *, requires_python: str | None,
