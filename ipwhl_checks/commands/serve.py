@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"serving http://{shown}:{port}/ipfs/{cid_text(root)}/", flush=True)
     if not store.roots:
         print(f"serving http://{shown}:{port}/ipfs/ ({len(store)} blocks, no roots)", flush=True)
+    # Ctrl-C stops the server even when SIGINT came in ignored (a shell's background job,
+    # some test runners): Python only turns SIGINT into KeyboardInterrupt when it is not.
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
