@@ -5,9 +5,11 @@
    by tag date is the one used.
 2. Check its signature with ``git verify-tag`` against the allowed signers
    (:func:`ipwhl_checks.verify.verify_signature`): the checkout's
-   ``.ipwhl/allowed_signers``, or ``--allowed-signers FILE``.  For a URL without
-   ``--allowed-signers``, the file comes from the clone's default branch: trust on first
-   use, which is said in the output.
+   ``.ipwhl/allowed_signers`` for an SSH-signed tag, ``.ipwhl/allowed_signers.asc``
+   (OpenPGP keys, checked in a throw-away GnuPG home) for an OpenPGP-signed one, or
+   ``--allowed-signers FILE`` (either format).  For a URL without ``--allowed-signers``,
+   the file comes from the clone's default branch: trust on first use, which is said in
+   the output.
 3. Set pip's site-level ``index-url`` (``<prefix>/pip.conf`` of the target interpreter)
    to ``<gateway>/ipfs/<root-cid>/`` with that interpreter's own ``pip config --site``,
    and print the command that undoes it.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from .errors import IpwhlError, ReleaseError
 from .release import ReleaseInfo, git, read_release, release_tags
-from .verify import ALLOWED_SIGNERS, verify_signature
+from .verify import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 
 __all__ = ["Plan", "apply", "checkout", "pip_config", "plan"]
 
@@ -64,16 +66,17 @@ def plan(repo: Path, gateway: str, *, cloned: bool = False,
         raise ReleaseError(f"{repo}: no release tags (ipwhl-*); fetch them with "
                            "'git fetch --tags' or pass --repo URL")
     tag = tags[0]
-    signers_where = str(allowed_signers) if allowed_signers else str(repo / ALLOWED_SIGNERS)
+    trust = ALLOWED_KEYS if signature_kind(repo, tag) == "openpgp" else ALLOWED_SIGNERS
+    signers_where = str(allowed_signers) if allowed_signers else str(repo / trust)
     with tempfile.TemporaryDirectory(prefix="ipwhl-signers-") as tmp:
         if cloned and allowed_signers is None:
-            shown = git(repo, "show", f"HEAD:{ALLOWED_SIGNERS}", check=False)
+            shown = git(repo, "show", f"HEAD:{trust}", check=False)
             if shown.returncode:
-                raise ReleaseError(f"the repository has no {ALLOWED_SIGNERS} on its default "
+                raise ReleaseError(f"the repository has no {trust} on its default "
                                    "branch; pass --allowed-signers FILE")
-            allowed_signers = Path(tmp) / "allowed_signers"
+            allowed_signers = Path(tmp) / trust.name
             allowed_signers.write_text(shown.stdout)
-            signers_where = f"{ALLOWED_SIGNERS} of the cloned default branch (trust on first use)"
+            signers_where = f"{trust} of the cloned default branch (trust on first use)"
         signature = verify_signature(repo, tag, allowed_signers)
     release = read_release(repo, tag)
     index_url = f"{gateway.rstrip('/')}/ipfs/{release.root_cid}/"

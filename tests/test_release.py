@@ -123,6 +123,18 @@ def test_tag_whose_cid_does_not_match_its_tree_fails(signed: Repo, tmp_path: Pat
                    f"gives {right}\n")
 
 
+def test_openpgp_keys_for_an_ssh_tag_fail(signed: Repo, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--allowed-signers takes either format; it must be the one the tag is signed with."""
+    release(capsys, "ipwhl-good")
+    keys = tmp_path / "keys.asc"
+    keys.write_text("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n")
+    code, out, err = run(capsys, "verify", "ipwhl-good", "--allowed-signers", str(keys))
+    assert (code, out) == (1, [])
+    assert err == (f"ipwhl verify: tag 'ipwhl-good' is signed with SSH but {keys} holds "
+                   "OpenPGP keys, not SSH allowed signers\n")
+
+
 def test_unsigned_tag_fails(signed: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     release(capsys, "ipwhl-good")
     message = format_tag_message(read_release(Path("."), "ipwhl-good"))

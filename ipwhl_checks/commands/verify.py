@@ -1,10 +1,14 @@
 """``ipwhl verify TAG [--repo DIR] [--root data] [--allowed-signers FILE]``.
 
-Checks the release tag's signature against the repository's allowed signers
-(``.ipwhl/allowed_signers`` of the checkout in ``--repo``), then recomputes the root CID
-from the tagged data tree (wheels from the cache, else from their sources) and compares
-it, the manifest CID and the counts with the tag message.  Prints git's signature report
-and, as the last line, the verified root CID; any mismatch is one line and exit 1.
+Checks the release tag's signature against the keys the repository allows to sign (in
+the checkout in ``--repo``): ``.ipwhl/allowed_signers`` for an SSH-signed tag,
+``.ipwhl/allowed_signers.asc`` (ASCII-armored OpenPGP public keys, checked in a throw-away
+GnuPG home, never your own keyring) for an OpenPGP-signed one; ``--allowed-signers FILE``
+replaces either, its format told by its content.  Then recomputes the root CID from the
+tagged data tree (wheels from the cache, else from their sources) and compares it, the
+manifest CID and the counts with the tag message.  Prints the signature report and, as
+the last line, the verified root CID; any mismatch is one line and exit 1.
+See :mod:`ipwhl_checks.verify`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", default="data",
                         help="the data tree's path in the repository (default: data)")
     parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
-                        help="allowed-signers file (default: REPO/.ipwhl/allowed_signers)")
+                        help="the keys allowed to sign: an SSH allowed-signers file or "
+                             "ASCII-armored OpenPGP public keys, told apart by content "
+                             "(default: REPO/.ipwhl/allowed_signers for an SSH-signed tag, "
+                             "REPO/.ipwhl/allowed_signers.asc for an OpenPGP-signed one)")
     parser.add_argument("--index-url", metavar="URL",
                         help="simple index for 'index:' sources (default: pip's configuration)")
     parser.add_argument("--allow-file", action="store_true", help="allow file:// sources")
