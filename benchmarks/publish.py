@@ -42,7 +42,7 @@ import zipfile
 from pathlib import Path
 
 from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.manifest import load_manifest, manifest_bytes
+from ipwhl_checks.previous import load_previous
 from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
 from ipwhl_checks.unixfs import DagBuilder, get_profile
 
@@ -188,7 +188,7 @@ def main() -> int:
         print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
               f"root {result.root_cid}")
         manifest = root / "manifest.json"
-        manifest.write_bytes(manifest_bytes(result.manifest))
+        manifest.write_bytes(result.manifest_bytes)
 
         # change one project: a new version of proj00042
         for old in data.rglob("proj00042-*.toml"):
@@ -197,13 +197,12 @@ def main() -> int:
         cars = []
         for how in ("git", "digest scan"):
             wall, cpu = time.perf_counter(), cpu_time()  # reading --previous counts
-            previous, previous_bytes = load_manifest(manifest), manifest.read_bytes()
+            previous = load_previous(manifest)
             if how != "git":  # no commit to ask git about: every file is digested
                 previous = dataclasses.replace(previous, source_commit=None)
             wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
             car = root / f"delta-{len(cars)}.car"
-            inc, inc_cpu, delta = timed(data, previous=previous, previous_bytes=previous_bytes,
-                                        car=car)
+            inc, inc_cpu, delta = timed(data, previous=previous, car=car)
             cars.append((delta.root_cid, car.read_bytes()))
             inc, inc_cpu = inc + wall, inc_cpu + cpu
             label = f"incremental, 1 changed ({how}):"

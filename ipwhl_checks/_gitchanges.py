@@ -4,14 +4,17 @@
 those of the previous release.  The previous manifest names the commit it was published
 from (``source-commit``); when the data tree is a git work tree holding that commit, git
 lists the files changed since (in C, from its index's stat data) and only their projects
-need reading and digesting.  :func:`changed_files` gives None whenever git cannot answer
-exactly, and the caller then digests every file:
+need reading and digesting.  The four git commands run at once.  :func:`changed_files`
+gives None whenever git cannot answer exactly, and the caller then digests every file:
 
-* not a git work tree, no git, or the commit absent (a shallow clone) or not an ancestor
-  of HEAD;
+* not a git work tree, no git, or the commit absent (a shallow clone); the commit need not
+  be an ancestor of HEAD (``git diff`` compares its tree with the files on disk);
 * git could make the bytes on disk differ from the committed ones, or not look at them:
-  ``core.autocrlf``, any attributes file (``text``, ``eol``, ``filter``, ... may apply),
-  or a file marked assume-unchanged or skip-worktree (``git ls-files -v``).
+  ``core.autocrlf``, any attributes file that may apply (``text``, ``eol``, ``filter``,
+  ...: ``.gitattributes`` in the root, below it or above it up to the work tree's top,
+  ``$GIT_DIR/info/attributes``, ``core.attributesFile`` or its default
+  ``$XDG_CONFIG_HOME/git/attributes``), or a file marked assume-unchanged or
+  skip-worktree (``git ls-files -v``).
 """
 
 from __future__ import annotations
@@ -26,14 +29,21 @@ __all__ = ["changed_files"]
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1 or sha256 object name
 
 
-def _git(root: Path, *args: str) -> bytes | None:
-    """Standard output of ``git -C root ARGS``, or None if git fails or is missing."""
+def _start(root: Path, *args: str) -> subprocess.Popen[bytes] | None:
+    """``git -C root ARGS`` started, its output piped; None if git is missing."""
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.Popen(["git", "-C", str(root), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     except OSError:
         return None
-    return None if done.returncode else done.stdout
+
+
+def _output(process: subprocess.Popen[bytes] | None) -> bytes | None:
+    """Standard output of a started git command, None if it failed."""
+    if process is None:
+        return None
+    out, _ = process.communicate()
+    return None if process.returncode else out
 
 
 def _paths(output: bytes) -> set[tuple[str, ...]]:
@@ -47,33 +57,39 @@ def changed_files(root: Path, commit: str) -> set[tuple[str, ...]] | None:
     --others``); None when git cannot tell (see the module docstring)."""
     if not _COMMIT.fullmatch(commit):
         return None
-    if _git(root, "merge-base", "--is-ancestor", commit, "HEAD") is None:
-        return None  # not a work tree, no such commit here, or not an ancestor of HEAD
-    top = _git(root, "rev-parse", "--show-toplevel", "--git-dir")
-    # (git config exits 1 when nothing is set)
-    config = _git(root, "config", "--get-regexp", r"^core\.(autocrlf|attributesfile)$") or b""
-    if top is None or re.search(rb"^core\.autocrlf (?!false$)|^core\.attributesfile ",
-                                config, re.M | re.I):
+    started = [
+        _start(root, "rev-parse", "--show-toplevel", "--git-dir"),
+        # (git config exits 1 when nothing is set)
+        _start(root, "config", "--get-regexp", r"^core\.(autocrlf|attributesfile)$"),
+        # every file, tracked ones tagged (lower case: assume-unchanged; S: skip-worktree)
+        # and untracked ones '?'
+        _start(root, "ls-files", "-v", "-z", "--cached", "--others", "--", "."),
+        _start(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
+               "--no-ext-diff", "--ignore-submodules=none", commit, "--", "."),
+    ]
+    top, config, files, diff = (_output(p) for p in started)
+    if top is None or files is None or diff is None or re.search(
+            rb"^core\.autocrlf (?!false$)|^core\.attributesfile ", config or b"", re.M | re.I):
         return None
     toplevel, git_dir = top.decode("utf-8", "surrogateescape").splitlines()[:2]
-    if Path(root, git_dir, "info", "attributes").exists() or _attributes_above(
-            Path(toplevel), Path(root)):
+    if Path(root, git_dir, "info", "attributes").exists() or _global_attributes() \
+            or _attributes_above(Path(toplevel), Path(root)):
         return None
-    attributes = _git(Path(toplevel), "ls-files", "-z", "--cached", "--",
-                      ":(glob)**/.gitattributes")  # tracked ones, anywhere
-    flags = _git(root, "ls-files", "-v", "-z", "--", ".")
-    if attributes != b"" or flags is None or any(
-            entry[:1].islower() or entry[:1] == b"S" for entry in flags.split(b"\0")):
-        return None
-    diff = _git(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
-                "--no-ext-diff", "--ignore-submodules=none", commit, "--", ".")
-    others = _git(root, "ls-files", "--others", "-z", "--", ".")
-    if diff is None or others is None:
-        return None
-    changed = _paths(diff) | _paths(others)
-    if any(parts[-1] == ".gitattributes" for parts in changed):
-        return None  # an untracked one under the root
-    return changed
+    others = []
+    for entry in files.split(b"\0"):
+        if entry[:1].islower() or entry[:1] == b"S" or (entry.endswith(b".gitattributes") \
+                and entry[2:].rsplit(b"/", 1)[-1] == b".gitattributes"):
+            return None
+        if entry[:2] == b"? ":
+            others.append(entry[2:])
+    return _paths(diff) | _paths(b"\0".join(others))
+
+
+def _global_attributes() -> bool:
+    """Whether git's default global attributes file exists (``core.attributesFile`` unset:
+    ``$XDG_CONFIG_HOME/git/attributes``, else ``~/.config/git/attributes``)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.exists(os.path.join(xdg, "git", "attributes"))
 
 
 def _attributes_above(toplevel: Path, root: Path) -> bool:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ._atomic import plain_mode
-from ._cidtext import cid_text
 from .errors import PublishError
 from .manifest import MANIFEST_NAME
 from .unixfs import CarWriter, Node, get_profile
@@ -25,10 +25,11 @@ __all__ = ["Outputs"]
 class Outputs:
     """The --out directory and the CAR, staged under temporary names until commit()."""
 
-    def __init__(self, stack: ExitStack, options: PublishOptions, exclude: set[str],
-                 profile: str) -> None:
+    def __init__(self, stack: ExitStack, options: PublishOptions, profile: str) -> None:
         self.out_tmp: Path | None = None
-        self.exclude = exclude
+        # For a delta CAR: whether the previous release holds the block of a binary CID
+        # (those are left out); the publisher sets it for each part of the tree it builds.
+        self.held: Callable[[bytes], bool] | None = None
         self._car: CarWriter | None = None
         self._car_file: IO[bytes] | None = None
         self._car_tmp: Path | None = None
@@ -63,7 +64,7 @@ class Outputs:
     def sink(self, raw: bytes, data: bytes) -> None:
         if self._car is None:
             return
-        if not self.exclude or cid_text(raw) not in self.exclude:  # a delta CAR: only new
+        if self.held is None or not self.held(raw):  # a delta CAR: only new blocks
             self._car.add(raw, data)
 
     def file(self, relpath: str) -> IO[bytes] | None:

@@ -60,7 +60,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,15 +73,22 @@ __all__ = [
     "LAYOUT",
     "MANIFEST_NAME",
     "FileEntry",
+    "Header",
     "Manifest",
     "ProjectEntry",
+    "Reader",
     "WheelEntry",
+    "check_totals",
     "declaration_digest",
     "dump_manifest",
     "load_manifest",
     "manifest_bytes",
+    "parse_header",
     "parse_manifest",
+    "parse_project",
     "project_digest",
+    "project_text",
+    "render_manifest",
 ]
 
 FORMAT = "ipwhl-manifest/1"
@@ -206,7 +213,7 @@ _compact = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", 
 _TEXT = "_compact_json"  # a ProjectEntry's cached compact JSON (it is frozen: never stale)
 
 
-def _project_text(p: ProjectEntry) -> str:
+def project_text(p: ProjectEntry) -> str:
     """compact(_project_json(p)), made once per entry (a reused project's entry comes from
     the previous manifest with its text: the next manifest is written without re-encoding
     it)."""
@@ -225,26 +232,37 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     manifest takes seconds to write in pure Python).
     """
     m = manifest
+    return render_manifest(
+        profile=m.profile, layout=m.layout, source_commit=m.source_commit, index=m.index,
+        wheels=m.wheel_count, total_bytes=m.total_bytes,
+        projects=[(p.name, project_text(p)) for p in sorted(m.projects, key=_name)])
+
+
+def _name(p: ProjectEntry) -> str:
+    return p.name
+
+
+def render_manifest(*, profile: str, layout: str, source_commit: str | None, index: FileEntry,
+                    wheels: int, total_bytes: int, projects: Sequence[tuple[str, str]]) -> bytes:
+    """The canonical bytes of a manifest given each project's compact JSON text (*projects*:
+    (name, text) sorted by name), the one place the layout of ``manifest.json`` is written."""
     top = {
-        "format": FORMAT, "layout": m.layout, "profile": m.profile,
-        "source-commit": m.source_commit, "index": _file_json(m.index),
-        "totals": {"projects": len(m.projects), "wheels": m.wheel_count,
-                   "bytes": m.total_bytes},
+        "format": FORMAT, "layout": layout, "profile": profile,
+        "source-commit": source_commit, "index": _file_json(index),
+        "totals": {"projects": len(projects), "wheels": wheels, "bytes": total_bytes},
         "projects": None,
     }
-    projects = {p.name: p for p in m.projects}
     lines = []
     for key in sorted(top):
         if key == "projects":
-            inner = ",\n".join(f"  {_compact(name)}: {_project_text(projects[name])}"
-                               for name in sorted(projects))
+            inner = ",\n".join([f"  {_compact(name)}: {text}" for name, text in projects])
             lines.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
         else:
             lines.append(f" {_compact(key)}: {_compact(top[key])}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode("ascii")
 
 
-class _Reader:
+class Reader:
     """Typed access to a parsed JSON object, raising PublishError that names the file."""
 
     def __init__(self, where: str) -> None:
@@ -292,7 +310,7 @@ _FILE_KEYS = {"cid", "size", "dag-size", "sha256"}
 _PROJECT_KEYS = {"cid", "dag-size", "declarations", "index", "wheels"}
 
 # Fast paths: a valid manifest is checked with plain type tests (no message strings built);
-# anything they do not accept goes through _Reader, which names the first problem.
+# anything they do not accept goes through Reader, which names the first problem.
 
 
 def _nat(value: object) -> bool:
@@ -349,7 +367,7 @@ def _fast_project(name: str, d: Any) -> ProjectEntry | None:
     return entry
 
 
-def _wheel(r: _Reader, filename: str, value: object, what: str) -> WheelEntry:
+def _wheel(r: Reader, filename: str, value: object, what: str) -> WheelEntry:
     d = r.obj(value, what, _WHEEL_KEYS)
     return WheelEntry(
         filename=filename, version=r.str_(d["version"], f"{what}.version"),
@@ -364,18 +382,54 @@ def _wheel(r: _Reader, filename: str, value: object, what: str) -> WheelEntry:
         declaration=r.str_(d["declaration"], f"{what}.declaration"))
 
 
+def _project(r: Reader, name: str, value: object) -> ProjectEntry:
+    fast = _fast_project(name, value)
+    if fast is not None:
+        return fast
+    what = f"projects.{name}"
+    p = r.obj(value, what, _PROJECT_KEYS)
+    wheels_raw = p["wheels"]
+    if not isinstance(wheels_raw, dict):
+        raise r.fail(f"{what}.wheels must be an object")
+    wheels = tuple(_wheel(r, fn, wheels_raw[fn], f"{what}.wheels.{fn}")
+                   for fn in sorted(wheels_raw))
+    return ProjectEntry(
+        name=name, cid=r.str_(p["cid"], f"{what}.cid"),
+        dag_size=r.int_(p["dag-size"], f"{what}.dag-size"),
+        declarations=r.str_(p["declarations"], f"{what}.declarations"),
+        index=r.file(p["index"], f"{what}.index"), wheels=wheels)
+
+
+def parse_project(name: str, text: str, where: str) -> ProjectEntry:
+    """One project's entry from its JSON *text* (a line of a manifest named *where*)."""
+    r = Reader(where)
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise r.fail(f"projects.{name}: not JSON: {e}") from e
+    return _project(r, name, value)
+
+
 def parse_manifest(data: bytes, where: str = "manifest.json") -> Manifest:
     """Parse a manifest's bytes; *where* names it in error messages."""
     with paused_gc():  # a large manifest is ~10 objects a wheel, none in a cycle
         return _parse_manifest(data, where)
 
 
-def _parse_manifest(data: bytes, where: str) -> Manifest:
-    r = _Reader(where)
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise r.fail(f"not JSON: {e}") from e
+@dataclass(frozen=True)
+class Header:
+    """A manifest's top-level fields, checked; ``totals`` as it says (projects, wheels,
+    bytes), for the caller to compare with what its projects add up to."""
+
+    profile: str
+    layout: str
+    source_commit: str | None
+    index: FileEntry
+    totals: tuple[int, int, int]
+
+
+def parse_header(raw: object, r: Reader) -> tuple[Header, Mapping[str, Any]]:
+    """(the checked top level of parsed manifest JSON *raw*, its ``projects`` object)."""
     if isinstance(raw, dict) and raw.get("format") != FORMAT:
         raise r.fail(f"format {raw.get('format')!r}, expected {FORMAT!r}")
     top = r.obj(raw, "the manifest",
@@ -383,35 +437,36 @@ def _parse_manifest(data: bytes, where: str) -> Manifest:
     projects_raw = top["projects"]
     if not isinstance(projects_raw, dict):
         raise r.fail("'projects' must be an object")
-    projects = []
-    for name in sorted(projects_raw):
-        fast = _fast_project(name, projects_raw[name])
-        if fast is not None:
-            projects.append(fast)
-            continue
-        what = f"projects.{name}"
-        p = r.obj(projects_raw[name], what, _PROJECT_KEYS)
-        wheels_raw = p["wheels"]
-        if not isinstance(wheels_raw, dict):
-            raise r.fail(f"{what}.wheels must be an object")
-        wheels = tuple(_wheel(r, fn, wheels_raw[fn], f"{what}.wheels.{fn}")
-                       for fn in sorted(wheels_raw))
-        projects.append(ProjectEntry(
-            name=name, cid=r.str_(p["cid"], f"{what}.cid"),
-            dag_size=r.int_(p["dag-size"], f"{what}.dag-size"),
-            declarations=r.str_(p["declarations"], f"{what}.declarations"),
-            index=r.file(p["index"], f"{what}.index"), wheels=wheels))
-    manifest = Manifest(
-        profile=r.str_(top["profile"], "profile"),
+    t = r.obj(top["totals"], "totals", {"projects", "wheels", "bytes"})
+    header = Header(
+        profile=r.str_(top["profile"], "profile"), layout=r.str_(top["layout"], "layout"),
         source_commit=r.str_(top["source-commit"], "source-commit", optional=True),
-        index=r.file(top["index"], "index"), projects=tuple(projects),
-        layout=r.str_(top["layout"], "layout"))
-    totals = r.obj(top["totals"], "totals", {"projects", "wheels", "bytes"})
-    expected = {"projects": len(projects), "wheels": manifest.wheel_count,
-                "bytes": manifest.total_bytes}
-    for key, value in expected.items():
-        if totals[key] != value:
-            raise r.fail(f"totals.{key} is {totals[key]!r} but the projects add up to {value}")
+        index=r.file(top["index"], "index"),
+        totals=(r.int_(t["projects"], "totals.projects"), r.int_(t["wheels"], "totals.wheels"),
+                r.int_(t["bytes"], "totals.bytes")))
+    return header, projects_raw
+
+
+def check_totals(header: Header, projects: int, wheels: int, total_bytes: int,
+                 r: Reader) -> None:
+    """PublishError unless the header's totals are what the projects add up to."""
+    for key, said, value in zip(("projects", "wheels", "bytes"), header.totals,
+                                (projects, wheels, total_bytes), strict=True):
+        if said != value:
+            raise r.fail(f"totals.{key} is {said!r} but the projects add up to {value}")
+
+
+def _parse_manifest(data: bytes, where: str) -> Manifest:
+    r = Reader(where)
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise r.fail(f"not JSON: {e}") from e
+    header, projects_raw = parse_header(raw, r)
+    projects = [_project(r, name, projects_raw[name]) for name in sorted(projects_raw)]
+    manifest = Manifest(profile=header.profile, source_commit=header.source_commit,
+                        index=header.index, projects=tuple(projects), layout=header.layout)
+    check_totals(header, len(projects), manifest.wheel_count, manifest.total_bytes, r)
     return manifest
 
 

@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,13 +54,16 @@ from .manifest import (
     ProjectEntry,
     WheelEntry,
     declaration_digest,
-    manifest_bytes,
+    parse_manifest,
     project_digest,
+    project_text,
+    render_manifest,
 )
+from .previous import Previous, PriorProject
 from .settings import SETTINGS_FILE, Settings, load_settings
 from .simple_html import WheelLink, project_page, root_page
 from .tree import load_file
-from .unixfs import DagBuilder, HamtMemo, Node, get_profile
+from .unixfs import DagBuilder, Node, get_profile
 
 __all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
 
@@ -70,8 +74,7 @@ class PublishOptions:
 
     out: Path | None = None  # write the tree to this directory
     car: Path | None = None  # write the DAG (a delta with `previous`) to this CAR
-    previous: Manifest | None = None
-    previous_bytes: bytes | None = None  # the previous manifest's file (for a delta CAR)
+    previous: Previous | None = None  # the previous release's manifest
     index_url: str | None = None
     allow_file: bool = False
     source_commit: str | None = None
@@ -81,12 +84,19 @@ class PublishOptions:
 class PublishResult:
     root_cid: str
     root_size: int
-    manifest: Manifest
+    manifest_bytes: bytes  # the published manifest.json
     manifest_cid: str
+    projects: int
+    wheels: int
+    total_bytes: int
     reused_projects: int = 0
     fetched_wheels: int = 0
     car_blocks: int = 0
-    stats: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The published manifest, parsed."""
+        return parse_manifest(self.manifest_bytes, MANIFEST_NAME)
 
 
 def source_commit(root: Path) -> str | None:
@@ -297,33 +307,6 @@ class _Publisher:
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
-def _project_nodes(previous: Manifest) -> dict[str, Node]:
-    """The previous release's ``/<project>/`` directories as known nodes (made once)."""
-    return {p.name: _known(cid_raw(p.cid), p.dag_size) for p in previous.projects}
-
-
-def _previous_blocks(previous: Manifest, previous_bytes: bytes | None,
-                     projects: dict[str, Node], memo: HamtMemo) -> set[str]:
-    """CIDs of blocks the previous release holds that a delta CAR leaves out (*memo*: the
-    previous root's HAMT shards, for the new root's build: most are unchanged)."""
-    cids = {previous.index.cid}
-    for p in previous.projects:
-        cids.update((p.cid, p.index.cid))
-        for w in p.wheels:
-            cids.update((w.cid, w.metadata.cid))
-    if previous_bytes is not None:
-        # Rebuild the previous root directory from its known children: its blocks (the
-        # root node, HAMT shards) are mostly unchanged in the next release.
-        seen: list[bytes] = []
-        builder = _builder(previous.profile, lambda cid, data: seen.append(cid))
-        children = dict(projects)
-        children["index.html"] = _known(cid_raw(previous.index.cid), previous.index.dag_size)
-        children[MANIFEST_NAME] = builder.add_file(io.BytesIO(previous_bytes))
-        builder.add_directory(children, memo)
-        cids.update(cid_text(raw) for raw in seen)
-    return cids
-
-
 def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """The path parts of every file under *root* (in its directory *under*), sorted
     (os.scandir: no Path objects)."""
@@ -368,12 +351,12 @@ class _Scan:
 
     settings: Settings
     declarations: dict[str, list[Declaration]] = field(default_factory=dict)  # changed
-    reused: dict[str, ProjectEntry] = field(default_factory=dict)  # unchanged since previous
+    reused: dict[str, PriorProject] = field(default_factory=dict)  # unchanged since previous
     digests: dict[str, dict[str, str]] = field(default_factory=dict)  # project -> file -> dig
     problems: list[Problem] = field(default_factory=list)
 
 
-def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
+def _scan(root: Path, previous: Previous | None, reuse: bool) -> _Scan:
     """Walk the tree once: digest every declaration file's bytes; parse and check only the
     files of projects whose digest differs from *previous* (all of them without it).
 
@@ -392,7 +375,8 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
     else:
         assert previous is not None
         paths, touched = _changed(root, changed)
-        scan.reused.update((p.name, p) for p in previous.projects if p.name not in touched)
+        scan.reused.update((name, p) for name, p in previous.projects.items()
+                           if name not in touched)
     files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for parts in paths:
         if parts == (SETTINGS_FILE,):
@@ -414,7 +398,7 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
             digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
                 relpath, data, profile)
         scan.digests[project] = digests
-        prior = previous.project(project) if previous is not None and reuse else None
+        prior = previous.projects.get(project) if previous is not None and reuse else None
         if prior is not None and prior.declarations == project_digest(
                 project, digests.values(), profile):
             scan.reused[project] = prior
@@ -429,7 +413,7 @@ def _scan(root: Path, previous: Manifest | None, reuse: bool) -> _Scan:
 
 def publish(root: Path, options: PublishOptions) -> PublishResult:
     """Publish the data tree at *root* (see the module docstring)."""
-    with paused_gc():  # the previous manifest's and the new one's objects: no cycles
+    with paused_gc():  # many small objects, none in a cycle
         return _publish(Path(root), options)
 
 
@@ -448,42 +432,95 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         raise PublishError(f"{first}" + (f" (and {more} more problems)" if more else "")
                            + "; run `ipwhl check` and fix the tree before publishing")
     profile = settings.profile
-    known = _project_nodes(previous) if previous is not None and (
-        scan.reused or options.car is not None) else {}
-    memo = HamtMemo() if previous is not None and options.car is not None else None
-    exclude = _previous_blocks(previous, options.previous_bytes, known, memo) \
-        if previous is not None and memo is not None else set()
+    delta = previous if options.car is not None else None  # a delta CAR on top of it
     with ExitStack() as stack:
-        outputs = Outputs(stack, options, exclude, profile)
+        outputs = Outputs(stack, options, profile)
+        if delta is not None:
+            outputs.held = _held_by(delta)
         emit = _once(outputs.sink) if options.car is not None else None
         builder = _builder(profile, emit)
         pub = _Publisher(builder, outputs, profile, options, emit)
         children: dict[str, Node] = {}
-        projects = []
+        lines: list[tuple[str, str]] = []  # (name, the manifest entry's JSON)
+        prior_entries: dict[str, ProjectEntry | None] = {}
+        wheels = total = 0  # of the projects built here
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
-            if name in scan.reused:
-                entry = scan.reused[name]
-                children[name] = known[name]
-            else:
-                prior = previous.project(name) if previous is not None else None
-                children[name], entry = pub.add_project(
-                    name, scan.declarations[name], scan.digests[name], prior)
-            projects.append(entry)
-        names = [p.name for p in projects]
-        if previous is not None and options.out is None \
-                and names == [p.name for p in previous.projects]:
+            prior = scan.reused.get(name)
+            if prior is not None:
+                children[name] = Node(cid_raw(prior.cid), prior.dag_size)
+                lines.append((name, prior.text))
+                continue
+            old = prior_entries[name] = previous.entry(name) if previous is not None else None
+            children[name], entry = pub.add_project(
+                name, scan.declarations[name], scan.digests[name], old)
+            lines.append((name, project_text(entry)))
+            wheels += len(entry.wheels)
+            total += sum(w.size for w in entry.wheels)
+        if previous is not None and scan.reused:
+            # the reused projects' totals: the previous ones less the other projects'
+            wheels, total = wheels + previous.wheels, total + previous.total_bytes
+            for name in previous.projects.keys() - scan.reused.keys():
+                old = prior_entries[name] if name in prior_entries else previous.entry(name)
+                assert old is not None
+                wheels -= len(old.wheels)
+                total -= sum(w.size for w in old.wheels)
+        names = list(children)
+        if previous is not None and options.out is None and len(names) == len(
+                previous.projects) and names == list(previous.projects):
             # the root page depends on the names alone (and the layout, the same)
             index = previous.index
-            children["index.html"] = _known(cid_raw(index.cid), index.dag_size)
+            children["index.html"] = Node(cid_raw(index.cid), index.dag_size)
         else:
             children["index.html"], index = pub.add_bytes("index.html", root_page(names))
-        manifest = Manifest(profile=profile, source_commit=options.source_commit, index=index,
-                            projects=tuple(projects))
-        children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME,
-                                                                manifest_bytes(manifest))
-        root_node = builder.add_directory(children, memo)
+        manifest = render_manifest(
+            profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
+            wheels=wheels, total_bytes=total, projects=lines)
+        changed = None
+        if delta is not None:
+            # the previous manifest's blocks (its first chunks may be this one's)
+            old_blocks: set[bytes] = set()
+            old_manifest = DagBuilder(profile, raw_sink=lambda cid, _: old_blocks.add(cid)) \
+                .add_file(io.BytesIO(delta.data))
+            outputs.held = old_blocks.__contains__
+        children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
+        if delta is not None:
+            changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
+            outputs.held = None  # the root's shards: new (see _changed_names)
+        root_node = builder.add_directory(children, changed)
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
-                         manifest=manifest, manifest_cid=manifest_entry.cid,
+                         manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
+                         projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
                          car_blocks=outputs.blocks)
+
+
+def _held_by(previous: Previous) -> Callable[[bytes], bool]:
+    """Whether *previous* links a file or directory of binary CID *raw* (see
+    :meth:`Previous.holds`)."""
+    def held(raw: bytes) -> bool:
+        return previous.holds(cid_text(raw))
+    return held
+
+
+def _changed_names(previous: Previous, reused: dict[str, PriorProject],
+                   children: dict[str, Node], old_manifest: Node,
+                   builder: DagBuilder) -> set[str] | None:
+    """The root's entries added, dropped or relinked since *previous* (whose manifest's
+    DAG is *old_manifest*), for a delta CAR: the root then emits only the blocks the
+    previous root lacks.  None when the previous root was a HAMT and this one is not, or
+    the other way round: they share no blocks, and every block of the root is new."""
+    changed = {name for name in children if name not in reused}
+    changed.update(name for name in previous.projects if name not in children)
+    old = dict(children)
+    for name in changed:
+        prior = previous.projects.get(name)
+        if prior is None:
+            old.pop(name, None)
+        else:
+            old[name] = Node(cid_raw(prior.cid), prior.dag_size)
+    old["index.html"] = Node(cid_raw(previous.index.cid), previous.index.dag_size)
+    old[MANIFEST_NAME] = old_manifest
+    changed.update(name for name in ("index.html", MANIFEST_NAME)
+                   if old[name] != children[name])
+    return changed if builder.is_sharded(old) == builder.is_sharded(children) else None

@@ -14,7 +14,7 @@ import pytest
 
 from ipwhl_checks._gitchanges import changed_files
 from ipwhl_checks.errors import PublishError
-from ipwhl_checks.manifest import manifest_bytes
+from ipwhl_checks.previous import read_previous
 from ipwhl_checks.publish import PublishOptions, publish, source_commit
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
@@ -97,21 +97,20 @@ def test_git_and_digest_scan_give_the_same_outputs(
     commit = committed
     first = publish(repo.data, PublishOptions(source_commit=commit))
     assert first.manifest.source_commit == commit
-    previous_bytes = manifest_bytes(first.manifest)
+    previous = read_previous(first.manifest_bytes)
     change(repo)
     changed = changed_files(repo.data, commit)
     assert changed is not None and len(changed) == reported  # git answered
 
     outcomes = []
-    for previous in (first.manifest, dataclasses.replace(first.manifest, source_commit=None)):
+    for prior in (previous, dataclasses.replace(previous, source_commit=None)):
         car = tmp_path / f"delta-{len(outcomes)}.car"
         try:
-            result = publish(repo.data, PublishOptions(
-                previous=previous, previous_bytes=previous_bytes, car=car))
+            result = publish(repo.data, PublishOptions(previous=prior, car=car))
         except PublishError as e:
             outcomes.append((str(e), b"", b""))
         else:
-            outcomes.append((result.root_cid, manifest_bytes(result.manifest),
+            outcomes.append((result.root_cid, result.manifest_bytes,
                              car.read_bytes()))
     assert outcomes[0] == outcomes[1]
     full = tmp_path / "full.car"

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import PublishError
-from ..manifest import parse_manifest
+from ..previous import load_previous
 from ..publish import PublishOptions, PublishResult, publish, source_commit
 
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
@@ -38,25 +38,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOptions:
-    previous = previous_bytes = None
+    previous = None
     if args.previous is not None:
         if args.out is not None:
             raise PublishError("--out writes every file, so it cannot reuse projects from "
                                "--previous; use --car for a delta, or drop --previous")
-        try:
-            previous_bytes = args.previous.read_bytes()
-        except OSError as e:
-            raise PublishError(f"{args.previous}: cannot read manifest ({e.strerror})") from e
-        previous = parse_manifest(previous_bytes, str(args.previous))
+        previous = load_previous(args.previous)
     return PublishOptions(out=args.out, car=args.car, previous=previous,
-                          previous_bytes=previous_bytes, index_url=args.index_url,
+                          index_url=args.index_url,
                           allow_file=args.allow_file, source_commit=commit)
 
 
 def print_result(result: PublishResult) -> None:
-    m = result.manifest
-    print(f"projects: {len(m.projects)} (reused: {result.reused_projects})  "
-          f"wheels: {m.wheel_count} (read: {result.fetched_wheels})  bytes: {m.total_bytes}")
+    print(f"projects: {result.projects} (reused: {result.reused_projects})  "
+          f"wheels: {result.wheels} (read: {result.fetched_wheels})  "
+          f"bytes: {result.total_bytes}")
     print(f"manifest: {result.manifest_cid}")
 
 

@@ -15,7 +15,7 @@ Public API::
     node = builder.add_path(path, hidden=False)       # file, symlink or directory, recursively
     node = builder.add_known(cid, size)               # a file known by CID + cumulative size
     node = builder.add_directory({"name": node, ...}) # basic dir or HAMT, as kubo decides
-    node = builder.add_directory(children, memo)      # memo = HamtMemo(): shared by versions
+    node = builder.add_directory(children, changed)   # emit only what a previous version lacks
     cid_str, size = file_cid(path_or_stream, profile)
 
     with write_car(out, [root_cid]) as car:           # CAR v1, streaming
@@ -35,7 +35,6 @@ Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
 
 from __future__ import annotations
 
-from ._hamt import HamtMemo
 from ._murmur3 import murmur3_x64_64
 from ._node import Node
 from .car import CarReader, CarWriter, index_car, read_car, verify_block, verify_car, write_car
@@ -47,7 +46,6 @@ __all__ = [
     "CarReader",
     "CarWriter",
     "DagBuilder",
-    "HamtMemo",
     "Node",
     "Profile",
     "RawSink",

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from ..errors import UnixFSError
 from ._file import Emit
-from ._hamt import HamtMemo, build_hamt
+from ._hamt import build_hamt
 from ._node import DAG_PB, Node, cid_bytes
 from ._protobuf import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
 from .profiles import Profile
 
-__all__ = ["build_directory", "encode_name", "size_estimate"]
+__all__ = ["build_directory", "encode_name", "is_sharded", "size_estimate"]
 
 _DIR_DATA = encode_unixfs(DIRECTORY)
 # boxo dataFieldSerializedSize: tag + length + {Type: Directory} (no mode, no mtime)
@@ -67,23 +67,40 @@ def _over(entries: list[tuple[bytes, bytes, int]], profile: Profile) -> bool:
     return size_estimate(entries, profile) > profile.hamt_threshold
 
 
-def build_directory(
-    children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile, emit: Emit | None,
-    memo: HamtMemo | None = None,
-) -> Node:
-    """The directory node (basic or HAMT, as boxo decides) linking *children* by name
-    (*memo*: shared with the build of another version of this directory)."""
+def _entries(children: Mapping[str, Node] | Mapping[bytes, Node]) -> list[tuple[bytes, bytes, int]]:
     entries = sorted((encode_name(name), node.raw, node.size) for name, node in children.items())
     for (a, _, _), (b, _, _) in itertools.pairwise(entries):
         if a == b:
             raise UnixFSError(f"directory entry name {a!r} given twice")
+    return entries
+
+
+def is_sharded(children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile) -> bool:
+    """Whether boxo makes a directory of *children* a HAMT."""
+    return _over([(encode_name(name), node.raw, node.size) for name, node in children.items()],
+                 profile)
+
+
+def build_directory(
+    children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile, emit: Emit | None,
+    changed: Collection[str | bytes] | None = None,
+) -> Node:
+    """The directory node (basic or HAMT, as boxo decides) linking *children* by name.
+
+    *changed*: the names added, removed or relinked since a previous version of this
+    directory that was sharded the same way (both HAMTs or both basic); only the blocks
+    that version lacks are emitted (see :func:`build_hamt`; a basic directory's one block
+    when anything changed).
+    """
+    entries = _entries(children)
     version = profile.cid_version
     if _over(entries, profile):
-        cid, size = build_hamt(entries, profile.hamt_fanout, version, emit, memo)
+        names = None if changed is None else {encode_name(name) for name in changed}
+        cid, size = build_hamt(entries, profile.hamt_fanout, version, emit, names)
         return Node(cid, size, "directory")
     links = [encode_pblink(cid, name, tsize) for name, cid, tsize in entries]
     block = encode_pbnode(links, _DIR_DATA)
     cid = cid_bytes(version, DAG_PB, hashlib.sha256(block).digest())
-    if emit is not None:
+    if emit is not None and (changed is None or changed):
         emit(cid, block)
     return Node(cid, len(block) + sum(tsize for _, _, tsize in entries), "directory")

@@ -10,16 +10,15 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from multiformats import CID
 
 from ..errors import UnixFSError
-from ._directory import build_directory
+from ._directory import build_directory, is_sharded
 from ._file import build_file
-from ._hamt import HamtMemo
 from ._node import DAG_PB, Node, cid_bytes, to_cid
 from ._protobuf import SYMLINK, encode_pbnode, encode_unixfs
 from .profiles import Profile, get_profile
@@ -85,12 +84,18 @@ class DagBuilder:
             self._emit(cid, block)
         return Node(cid, len(block), "symlink")
 
-    def add_directory(self, children: Mapping[str, Node], memo: HamtMemo | None = None) -> Node:
+    def add_directory(self, children: Mapping[str, Node],
+                      changed: Collection[str] | None = None) -> Node:
         """A directory of named children; a HAMT shard exactly when kubo makes one.
 
-        *memo*: shared by builds of versions of one directory (names hashed once, shards
-        with the same entries emitted from the memo, not encoded again)."""
-        return build_directory(children, self.profile, self._emit, memo)
+        *changed*: the names added, removed or relinked since a previous version of this
+        directory, sharded the same way (see :meth:`is_sharded`): only the blocks that
+        version lacks go to the sink."""
+        return build_directory(children, self.profile, self._emit, changed)
+
+    def is_sharded(self, children: Mapping[str, Node]) -> bool:
+        """Whether :meth:`add_directory` makes a HAMT of *children* (as kubo would)."""
+        return is_sharded(children, self.profile)
 
     def add_path(self, path: str | os.PathLike[str], *, hidden: bool = False) -> Node:
         """A file, symlink or directory tree (recursively; dot-files only if *hidden*)."""

@@ -1,0 +1,159 @@
+"""The previous release's manifest, read the way the next publish needs it.
+
+``ipwhl publish --previous MANIFEST`` links every project whose declarations did not
+change by its directory's CID and cumulative size, and writes its entry into the next
+manifest as it was.  For a 10,000-project repository the manifest is about 10 MB, and
+parsing all of it (JSON, then some 50,000 checked entries) takes longer than the rest of
+an incremental publish.  So :func:`read_previous` reads the canonical layout that
+:func:`~ipwhl_checks.manifest.render_manifest` writes, one project per line:
+
+* the top level (format, layout, profile, source commit, root page, totals) is parsed
+  and checked in full;
+* every project line must start ``  "<name>": {"cid":"<CID>","dag-size":<n>,
+  "declarations":"sha256:<hex>",`` (the canonical key order), names in strictly increasing
+  order; the publish reads a reused project's link from that start, and copies the line
+  into the next manifest as it is;
+* a project the publish changes or drops is parsed and checked in full
+  (:meth:`Previous.entry`);
+* the totals must be what the lines add up to: a wheel entry is the only place the text
+  ``"size":<n>,"source":"`` can occur (within a JSON string every quote is escaped).
+
+A manifest in another layout that :func:`~ipwhl_checks.manifest.parse_manifest` accepts
+(re-indented by hand, say) is read in full instead: the answer is the same, only slower.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from .errors import PublishError
+from .manifest import (
+    FileEntry,
+    ProjectEntry,
+    Reader,
+    check_totals,
+    parse_header,
+    parse_manifest,
+    parse_project,
+    project_text,
+)
+
+__all__ = ["Previous", "PriorProject", "load_previous", "read_previous"]
+
+
+class PriorProject(NamedTuple):
+    """A project of the previous release: its directory's link, its declarations digest,
+    and its entry's compact JSON as the manifest holds it."""
+
+    name: str
+    cid: str
+    dag_size: int
+    declarations: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous release's manifest (see the module docstring)."""
+
+    where: str  # names the file in error messages
+    data: bytes  # the manifest's bytes
+    profile: str
+    layout: str
+    source_commit: str | None
+    index: FileEntry
+    wheels: int  # totals
+    total_bytes: int
+    projects: dict[str, PriorProject]  # by name, in name order
+    _cids: set[str] = field(default_factory=set, compare=False, repr=False)
+    _lookups: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+
+    def entry(self, name: str) -> ProjectEntry | None:
+        """The project *name*'s entry, parsed and checked in full (None if there is none)."""
+        prior = self.projects.get(name)
+        return None if prior is None else parse_project(name, prior.text, self.where)
+
+    def holds(self, cid: str) -> bool:
+        """Whether the previous release links a file or directory with CID *cid* (the
+        root page, a project directory, a page, a wheel or a metadata file).
+
+        A few lookups search the manifest's bytes; after that, all its CIDs are collected
+        once and looked up in a set."""
+        needle = f'"cid":"{cid}"'.encode()
+        if self._lookups[0] < 16:
+            self._lookups[0] += 1
+            return needle in self.data
+        if not self._cids:
+            self._cids.update(m.decode("ascii") for m in _CID_VALUE.findall(self.data))
+        return cid in self._cids
+
+
+# The start of a canonical project line; a name is PEP 503 normalized, a CID in kubo's
+# base32 (CIDv1) or base58btc (CIDv0) form.
+_LINE = re.compile(r'  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
+                   r'\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
+                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",')
+_WHEEL_SIZE = re.compile(rb'"size":([0-9]+),"source":"')
+_CID_VALUE = re.compile(rb'"cid":"([^"\\]+)"')
+_OPEN, _CLOSE = ' "projects": {', " },"
+
+
+def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
+    """Read a previous release's manifest (its bytes, *where* naming it in errors)."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return _in_full(data, where)  # not canonical: let the full reader say what is wrong
+    lines = text.split("\n")
+    try:
+        start = lines.index(_OPEN)
+        end = lines.index(_CLOSE, start)
+    except ValueError:
+        return _in_full(data, where)  # not the canonical layout (or no projects)
+    if lines[0] != "{" or lines[-2:] != ["}", ""]:
+        return _in_full(data, where)
+    r = Reader(where)
+    try:
+        top = json.loads("\n".join([*lines[:start], ' "projects": {},', *lines[end + 1:]]))
+    except ValueError:
+        return _in_full(data, where)
+    header, _ = parse_header(top, r)
+    projects: dict[str, PriorProject] = {}
+    last = ""
+    body = lines[start + 1:end]
+    for i, line in enumerate(body):
+        m = _LINE.match(line)
+        if m is None or not line.endswith("}," if i < len(body) - 1 else "}") \
+                or m[1] <= last:
+            return _in_full(data, where)
+        last = m[1]
+        value = line[len(m[1]) + 6:len(line) - (i < len(body) - 1)]
+        projects[last] = PriorProject(last, m[2], int(m[3]), m[4], value)
+    sizes = _WHEEL_SIZE.findall(data, text.index(_OPEN), len(data))
+    check_totals(header, len(projects), len(sizes), sum(map(int, sizes)), r)
+    return Previous(where=where, data=data, profile=header.profile, layout=header.layout,
+                    source_commit=header.source_commit, index=header.index,
+                    wheels=header.totals[1], total_bytes=header.totals[2], projects=projects)
+
+
+def _in_full(data: bytes, where: str) -> Previous:
+    """:func:`read_previous` for a manifest in any layout: parsed and checked in full."""
+    m = parse_manifest(data, where)
+    projects = {p.name: PriorProject(p.name, p.cid, p.dag_size, p.declarations,
+                                     project_text(p)) for p in m.projects}
+    return Previous(where=where, data=data, profile=m.profile, layout=m.layout,
+                    source_commit=m.source_commit, index=m.index, wheels=m.wheel_count,
+                    total_bytes=m.total_bytes, projects=projects)
+
+
+def load_previous(path: Path) -> Previous:
+    """Read the manifest file at *path* (a previous release's ``manifest.json``)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise PublishError(f"{path}: cannot read manifest ({e.strerror or e})") from e
+    return read_previous(data, str(path))
