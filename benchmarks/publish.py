@@ -3,27 +3,34 @@
 Times are printed as wall and CPU seconds (this process, its threads and the git processes
 it runs): on a shared machine the CPU figures are the ones to compare.
 
-Builds a synthetic repository of PROJECTS projects (default 10,000), one small generated
-wheel each, with file:// sources, in a temp dir.  Wheel payloads are incompressible and
-their sizes log-normal (the shape of pure-Python wheel sizes: many small, a long tail):
-median MEDIAN_KB (default 64), sigma 1, clipped to 8 KiB .. 1 MiB (so each wheel stays
-one 1 MiB chunk, "small"); mean about 1.6 x the median.  Then it prints, measured in one run:
+Part 1 builds a synthetic repository of PROJECTS projects (default 10,000), one small
+generated wheel each, with file:// sources, in a temp dir.  Wheel payloads are
+incompressible and their sizes log-normal (the shape of pure-Python wheel sizes: many
+small, a long tail): median MEDIAN_KB (default 64), sigma 1, clipped to 8 KiB .. 1 MiB (so
+each wheel stays one 1 MiB chunk, "small"); mean about 1.6 x the median.  It prints:
 
 - full publish, cold: wheels copied into an empty cache (each verified against its CID);
-- full publish, warm: every wheel read from the cache (what CI does after ``check --online``);
-- incremental publish after changing one project (``--previous`` = the warm run's manifest),
-  the data tree being a git work tree with that manifest's ``source-commit`` (as in CI:
-  git lists the changed files), and again with the digest scan of every file (no commit);
-- their ratios (target: incremental under 5% of full);
+- full publish, warm: every wheel read from the cache (what CI does after ``check --online``),
+  without and with a CAR (CI writes one);
+- incremental publish after changing one project (``--previous`` = the warm run's manifest,
+  a delta CAR), the data tree being a git work tree with that manifest's ``source-commit``
+  (as in CI: git lists the changed files), and again with the digest scan of every file;
+- their ratios (target: incremental under 5% of full), against the full publish without
+  and with a CAR;
+- checks that the delta CAR holds exactly the blocks of the new full CAR that the old one
+  lacks, and that the incremental root CID is the full publish's;
 - the share of the warm full publish spent hashing (target: above 70%), defined as
   H / T: H is the CPU time ``hashlib.sha256`` alone takes, in the same run, over exactly
   the bytes the publish must hash (each wheel's blocks and, for a wheel of more than one
   block, its whole-file sha256; the .metadata and page files; the small declaration and
   directory blocks are left out, which favours the share slightly), T the publish's CPU
-  time (and, printed beside it, its wall time);
-- the same publish with a CAR written.
+  time (and, printed beside it, its wall time).
 
-    python benchmarks/publish.py [PROJECTS] [MEDIAN_KB]
+Part 2 measures the hashing share again on REAL_PROJECTS (default 400) projects whose
+wheel sizes follow the bundled data/'s: :data:`DATA_SIZE_QUANTILES` are the 5% quantiles
+of its 1,150 wheels (median 294 KiB, mean 3.0 MB), sampled log-linearly between them.
+
+    python benchmarks/publish.py [PROJECTS] [MEDIAN_KB] [REAL_PROJECTS]
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from pathlib import Path
 from ipwhl_checks.layout import declaration_path
 from ipwhl_checks.previous import load_previous
 from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
-from ipwhl_checks.unixfs import DagBuilder, get_profile
+from ipwhl_checks.unixfs import DagBuilder, get_profile, index_car
 
 PROFILE = "unixfs-v1-2025"
 SETTINGS = f"profile = '{PROFILE}'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"
@@ -148,8 +155,9 @@ def hashing_floor(result: PublishResult, cache: Path) -> tuple[float, int]:
     total = 0
     start = time.process_time()
     for data in contents:
+        view = memoryview(data)  # (slices without copies)
         for offset in range(0, max(len(data), 1), chunk):
-            hashlib.sha256(data[offset:offset + chunk]).digest()
+            hashlib.sha256(view[offset:offset + chunk]).digest()
         if len(data) > chunk:
             hashlib.sha256(data).digest()
         total += len(data) * (1 if len(data) <= chunk else 2)
@@ -160,73 +168,132 @@ def hashing_floor(result: PublishResult, cache: Path) -> tuple[float, int]:
     return time.process_time() - start, total
 
 
+# The bundled data/'s 1,150 wheel sizes in bytes, at 0%, 5%, ..., 100% (measured with
+# the wheel cache of `ipwhl check --online`, 2026-11-28).
+DATA_SIZE_QUANTILES = [
+    4215, 15148, 33320, 53724, 78784, 104018, 126163, 184764, 226041, 250424, 294869,
+    376707, 535446, 809356, 1279546, 1964420, 3351071, 5546993, 8823698, 12608406, 55063542]
+
+
+def data_like_size(rng: random.Random) -> int:
+    """A wheel size drawn from data/'s distribution (log-linear between its quantiles)."""
+    x = rng.random() * (len(DATA_SIZE_QUANTILES) - 1)
+    i = min(int(x), len(DATA_SIZE_QUANTILES) - 2)
+    low, high = DATA_SIZE_QUANTILES[i], DATA_SIZE_QUANTILES[i + 1]
+    return max(int(low * (high / low) ** (x - i)) - 2048, 1024)
+
+
+def build_sized(root: Path, sizes: list[int]) -> tuple[Path, Path]:
+    """A repository of one wheel per size (payload bytes), like :func:`build`."""
+    data, wheels = root / "data", root / "wheels"
+    data.mkdir()
+    wheels.mkdir()
+    (data / "repository.toml").write_text(SETTINGS)
+    for i, size in enumerate(sizes):
+        _declare(data, _wheel(wheels, f"real{i:05d}", "1.0", os.urandom(size)))
+    return data, wheels
+
+
 def _verdict(value: float, target: float, above: bool) -> str:
     met = value > target if above else value < target
     return "met" if met else "NOT met"
 
 
+def _share(label: str, floor: float, hashed: int, wall: float, cpu: float) -> None:
+    print(f"{label:34} {'':9} {floor:8.2f}s   hashlib.sha256 alone over {hashed / 1e9:.2f} GB")
+    print(f"  hashing share (floor / publish):  {floor / wall:8.2%}  {floor / cpu:8.2%}"
+          f"   target > 70%: wall {_verdict(floor / wall, 0.7, True)}, "
+          f"cpu {_verdict(floor / cpu, 0.7, True)}")
+
+
+def _ratio(label: str, inc: float, inc_cpu: float, full: float, full_cpu: float) -> None:
+    print(f"  {label:32} {inc / full:8.2%}  {inc_cpu / full_cpu:8.2%}   target < 5%: "
+          f"wall {_verdict(inc / full, 0.05, False)}, "
+          f"cpu {_verdict(inc_cpu / full_cpu, 0.05, False)}")
+
+
+def car_cids(path: Path) -> set[bytes]:
+    return {bytes(cid) for cid in index_car(path)}
+
+
+def part1(root: Path, projects: int, kb: int) -> None:
+    start = time.perf_counter()
+    data, wheels = build(root, projects, kb)
+    sizes = sorted(p.stat().st_size for p in wheels.iterdir())
+    print(f"synthetic repository: {projects} projects, one generated wheel each, built in "
+          f"{time.perf_counter() - start:.1f} s")
+    print(f"wheel sizes: log-normal, median {kb} KiB, sigma {SIGMA}, clipped to "
+          f"{MIN_KB} KiB..{MAX_KB} KiB; measured: median {sizes[len(sizes) // 2] / 1024:.0f} "
+          f"KiB, mean {sum(sizes) / len(sizes) / 1024:.0f} KiB, total "
+          f"{sum(sizes) / 1e9:.2f} GB")
+    print(f"{'':34} {'wall':>9} {'cpu':>9}")
+    wall, cpu, _ = timed(data)
+    print(f"full publish, cold cache:          {wall:8.2f}s {cpu:8.2f}s")
+    commit = git_commit(data)
+    full, full_cpu, result = timed(data, source_commit=commit)
+    print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
+          f"root {result.root_cid}")
+    old_car = root / "full-old.car"
+    car_full, car_full_cpu, _ = timed(data, source_commit=commit, car=old_car)
+    print(f"full publish, warm, with a CAR:    {car_full:8.2f}s {car_full_cpu:8.2f}s   "
+          f"{old_car.stat().st_size / 1e9:.2f} GB")
+    manifest = root / "manifest.json"
+    manifest.write_bytes(result.manifest_bytes)
+
+    # change one project: a new version of proj00042
+    for old in data.rglob("proj00042-*.toml"):
+        old.unlink()
+    _declare(data, _wheel(wheels, "proj00042", "1.1", os.urandom(sizes[len(sizes) // 2])))
+    cars: list[tuple[str, bytes]] = []
+    for how in ("git", "digest scan"):
+        wall, cpu = time.perf_counter(), cpu_time()  # reading --previous counts
+        previous = load_previous(manifest)
+        if how != "git":  # no commit to ask git about: every file is digested
+            previous = dataclasses.replace(previous, source_commit=None)
+        wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
+        car = root / f"delta-{len(cars)}.car"
+        inc, inc_cpu, delta = timed(data, previous=previous, car=car)
+        cars.append((delta.root_cid, car.read_bytes()))
+        inc, inc_cpu = inc + wall, inc_cpu + cpu
+        label = f"incremental, 1 changed ({how}):"
+        print(f"{label:34} {inc:8.2f}s {inc_cpu:8.2f}s   reused {delta.reused_projects}, read "
+              f"{delta.fetched_wheels} wheel(s), delta CAR of {delta.car_blocks} blocks")
+        _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
+        _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
+    assert cars[0] == cars[1], "git and the digest scan disagree"
+    new_car = root / "full-new.car"
+    again = timed(data, car=new_car)[2]
+    assert again.root_cid == delta.root_cid, "incremental and full publish disagree"
+    assert car_cids(root / "delta-0.car") == car_cids(new_car) - car_cids(old_car), \
+        "the delta CAR is not the new blocks"
+    print("checked: incremental root CID = full publish's; delta CAR = new full CAR's blocks "
+          "less the old one's")
+    floor, hashed = hashing_floor(result, root / "cache")
+    _share("hashing floor:", floor, hashed, full, full_cpu)
+
+
+def part2(root: Path, projects: int) -> None:
+    rng = random.Random(2025)
+    sizes = [data_like_size(rng) for _ in range(projects)]
+    data, _ = build_sized(root, sizes)
+    print(f"\nrepository with data/'s wheel sizes: {projects} projects, median "
+          f"{sorted(sizes)[projects // 2] / 1024:.0f} KiB, mean {sum(sizes) / projects / 1e6:.1f}"
+          f" MB, total {sum(sizes) / 1e9:.2f} GB")
+    timed(data)  # fills the cache
+    full, full_cpu, result = timed(data)
+    print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s")
+    floor, hashed = hashing_floor(result, root / "cache")
+    _share("hashing floor:", floor, hashed, full, full_cpu)
+
+
 def main() -> int:
     projects = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     kb = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-    with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp:
-        root = Path(tmp)
-        os.environ["XDG_CACHE_HOME"] = str(root / "cache")
-        start = time.perf_counter()
-        data, wheels = build(root, projects, kb)
-        sizes = sorted(p.stat().st_size for p in wheels.iterdir())
-        print(f"synthetic repository: {projects} projects, one generated wheel each, built in "
-              f"{time.perf_counter() - start:.1f} s")
-        print(f"wheel sizes: log-normal, median {kb} KiB, sigma {SIGMA}, clipped to "
-              f"{MIN_KB} KiB..{MAX_KB} KiB; measured: median {sizes[len(sizes) // 2] / 1024:.0f} "
-              f"KiB, mean {sum(sizes) / len(sizes) / 1024:.0f} KiB, total "
-              f"{sum(sizes) / 1e9:.2f} GB")
-        print(f"{'':34} {'wall':>9} {'cpu':>9}")
-        wall, cpu, _ = timed(data)
-        print(f"full publish, cold cache:          {wall:8.2f}s {cpu:8.2f}s")
-        commit = git_commit(data)
-        full, full_cpu, result = timed(data, source_commit=commit)
-        print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
-              f"root {result.root_cid}")
-        manifest = root / "manifest.json"
-        manifest.write_bytes(result.manifest_bytes)
-
-        # change one project: a new version of proj00042
-        for old in data.rglob("proj00042-*.toml"):
-            old.unlink()
-        _declare(data, _wheel(wheels, "proj00042", "1.1", os.urandom(sizes[len(sizes) // 2])))
-        cars = []
-        for how in ("git", "digest scan"):
-            wall, cpu = time.perf_counter(), cpu_time()  # reading --previous counts
-            previous = load_previous(manifest)
-            if how != "git":  # no commit to ask git about: every file is digested
-                previous = dataclasses.replace(previous, source_commit=None)
-            wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
-            car = root / f"delta-{len(cars)}.car"
-            inc, inc_cpu, delta = timed(data, previous=previous, car=car)
-            cars.append((delta.root_cid, car.read_bytes()))
-            inc, inc_cpu = inc + wall, inc_cpu + cpu
-            label = f"incremental, 1 changed ({how}):"
-            print(f"{label:34} {inc:8.2f}s {inc_cpu:8.2f}s   reused {delta.reused_projects}, read "
-                  f"{delta.fetched_wheels} wheel(s), delta CAR of {delta.car_blocks} blocks")
-            print(f"  incremental / full:              {inc / full:8.2%}  "
-                  f"{inc_cpu / full_cpu:8.2%}   target < 5%: wall "
-                  f"{_verdict(inc / full, 0.05, False)}, "
-                  f"cpu {_verdict(inc_cpu / full_cpu, 0.05, False)}")
-        assert cars[0] == cars[1], "git and the digest scan disagree"
-        again = timed(data)[2]
-        assert again.root_cid == delta.root_cid, "incremental and full publish disagree"
-
-        floor, hashed = hashing_floor(result, root / "cache")
-        print(f"hashing floor (hashlib.sha256):    {'':9} {floor:8.2f}s   "
-              f"over {hashed / 1e9:.2f} GB")
-        print(f"hashing share (floor / full):      {floor / full:8.2%}  {floor / full_cpu:8.2%}"
-              f"   target > 70%: wall {_verdict(floor / full, 0.7, True)}, "
-              f"cpu {_verdict(floor / full_cpu, 0.7, True)}")
-        print("  (hashing share = CPU seconds hashlib.sha256 alone takes over the bytes the full "
-              "publish hashes, / the full publish's wall or CPU seconds)")
-        wall, cpu, _ = timed(data, car=root / "full.car")
-        print(f"full publish with a CAR:           {wall:8.2f}s {cpu:8.2f}s   "
-              f"{(root / 'full.car').stat().st_size / 1e9:.2f} GB")
+    real = int(sys.argv[3]) if len(sys.argv) > 3 else 400
+    for part, args in ((part1, (projects, kb)), (part2, (real,))):
+        with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp:
+            os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+            part(Path(tmp), *args)
     return 0
 
 
