@@ -134,6 +134,12 @@ _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 _B32_AS_INT = str.maketrans("abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv")
 _B32_INDEX = {c: i for i, c in enumerate("abcdefghijklmnopqrstuvwxyz234567")}
 _BASE32 = re.compile("[a-z2-7]+")
+_BASE32_58 = re.compile("b[a-z2-7]{58}")
+# two base32 digits for each 10-bit value, and the shifts of the 10-bit groups of a
+# 36-byte CID padded to 290 bits (most significant first)
+_B32_PAIRS = [a + b for a in "abcdefghijklmnopqrstuvwxyz234567"
+              for b in "abcdefghijklmnopqrstuvwxyz234567"]
+_SHIFTS_36 = range(280, -1, -10)
 # Multibase 'b' + base32 of the CIDv1 headers 01 55 12 20 (raw) and 01 70 12 20 (dag-pb).
 _PREFIX_V1 = {"bafkrei": "raw", "bafybei": "dag-pb"}
 
@@ -149,6 +155,9 @@ def cid_text(raw: bytes) -> str:
             digits.append(_B58[r])
         return "".join(reversed(digits))
     # multibase: 'b' is RFC 4648 base32, lower case, no padding.
+    if len(raw) == 36:  # a sha2-256 CIDv1: 288 bits, 2 zero bits of padding, 58 digits
+        n = int.from_bytes(raw, "big") << 2
+        return "b" + "".join([_B32_PAIRS[(n >> shift) & 1023] for shift in _SHIFTS_36])[:58]
     return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
 
 
@@ -202,6 +211,12 @@ def parse_cid(text: str) -> bytes:
 
 def cid_raw(text: str) -> bytes:
     """The binary form of a CID string (fast paths for kubo's two forms); PublishError."""
+    if len(text) == 59 and _BASE32_58.fullmatch(text):  # a sha2-256 CIDv1, as kubo prints
+        n = int(text[1:].translate(_B32_AS_INT), 32)
+        if not n & 3:  # (the padding bits)
+            raw = (n >> 2).to_bytes(36, "big")
+            if raw[0] == 1 and raw[1] < 0x80 and raw[2:4] == b"\x12\x20":
+                return raw
     raw = _kubo_raw(text, strict=True)
     if raw is not None:
         return raw

@@ -388,6 +388,7 @@ def _scan(root: Path, previous: Previous | None, reuse: bool) -> _Scan:
     for project in sorted(files):
         rels = sorted(files[project])
         digests = {}
+        contents = []
         for parts in rels:
             relpath = "/".join(parts)
             try:
@@ -397,14 +398,15 @@ def _scan(root: Path, previous: Previous | None, reuse: bool) -> _Scan:
                 raise PublishError(f"{root / relpath}: cannot read ({e.strerror})") from e
             digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
                 relpath, data, profile)
+            contents.append(data)
         scan.digests[project] = digests
         prior = previous.projects.get(project) if previous is not None and reuse else None
         if prior is not None and prior.declarations == project_digest(
                 project, digests.values(), profile):
             scan.reused[project] = prior
             continue
-        for parts in rels:
-            declaration, found = load_file(root, parts, profile)
+        for parts, data in zip(rels, contents, strict=True):
+            declaration, found = load_file(root, parts, profile, data)
             scan.problems += found
             if declaration is not None:
                 scan.declarations.setdefault(declaration.project, []).append(declaration)

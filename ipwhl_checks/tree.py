@@ -52,20 +52,22 @@ def _display(root: str, parts: tuple[str, ...]) -> str:
     return "/".join(parts) if root == "." else "/".join((root, *parts))
 
 
-def load_file(root: Path, rel: PurePath | tuple[str, ...],
-              profile: str) -> tuple[Declaration | None, list[Problem]]:
-    """Check the file *rel* of the tree at *root*: its declaration (if valid) and problems."""
+def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
+              data: bytes | None = None) -> tuple[Declaration | None, list[Problem]]:
+    """Check the file *rel* of the tree at *root*: its declaration (if valid) and problems
+    (*data*: the file's bytes, if the caller has read them)."""
     parts = rel if isinstance(rel, tuple) else rel.parts
     display = _display(str(root), parts)
     location, found = locate(parts)
     problems = [Problem(display, message, check) for check, message in found]
     if location is None:
         return None, problems
-    try:
-        with open(display, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
+    if data is None:
+        try:
+            with open(display, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
     fields, found = read_declaration(data, profile)
     problems += [Problem(display, message, check) for check, message in found]
     if fields is None or problems:

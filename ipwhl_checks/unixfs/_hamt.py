@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 
 from ..errors import UnixFSError
 from ._file import Emit
-from ._murmur3 import murmur3_x64_64
+from ._murmur3 import murmur3_h1
 from ._node import DAG_PB, cid_bytes
 from ._protobuf import HAMT_SHARD, encode_pblink, encode_pbnode, encode_unixfs
 
@@ -31,7 +31,7 @@ Hashed = tuple[int, bytes, bytes, int]  # (murmur3 of the name, name, binary CID
 
 def name_hash(name: bytes) -> int:
     """The 64-bit hash a HAMT places *name* by (murmur3 ``h1``, big-endian)."""
-    return int.from_bytes(murmur3_x64_64(name), "big")
+    return murmur3_h1(name)
 
 
 def build_hamt(
@@ -49,7 +49,7 @@ def build_hamt(
     bits = fanout.bit_length() - 1
     if fanout < 2 or 1 << bits != fanout or bits > 8:
         raise UnixFSError(f"HAMT fanout {fanout} is not a power of two between 2 and 256")
-    hashed = [(name_hash(name), name, cid, tsize) for name, cid, tsize in entries]
+    hashed = [(murmur3_h1(name), name, cid, tsize) for name, cid, tsize in entries]
     pad = len(f"{fanout - 1:X}")
     prefixes = [f"{i:0{pad}X}".encode() for i in range(fanout)]
     places = None
