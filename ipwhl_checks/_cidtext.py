@@ -214,9 +214,9 @@ def cid_raw(text: str) -> bytes:
     if len(text) == 59 and _BASE32_58.fullmatch(text):  # a sha2-256 CIDv1, as kubo prints
         n = int(text[1:].translate(_B32_AS_INT), 32)
         if not n & 3:  # (the padding bits)
-            raw = (n >> 2).to_bytes(36, "big")
-            if raw[0] == 1 and raw[1] < 0x80 and raw[2:4] == b"\x12\x20":
-                return raw
+            v1 = (n >> 2).to_bytes(36, "big")
+            if v1[0] == 1 and v1[1] < 0x80 and v1[2:4] == b"\x12\x20":
+                return v1
     raw = _kubo_raw(text, strict=True)
     if raw is not None:
         return raw
