@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,23 +60,36 @@ def read_wheel(path: Path | str, filename: str | None = None) -> WheelInfo:
     """Read and check the wheel at *path* (named *filename*, default: the path's name)."""
     path = Path(path)
     filename = filename or path.name
+    name, version, tags = _parse_filename(filename)
+    with _archive_errors(filename), zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        _check_archive(filename, infos, path.stat().st_size)
+        dist_info = _dist_info(filename, [i.filename for i in infos], name, version)
+        wheel_text = _member(zf, f"{dist_info}/WHEEL", MAX_WHEEL_SIZE, filename)
+        metadata = _member(zf, f"{dist_info}/METADATA", MAX_METADATA_SIZE, filename)
+    _check_wheel_file(filename, wheel_text, tags)
+    return _parse_metadata(filename, metadata, name, version, tags)
+
+
+# The helpers below are shared with _wheelmeta.py, which reads METADATA without zipfile.
+
+def _parse_filename(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
     try:
         name, version, _build, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename as e:
         raise WheelError(f"{filename}: not a wheel file name ({e})") from None
+    return name, version, tags
+
+
+@contextmanager
+def _archive_errors(filename: str) -> Iterator[None]:
+    """Turn zipfile's ways of saying "cannot read this archive" into a WheelError."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            _check_archive(filename, infos, path.stat().st_size)
-            dist_info = _dist_info(filename, infos, name, version)
-            wheel_text = _member(zf, f"{dist_info}/WHEEL", MAX_WHEEL_SIZE, filename)
-            metadata = _member(zf, f"{dist_info}/METADATA", MAX_METADATA_SIZE, filename)
+        yield
     except zipfile.BadZipFile as e:
         raise WheelError(f"{filename}: not a zip archive, or a corrupt one ({e})") from None
     except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as e:
         raise WheelError(f"{filename}: cannot read the archive ({e})") from None
-    _check_wheel_file(filename, wheel_text, tags)
-    return _parse_metadata(filename, metadata, name, version, tags)
 
 
 def _check_archive(filename: str, infos: list[zipfile.ZipInfo], size: int) -> None:
@@ -92,9 +107,10 @@ def _check_archive(filename: str, infos: list[zipfile.ZipInfo], size: int) -> No
                          f"{size}), refused")
 
 
-def _dist_info(filename: str, infos: list[zipfile.ZipInfo], name: str, version: Version) -> str:
-    dirs = sorted({i.filename.split("/", 1)[0] for i in infos
-                   if i.filename.split("/", 1)[0].endswith(".dist-info") and "/" in i.filename})
+def _dist_info(filename: str, names: Iterable[str], name: str, version: Version) -> str:
+    """The one ``.dist-info`` directory among the member *names*, checked against the file name."""
+    dirs = sorted({n.split("/", 1)[0] for n in names
+                   if n.split("/", 1)[0].endswith(".dist-info") and "/" in n})
     if len(dirs) != 1:
         found = ", ".join(repr(d) for d in dirs) or "none"
         raise WheelError(f"{filename}: expected exactly one .dist-info directory, found {found}")
@@ -110,14 +126,22 @@ def _dist_info(filename: str, infos: list[zipfile.ZipInfo], name: str, version: 
     return dirs[0]
 
 
+def _no_member(filename: str, member: str) -> WheelError:
+    return WheelError(f"{filename}: no {member}")
+
+
+def _check_declared_size(filename: str, member: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise WheelError(f"{filename}: {member} is {size} bytes, more than the {limit}-byte "
+                         "limit (zip bomb?)")
+
+
 def _member(zf: zipfile.ZipFile, member: str, limit: int, filename: str) -> bytes:
     try:
         info = zf.getinfo(member)
     except KeyError:
-        raise WheelError(f"{filename}: no {member}") from None
-    if info.file_size > limit:
-        raise WheelError(f"{filename}: {member} is {info.file_size} bytes, more than the "
-                         f"{limit}-byte limit (zip bomb?)")
+        raise _no_member(filename, member) from None
+    _check_declared_size(filename, member, info.file_size, limit)
     with zf.open(info) as f:  # read at most limit + 1 bytes, whatever the header says
         data = f.read(limit + 1)
     if len(data) > limit:
