@@ -12,7 +12,9 @@ METADATA's Name and Version agree with the file name.
 from __future__ import annotations
 
 import itertools
+import lzma
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,7 +90,10 @@ def _archive_errors(filename: str) -> Iterator[None]:
         yield
     except zipfile.BadZipFile as e:
         raise WheelError(f"{filename}: not a zip archive, or a corrupt one ({e})") from None
-    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as e:
+    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            zlib.error, lzma.LZMAError, ValueError) as e:
+        # (corrupt compressed data: zlib.error, lzma.LZMAError, bz2's ValueError or
+        # OSError; a member name that is not the UTF-8 it claims: UnicodeDecodeError)
         raise WheelError(f"{filename}: cannot read the archive ({e})") from None
 
 
