@@ -37,14 +37,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from ._cidtext import cid_raw, cid_text, same_cid
 from ._gitchanges import changed_files
 from ._nogc import paused_gc
 from ._publish_outputs import Outputs
+from ._wheelmeta import wheel_metadata
 from .declaration import Declaration, Problem
-from .errors import DownloadError, PublishError
+from .errors import DownloadError, PublishError, WheelError
 from .layout import prefix
 from .manifest import (
     LAYOUT,
@@ -235,7 +236,6 @@ class _Publisher:
         return node, FileEntry(cid_text(node.raw), len(data), node.size, digest)
 
     def add_wheel(self, decl: Declaration, digest: str) -> tuple[Any, Any, WheelEntry]:
-        from .wheel import read_wheel
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
             try:
@@ -244,16 +244,18 @@ class _Publisher:
             except DownloadError as e:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with open(path, "rb") as f:
-                node, size, sha256 = self._read_wheel_file(f, relpath)
-            if same_cid(node.raw, decl.content_id):
-                break
+                node, size, sha256, data = self._read_wheel_file(f, relpath)
+                if same_cid(node.raw, decl.content_id):
+                    # the declared bytes: their METADATA is the PEP 658 file
+                    metadata = self._metadata(decl, f if data is None else io.BytesIO(data),
+                                              size)
+                    break
             if fresh:
                 raise PublishError(
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
                     f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
-        info = read_wheel(path, decl.filename)
-        meta_node, meta = self.add_bytes(relpath + ".metadata", info.metadata)
+        meta_node, meta = self.add_bytes(relpath + ".metadata", metadata)
         rp = decl.requires_python
         entry = WheelEntry(
             filename=decl.filename, version=str(decl.version), cid=cid_text(node.raw),
@@ -264,21 +266,32 @@ class _Publisher:
             declaration=digest)
         return node, meta_node, entry
 
-    def _read_wheel_file(self, f: IO[bytes], relpath: str) -> tuple[Node, int, str]:
-        """(DAG, size, sha256) of the wheel open as *f*, copied to the --out tree if any."""
+    @staticmethod
+    def _metadata(decl: Declaration, f: BinaryIO, size: int) -> bytes:
+        """The wheel's METADATA (its agreement with the declaration is ``ipwhl check
+        --online``'s business: publishing needs the bytes, from a well-formed wheel)."""
+        try:
+            return wheel_metadata(f, size, decl.filename)
+        except WheelError as e:
+            raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+
+    def _read_wheel_file(self, f: IO[bytes],
+                         relpath: str) -> tuple[Node, int, str, bytes | None]:
+        """(DAG, size, sha256, the bytes if they were read whole) of the wheel open as *f*,
+        copied to the --out tree if any."""
         if os.fstat(f.fileno()).st_size <= self.small:
             data = f.read(self.small + 1)
             if len(data) <= self.small:  # one raw block: its digest is the file's sha256
                 self.outputs.write(relpath, data)
                 node = self.one_block(data)
-                return node, len(data), node.raw[4:].hex()
+                return node, len(data), node.raw[4:].hex(), data
             f.seek(0)  # it grew meanwhile
         copy = self.outputs.file(relpath)
         with copy if copy is not None else ExitStack():
             tee = _Tee(f, copy, hash_it=True)
             node = self.builder.add_file(tee)
         assert tee.sha256 is not None
-        return node, tee.size, tee.sha256.hexdigest()
+        return node, tee.size, tee.sha256.hexdigest(), None
 
     def add_project(self, name: str, decls: Sequence[Declaration], digests: dict[str, str],
                     previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:

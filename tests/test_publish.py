@@ -366,6 +366,22 @@ def test_cid_mismatch_stops_publishing_and_leaves_nothing(repo: Repo, tmp_path: 
     assert list(out_dir.iterdir()) == []  # no tree, no CAR, no temporary file
 
 
+def test_a_declared_file_that_is_not_a_wheel_stops_publishing(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the declared CID is right, but the bytes are no zip archive: no METADATA to serve
+    fake = repo.wheels / "epsilon-1.0-py3-none-any.whl"
+    fake.write_bytes(b"not a zip archive\n" * 100)
+    path = write_declaration(repo.data, fake, f"{repo.base}/{fake.name}", requires_python=None)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = publish(capsys, "--root", str(repo.data), "--out", str(out_dir / "site"),
+                             "--car", str(out_dir / "site.car"))
+    assert (code, out) == (1, [])
+    assert err == (f"ipwhl publish: {path}: epsilon-1.0-py3-none-any.whl: not a zip archive, "
+                   "or a corrupt one (File is not a zip file); nothing was published\n")
+    assert list(out_dir.iterdir()) == []
+
+
 def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     site = tmp_path / "site"
