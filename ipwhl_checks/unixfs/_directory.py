@@ -77,6 +77,14 @@ def _entries(children: Mapping[str, Node] | Mapping[bytes, Node]) -> list[tuple[
 
 def is_sharded(children: Mapping[str, Node] | Mapping[bytes, Node], profile: Profile) -> bool:
     """Whether boxo makes a directory of *children* a HAMT."""
+    # the lower bound of _over first, from the lengths alone
+    names = sum(len(name.encode("utf-8", "surrogateescape") if isinstance(name, str) else name)
+                for name in children)
+    bound = names + sum(len(node.raw) for node in children.values())
+    if profile.hamt_estimate != "links":
+        bound += _DATA_FIELD_SIZE + 8 * len(children)
+    if bound > profile.hamt_threshold:
+        return True
     return _over([(encode_name(name), node.raw, node.size) for name, node in children.items()],
                  profile)
 
