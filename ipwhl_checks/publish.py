@@ -87,6 +87,7 @@ class PublishResult:
     root_size: int
     manifest_bytes: bytes  # the published manifest.json
     manifest_cid: str
+    profile: str
     projects: int
     wheels: int
     total_bytes: int
@@ -505,7 +506,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
-                         projects=len(names), wheels=wheels, total_bytes=total,
+                         profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
                          car_blocks=outputs.blocks)
 

@@ -236,10 +236,9 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
         data = _extract(repo, commit, root, Path(tmp))
         result = publish(data, PublishOptions(index_url=index_url, allow_file=allow_file,
                                               source_commit=commit))
-    m = result.manifest
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
-           "profile": m.profile, "projects": str(len(m.projects)),
-           "wheels": str(m.wheel_count), "bytes": str(m.total_bytes)}
+           "profile": result.profile, "projects": str(result.projects),
+           "wheels": str(result.wheels), "bytes": str(result.total_bytes)}
     said = {"root CID": release.root_cid, "manifest CID": release.manifest_cid,
             "profile": release.profile, "projects": str(release.projects),
             "wheels": str(release.wheels), "bytes": str(release.bytes)}

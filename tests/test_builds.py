@@ -34,8 +34,10 @@ import yaml
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.unixfs import read_car
+from ipwhl_checks.unixfs.dagpb import decode_node
 
 from .conftest import ROOT
+from .gatewayutil import gateway
 from .test_publish import WHEELS, Repo, repo  # noqa: F401 (the fixture)
 
 BUILDS = ROOT / ".builds"
@@ -62,9 +64,12 @@ def test_manifest_shape(name: str) -> None:
 
 
 class _Ipfs(http.server.BaseHTTPRequestHandler):
-    """``POST /api/v0/dag/import``: reads the multipart CAR, verifies every block."""
+    """``POST /api/v0/dag/import?pin-roots=true``: reads the multipart CAR, verifies every
+    block, keeps them, and pins the root as kubo does: only if every block of its DAG is
+    there (this CAR's or an earlier import's), else ``PinErrorMsg`` says what is missing."""
 
     imported: list[tuple[str, int]]
+    blocks: dict[bytes, bytes]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -73,10 +78,16 @@ class _Ipfs(http.server.BaseHTTPRequestHandler):
         part = body.split(b"--" + boundary.encode())[1]
         car = part.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n")
         reader = read_car(io.BytesIO(car))
-        blocks = sum(1 for _ in reader)  # raises on a bad block
-        root = str(reader.roots[0])
-        self.imported.append((root, blocks))
-        answer = json.dumps({"Root": {"Cid": {"/": root}, "PinErrorMsg": ""}}).encode()
+        count = 0
+        for cid, data, _offset in reader:  # raises on a bad block
+            self.blocks[bytes(cid)] = bytes(data)
+            count += 1
+        root = reader.roots[0]
+        self.imported.append((str(root), count))
+        missing = _missing(self.blocks, bytes(root))
+        answer = json.dumps({"Root": {"Cid": {"/": str(root)}, "PinErrorMsg":
+                                      f"block {missing.hex()} not found" if missing else ""}},
+                            separators=(",", ":")).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -87,10 +98,23 @@ class _Ipfs(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _missing(blocks: dict[bytes, bytes], root: bytes) -> bytes | None:
+    """A block of *root*'s DAG that *blocks* lacks (None: the DAG is complete)."""
+    todo = [root]
+    while todo:
+        cid = todo.pop()
+        key = cid if cid[:1] == b"\x01" else b"\x01\x70" + cid  # CIDv0 -> v1 bytes
+        if key not in blocks:
+            return cid
+        if key[1] == 0x70:  # dag-pb: follow its links (raw leaves have none)
+            todo += [link.cid for link in decode_node(blocks[key]).links]
+    return None
+
+
 @contextmanager
 def ipfs_node() -> Iterator[tuple[str, list[tuple[str, int]]]]:
     imported: list[tuple[str, int]] = []
-    handler = type("Handler", (_Ipfs,), {"imported": imported})
+    handler = type("Handler", (_Ipfs,), {"imported": imported, "blocks": {}})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -203,6 +227,50 @@ def test_publish_manifest_runs(build: tuple[Path, dict[str, str], Path], tmp_pat
     assert imported == [(root_cid, blocks)]
     for artifact in manifest["artifacts"]:
         assert (home / artifact).is_file()
+
+
+def test_publish_manifest_publishes_on_top_of_the_last_release(
+        build: tuple[Path, dict[str, str], Path], repo: Repo, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    home, env, bare = build
+    manifest = load("publish.yml")
+    clone = home / "ipwhl"
+    first_car = tmp_path / "first.car"
+    with ipfs_node() as (api, imported):
+        run_build(manifest, home, {**env, "IPFS_API": api}, replace={"PUSH_URL": str(bare)})
+        shutil.copy(clone / "build" / "ipwhl.car", first_car)
+        # the next push to main: a new project; a fresh build clones it
+        shutil.rmtree(clone)
+        git(home, "clone", "-q", str(bare), "ipwhl")
+        repo.add("epsilon", "1.0")
+        (new,) = repo.data.rglob("epsilon-1.0-*.toml")
+        target = clone / new.relative_to(repo.root)
+        target.parent.mkdir(parents=True)
+        shutil.copy(new, target)
+        main(["fmt", "--root", str(clone / "data")])
+        git(clone, "add", "-A")
+        git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "commit", "-q",
+            "-m", "epsilon")
+        git(clone, "push", "-q", "origin", "HEAD")
+        with gateway(first_car) as (host, _log):  # serves the releases so far
+            ran = run_build(manifest, home, {**env, "IPFS_API": api,
+                                             "IPFS_GATEWAY": f"http://{host}"},
+                            replace={"PUSH_URL": str(bare)})
+    assert ran == ["main-only", "setup", "check", "release", "push-tag", "ipfs-import"]
+    release = (clone / "build" / "release.txt").read_text()
+    first_tag = git(bare, "tag", "--list", "ipwhl-*").split()[0]
+    assert release.startswith(f"previous release: {first_tag} ")
+    assert "projects: 5 (reused: 4)" in release
+    root_cid = (clone / "build" / "root-cid").read_text().strip()
+    assert main(["publish", "--root", str(clone / "data")]) == 0  # from scratch: the same
+    assert capsys.readouterr().out.splitlines()[-1] == root_cid
+    # the second CAR is a delta: no block of the first, yet the node pinned the new root
+    with first_car.open("rb") as f:
+        old = {bytes(cid) for cid, _data, _offset in read_car(f)}
+    with (clone / "build" / "ipwhl.car").open("rb") as f:
+        delta = {bytes(cid) for cid, _data, _offset in read_car(f)}
+    assert delta and not delta & old
+    assert imported[-1] == (root_cid, len(delta))
 
 
 def test_publish_manifest_only_publishes_main(build: tuple[Path, dict[str, str], Path]) -> None:

@@ -1,18 +1,26 @@
-"""``ipwhl release [--tag NAME] [-u KEY] [publish options]``: publish, then sign a tag.
+"""``ipwhl release [--tag NAME] [-u KEY] [--previous-from GATEWAY] [publish options]``.
 
+Publishes, then signs a tag.
 The data tree must be committed (the tag names the commit it was published from).  The
 annotated tag is signed with the maintainer's git signing configuration (``git tag -s``:
 SSH when ``gpg.format=ssh``, else OpenPGP; ``-u`` picks the key) and its message carries
 the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release`).  Prints the
 tag name, then the root CID as the last line.  Push the tag with ``git push REMOTE TAG``.
+
+``--previous-from GATEWAY`` publishes on top of the newest release tag: its signature
+checked, its manifest fetched through the IPFS gateway and checked against the tag's CIDs
+(:mod:`ipwhl_checks.last_release`), then used as ``--previous`` (unchanged projects are
+reused, ``--car`` writes a delta).  Without a release tag yet, the publish is a full one.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from ..errors import ReleaseError
+from ..last_release import last_release
 from ..publish import publish, source_commit
 from ..release import ReleaseInfo, create_tag, default_tag_name, git
 from .publish import add_publish_arguments, options_from_args, print_result
@@ -26,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tag name (default: ipwhl-YYYYMMDD.HHMMSS, UTC)")
     parser.add_argument("-u", "--local-user", metavar="KEY",
                         help="signing key (default: git's user.signingkey)")
+    parser.add_argument("--previous-from", metavar="GATEWAY",
+                        help="publish on top of the newest release, its manifest fetched "
+                             "(and verified) through this IPFS gateway")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,11 +51,22 @@ def run(args: argparse.Namespace) -> int:
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    result = publish(args.root, options_from_args(args, commit))
-    m = result.manifest
+    options = options_from_args(args, commit)
+    if args.previous_from is not None:
+        if args.previous is not None or args.out is not None:
+            raise ReleaseError("--previous-from replaces --previous, and cannot be used with "
+                               "--out")
+        found = last_release(repo, args.previous_from)
+        if found is None:
+            print("no release yet: a full publish")
+        else:
+            print(f"previous release: {found[0].tag} {found[0].root_cid}")
+            options = dataclasses.replace(options, previous=found[1])
+    result = publish(args.root, options)
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
-                       profile=m.profile, projects=len(m.projects), wheels=m.wheel_count,
-                       bytes=m.total_bytes, source_commit=commit, tag=name)
+                       profile=result.profile, projects=result.projects,
+                       wheels=result.wheels, bytes=result.total_bytes, source_commit=commit,
+                       tag=name)
     create_tag(repo, name, info, key=args.local_user)
     print_result(result)
     print(f"tag: {name}")
