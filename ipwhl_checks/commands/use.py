@@ -24,8 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", default=".", metavar="PATH_OR_URL",
                         help="the data repository: a checkout or a git URL (default: .)")
     parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
-                        help="allowed-signers file (default: the repository's "
-                             ".ipwhl/allowed_signers)")
+                        help="the keys allowed to sign: an SSH allowed-signers file or "
+                             "ASCII-armored OpenPGP public keys, told apart by content "
+                             "(default: the repository's .ipwhl/allowed_signers for an "
+                             "SSH-signed tag, .ipwhl/allowed_signers.asc for an OpenPGP one)")
     parser.add_argument("--python", default=sys.executable, metavar="PYTHON",
                         help="the interpreter whose pip to configure (default: this one)")
     parser.add_argument("--dry-run", action="store_true", help="only print what it would do")
