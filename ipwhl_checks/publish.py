@@ -526,17 +526,20 @@ def _changed_names(previous: Previous, reused: dict[str, PriorProject],
     DAG is *old_manifest*), for a delta CAR: the root then emits only the blocks the
     previous root lacks.  None when the previous root was a HAMT and this one is not, or
     the other way round: they share no blocks, and every block of the root is new."""
-    changed = {name for name in children if name not in reused}
-    changed.update(name for name in previous.projects if name not in children)
     old = dict(children)
-    for name in changed:
+    for name in children.keys() - reused.keys():
         prior = previous.projects.get(name)
         if prior is None:
-            old.pop(name, None)
+            del old[name]
         else:
             old[name] = Node(cid_raw(prior.cid), prior.dag_size)
+    for name in previous.projects.keys() - children.keys():
+        prior = previous.projects[name]
+        old[name] = Node(cid_raw(prior.cid), prior.dag_size)
     old["index.html"] = Node(cid_raw(previous.index.cid), previous.index.dag_size)
     old[MANIFEST_NAME] = old_manifest
-    changed.update(name for name in ("index.html", MANIFEST_NAME)
-                   if old[name] != children[name])
+    # (a project whose declarations changed may publish the same files: the same link)
+    changed = {name for name in old.keys() | children.keys() if name not in reused and (
+        name not in old or name not in children or old[name].raw != children[name].raw
+        or old[name].size != children[name].size)}
     return changed if builder.is_sharded(old) == builder.is_sharded(children) else None
