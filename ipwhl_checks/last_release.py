@@ -19,8 +19,8 @@ from .gateway.client import fetch_verified
 from .manifest import MANIFEST_NAME
 from .previous import Previous, read_previous
 from .release import ReleaseInfo, read_release, release_tags
+from .signatures import verify_signature
 from .unixfs import DagBuilder
-from .verify import verify_signature
 
 __all__ = ["last_release"]
 

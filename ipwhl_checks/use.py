@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import IpwhlError, ReleaseError
 from .release import ReleaseInfo, git, read_release, release_tags
-from .verify import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
+from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 
 __all__ = ["Plan", "apply", "checkout", "pip_config", "plan"]
 
