@@ -59,6 +59,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -210,6 +211,9 @@ def _project_json(p: ProjectEntry) -> dict[str, Any]:
 _compact = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode
 
 
+# a name JSON writes as it is, between quotes (every PEP 503 normalized name)
+_PLAIN = re.compile("[a-z0-9._-]*")
+
 _TEXT = "_compact_json"  # a ProjectEntry's cached compact JSON (it is frozen: never stale)
 
 
@@ -255,7 +259,8 @@ def render_manifest(*, profile: str, layout: str, source_commit: str | None, ind
     lines = []
     for key in sorted(top):
         if key == "projects":
-            inner = ",\n".join([f"  {_compact(name)}: {text}" for name, text in projects])
+            inner = ",\n".join([f'  "{name}": {text}' if _PLAIN.fullmatch(name)
+                                 else f"  {_compact(name)}: {text}" for name, text in projects])
             lines.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
         else:
             lines.append(f" {_compact(key)}: {_compact(top[key])}")

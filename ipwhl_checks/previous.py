@@ -94,12 +94,16 @@ class Previous:
 
 # The start of a canonical project line; a name is PEP 503 normalized, a CID in kubo's
 # base32 (CIDv1) or base58btc (CIDv0) form.
-_LINE = re.compile(r'  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
-                   r'\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
-                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",')
+# A canonical project line, after the newline that ends the one before: a name (PEP 503
+# normalized), the entry's start (a CID in kubo's base32 or base58btc form, the dag-size,
+# the declarations digest), the rest of the entry, and a comma unless it is the last.
+_LINE = re.compile(r'\n  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
+                   r'(\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
+                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",'
+                   r'[^\n]*\})(,?)(?=\n)')
 _WHEEL_SIZE = re.compile(rb'"size":([0-9]+),"source":"')
 _CID_VALUE = re.compile(rb'"cid":"([^"\\]+)"')
-_OPEN, _CLOSE = ' "projects": {', " },"
+_OPEN, _CLOSE = '\n "projects": {', "\n },\n"
 
 
 def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
@@ -108,32 +112,29 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         return _in_full(data, where)  # not canonical: let the full reader say what is wrong
-    lines = text.split("\n")
-    try:
-        start = lines.index(_OPEN)
-        end = lines.index(_CLOSE, start)
-    except ValueError:
+    start = text.find(_OPEN)
+    end = text.find(_CLOSE, start)
+    if start < 0 or end < 0 or not text.startswith("{\n") or not text.endswith("\n}\n"):
         return _in_full(data, where)  # not the canonical layout (or no projects)
-    if lines[0] != "{" or lines[-2:] != ["}", ""]:
-        return _in_full(data, where)
     r = Reader(where)
     try:
-        top = json.loads("\n".join([*lines[:start], ' "projects": {},', *lines[end + 1:]]))
+        top = json.loads(f'{text[:start]}\n "projects": {{}},\n{text[end + len(_CLOSE):]}')
     except ValueError:
         return _in_full(data, where)
     header, _ = parse_header(top, r)
     projects: dict[str, PriorProject] = {}
-    last = ""
-    body = lines[start + 1:end]
-    for i, line in enumerate(body):
-        m = _LINE.match(line)
-        if m is None or not line.endswith("}," if i < len(body) - 1 else "}") \
-                or m[1] <= last:
-            return _in_full(data, where)
-        last = m[1]
-        value = line[len(m[1]) + 6:len(line) - (i < len(body) - 1)]
-        projects[last] = PriorProject(last, m[2], int(m[3]), m[4], value)
-    sizes = _WHEEL_SIZE.findall(data, text.index(_OPEN), len(data))
+    body = start + len(_OPEN)  # the projects' lines: text[body:end], each after a newline
+    matches = _LINE.finditer(text, body, end + 1)
+    last, at = "", body
+    for m in matches:
+        name = m[1]
+        if m.start() != at or name <= last or (m[6] == ",") != (m.end() < end):
+            return _in_full(data, where)  # a line that is not canonical
+        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], m[2])
+        last, at = name, m.end()
+    if at != end:
+        return _in_full(data, where)
+    sizes = _WHEEL_SIZE.findall(data, body, end)
     check_totals(header, len(projects), len(sizes), sum(map(int, sizes)), r)
     return Previous(where=where, data=data, profile=header.profile, layout=header.layout,
                     source_commit=header.source_commit, index=header.index,
