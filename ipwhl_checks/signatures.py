@@ -185,5 +185,3 @@ def _judge_openpgp(tag: str, keys: Path, allowed: set[str],
     raise VerifyError(f"tag {tag!r}: the OpenPGP signature is not trusted: "
                       f"{report or f'git verify-tag exit status {done.returncode}'} "
                       f"(allowed keys: {keys})")
-
-

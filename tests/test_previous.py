@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
+from ipwhl_checks import previous as previous_module
 from ipwhl_checks.errors import PublishError
 from ipwhl_checks.manifest import (
     FileEntry,
@@ -22,7 +23,6 @@ from ipwhl_checks.manifest import (
     manifest_bytes,
     parse_manifest,
 )
-from ipwhl_checks import previous as previous_module
 from ipwhl_checks.previous import Previous, read_previous
 from ipwhl_checks.unixfs import DagBuilder
 

@@ -259,4 +259,3 @@ def test_allowed_signers_option_takes_either_format(
     code, out, err = run(capsys, "verify", "ipwhl-good", "--allowed-signers", str(mine))
     assert code == 0, err
     assert out[0].startswith("signature: Good OpenPGP signature for Maintainer")
-
