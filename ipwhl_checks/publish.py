@@ -31,22 +31,20 @@ import hashlib
 import io
 import os
 import subprocess
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from ._cidtext import cid_raw, cid_text, same_cid
-from ._gitchanges import changed_files
 from ._nogc import paused_gc
 from ._publish_outputs import Outputs
+from ._publish_scan import scan_tree
 from ._wheelmeta import wheel_metadata
-from .declaration import Declaration, Problem
+from .declaration import Declaration
 from .errors import DownloadError, PublishError, WheelError
-from .layout import prefix
 from .manifest import (
     LAYOUT,
     MANIFEST_NAME,
@@ -54,16 +52,14 @@ from .manifest import (
     Manifest,
     ProjectEntry,
     WheelEntry,
-    declaration_digest,
     parse_manifest,
     project_digest,
     project_text,
     render_manifest,
 )
 from .previous import Previous, PriorProject
-from .settings import SETTINGS_FILE, Settings, load_settings
+from .settings import load_settings
 from .simple_html import WheelLink, project_page, root_page
-from .tree import load_file
 from .unixfs import DagBuilder, Node, get_profile
 
 __all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
@@ -321,112 +317,6 @@ class _Publisher:
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
-def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """The path parts of every file under *root* (in its directory *under*), sorted
-    (os.scandir: no Path objects)."""
-    found: list[tuple[str, ...]] = []
-
-    def visit(directory: str, parts: tuple[str, ...]) -> None:
-        with os.scandir(directory) as it:
-            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
-        for name, is_dir in entries:
-            if is_dir:
-                visit(os.path.join(directory, name), (*parts, name))
-            else:
-                found.append((*parts, name))
-    visit(os.path.join(root, *under), under)
-    return found
-
-
-def _changed(root: Path, changed: set[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], set[str]]:
-    """The files to read when git says only *changed* may differ from the previous
-    release's commit: every file of each project directory holding a changed path, and the
-    changed files elsewhere, as :func:`_walk` lists them (a symlink is a file); and the
-    names of the projects they are in."""
-    dirs = {parts[:2] for parts in changed if len(parts) >= 3}
-    dirs.update((prefix(parts[1]), parts[1]) for parts in changed if len(parts) >= 3)
-    found: set[tuple[str, ...]] = set()
-    for target in dirs | {parts for parts in changed if len(parts) < 3}:
-        for i in range(1, len(target) + 1):
-            path = os.path.join(root, *target[:i])
-            if not os.path.lexists(path):
-                break
-            if os.path.islink(path) or not os.path.isdir(path):
-                found.add(target[:i])  # _walk lists it as a file
-                break
-            if i == len(target):
-                found.update(_walk(str(root), target))
-    return sorted(found), {parts[1] for parts in changed | found if len(parts) >= 3}
-
-
-@dataclass
-class _Scan:
-    """The data tree as publishing needs it."""
-
-    settings: Settings
-    declarations: dict[str, list[Declaration]] = field(default_factory=dict)  # changed
-    reused: dict[str, PriorProject] = field(default_factory=dict)  # unchanged since previous
-    digests: dict[str, dict[str, str]] = field(default_factory=dict)  # project -> file -> dig
-    problems: list[Problem] = field(default_factory=list)
-
-
-def _scan(root: Path, previous: Previous | None, reuse: bool) -> _Scan:
-    """Walk the tree once: digest every declaration file's bytes; parse and check only the
-    files of projects whose digest differs from *previous* (all of them without it).
-
-    A reused project's files are byte for byte those of a release published before, at
-    the same paths, so they were read and checked then.  When git can list the files
-    changed since the previous release's commit (:mod:`ipwhl_checks._gitchanges`), only
-    their projects are walked and digested: every other project of *previous* is reused
-    as it is (its files are those of that commit, which it was published from).
-    """
-    scan = _Scan(load_settings(root))
-    profile = scan.settings.profile
-    changed = changed_files(root, previous.source_commit) \
-        if previous is not None and reuse and previous.source_commit else None
-    if changed is None:
-        paths = _walk(str(root))
-    else:
-        assert previous is not None
-        paths, touched = _changed(root, changed)
-        scan.reused.update((name, p) for name, p in previous.projects.items()
-                           if name not in touched)
-    files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for parts in paths:
-        if parts == (SETTINGS_FILE,):
-            continue
-        if len(parts) != 3 or not parts[2].endswith(".toml"):
-            scan.problems += load_file(root, parts, profile)[1]  # not a declaration's place
-            continue
-        files[parts[1]].append(parts)
-    for project in sorted(files):
-        rels = sorted(files[project])
-        digests = {}
-        contents = []
-        for parts in rels:
-            relpath = "/".join(parts)
-            try:
-                with open(os.path.join(root, relpath), "rb") as f:
-                    data = f.read()
-            except OSError as e:
-                raise PublishError(f"{root / relpath}: cannot read ({e.strerror})") from e
-            digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
-                relpath, data, profile)
-            contents.append(data)
-        scan.digests[project] = digests
-        prior = previous.projects.get(project) if previous is not None and reuse else None
-        if prior is not None and prior.declarations == project_digest(
-                project, digests.values(), profile):
-            scan.reused[project] = prior
-            continue
-        for parts, data in zip(rels, contents, strict=True):
-            declaration, found = load_file(root, parts, profile, data)
-            scan.problems += found
-            if declaration is not None:
-                scan.declarations.setdefault(declaration.project, []).append(declaration)
-    return scan
-
-
 def publish(root: Path, options: PublishOptions) -> PublishResult:
     """Publish the data tree at *root* (see the module docstring)."""
     with paused_gc():  # many small objects, none in a cycle
@@ -441,7 +331,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
     if previous is not None and (previous.profile != settings.profile
                                  or previous.layout != LAYOUT):
         previous = None  # another profile or layout: nothing can be reused
-    scan = _scan(root, previous, reuse=options.out is None)
+    scan = scan_tree(root, previous, reuse=options.out is None)
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
