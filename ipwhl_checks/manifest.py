@@ -89,6 +89,7 @@ __all__ = [
     "parse_project",
     "project_digest",
     "project_text",
+    "read_manifest_file",
     "render_manifest",
 ]
 
@@ -475,13 +476,17 @@ def _parse_manifest(data: bytes, where: str) -> Manifest:
     return manifest
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read a manifest file (a previous release's ``manifest.json``)."""
+def read_manifest_file(path: Path) -> bytes:
+    """The bytes of the manifest file at *path*; PublishError naming it if unreadable."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as e:
         raise PublishError(f"{path}: cannot read manifest ({e.strerror or e})") from e
-    return parse_manifest(data, str(path))
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a manifest file (a previous release's ``manifest.json``)."""
+    return parse_manifest(read_manifest_file(path), str(path))
 
 
 def dump_manifest(manifest: Manifest, path: Path) -> None:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import PublishError
 from .manifest import (
     FileEntry,
     ProjectEntry,
@@ -40,6 +39,7 @@ from .manifest import (
     parse_manifest,
     parse_project,
     project_text,
+    read_manifest_file,
 )
 
 __all__ = ["Previous", "PriorProject", "load_previous", "read_previous"]
@@ -153,8 +153,4 @@ def _in_full(data: bytes, where: str) -> Previous:
 
 def load_previous(path: Path) -> Previous:
     """Read the manifest file at *path* (a previous release's ``manifest.json``)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise PublishError(f"{path}: cannot read manifest ({e.strerror or e})") from e
-    return read_previous(data, str(path))
+    return read_previous(read_manifest_file(path), str(path))

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.cli import main
 from ipwhl_checks.release import format_tag_message, read_release
 from ipwhl_checks.verify import signature_kind
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
+from .test_release import release, run
 
 GPG = shutil.which("gpg")
 pytestmark = pytest.mark.skipif(GPG is None, reason="needs gpg")
@@ -112,19 +112,6 @@ def signed(repo: Repo, keys: Keys, tmp_path: Path,  # noqa: F811
     git(root, "commit", "-q", "-m", "data")
     monkeypatch.chdir(root)
     return repo
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err
-
-
-def release(capsys: pytest.CaptureFixture[str], tag: str) -> str:
-    code, out, err = run(capsys, "release", "--root", "data", "--tag", tag)
-    assert code == 0, err
-    assert out[-2] == f"tag: {tag}"
-    return out[-1]
 
 
 def test_openpgp_release_tag_verifies(signed: Repo, keys: Keys, tmp_path: Path,

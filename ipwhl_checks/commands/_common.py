@@ -14,7 +14,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import UsageError
 
-__all__ = ["INDEX_URL_HELP", "add_index_url", "add_root", "parse_requirements", "require_root"]
+__all__ = ["INDEX_URL_HELP", "add_allowed_signers", "add_index_url", "add_root",
+           "parse_requirements", "require_root"]
 
 INDEX_URL_HELP = "the simple index (default: pip's, from PIP_INDEX_URL or pip config)"
 
@@ -28,6 +29,15 @@ def add_root(parser: argparse.ArgumentParser) -> None:
 def add_index_url(parser: argparse.ArgumentParser, help_text: str = INDEX_URL_HELP) -> None:
     """``--index-url URL``, None when not given (the caller falls back to pip's)."""
     parser.add_argument("--index-url", metavar="URL", help=help_text)
+
+
+def add_allowed_signers(parser: argparse.ArgumentParser) -> None:
+    """``--allowed-signers FILE`` (``ipwhl verify``, ``ipwhl use``)."""
+    parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
+                        help="the keys allowed to sign: an SSH allowed-signers file or "
+                             "ASCII-armored OpenPGP public keys, told apart by content "
+                             "(default: the repository's .ipwhl/allowed_signers for an "
+                             "SSH-signed tag, .ipwhl/allowed_signers.asc for an OpenPGP one)")
 
 
 def require_root(root: Path) -> None:

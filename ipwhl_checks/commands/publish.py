@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import PublishError
 from ..previous import load_previous
 from ..publish import PublishOptions, PublishResult, publish, source_commit
+from ._common import add_index_url
 
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
 
@@ -27,8 +28,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the tree to DIR")
     parser.add_argument("--previous", type=Path, metavar="MANIFEST",
                         help="the previous release's manifest.json: reuse unchanged projects")
-    parser.add_argument("--index-url", metavar="URL",
-                        help="simple index for 'index:' sources (default: pip's configuration)")
+    add_index_url(parser)
     parser.add_argument("--allow-file", action="store_true",
                         help="allow file:// sources")
 

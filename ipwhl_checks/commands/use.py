@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from pathlib import Path
 
 from ..use import apply, checkout, plan
+from ._common import add_allowed_signers
 from .lock import DEFAULT_GATEWAY
 
 __all__ = ["add_arguments", "run"]
@@ -23,11 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="IPFS gateway (default: $IPWHL_GATEWAY or %(default)s)")
     parser.add_argument("--repo", default=".", metavar="PATH_OR_URL",
                         help="the data repository: a checkout or a git URL (default: .)")
-    parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
-                        help="the keys allowed to sign: an SSH allowed-signers file or "
-                             "ASCII-armored OpenPGP public keys, told apart by content "
-                             "(default: the repository's .ipwhl/allowed_signers for an "
-                             "SSH-signed tag, .ipwhl/allowed_signers.asc for an OpenPGP one)")
+    add_allowed_signers(parser)
     parser.add_argument("--python", default=sys.executable, metavar="PYTHON",
                         help="the interpreter whose pip to configure (default: this one)")
     parser.add_argument("--dry-run", action="store_true", help="only print what it would do")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..release import git
 from ..verify import verify_release
+from ._common import add_allowed_signers, add_index_url
 
 __all__ = ["add_arguments", "run"]
 
@@ -28,13 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the data repository's checkout (default: .)")
     parser.add_argument("--root", default="data",
                         help="the data tree's path in the repository (default: data)")
-    parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
-                        help="the keys allowed to sign: an SSH allowed-signers file or "
-                             "ASCII-armored OpenPGP public keys, told apart by content "
-                             "(default: REPO/.ipwhl/allowed_signers for an SSH-signed tag, "
-                             "REPO/.ipwhl/allowed_signers.asc for an OpenPGP-signed one)")
-    parser.add_argument("--index-url", metavar="URL",
-                        help="simple index for 'index:' sources (default: pip's configuration)")
+    add_allowed_signers(parser)
+    add_index_url(parser)
     parser.add_argument("--allow-file", action="store_true", help="allow file:// sources")
 
 
