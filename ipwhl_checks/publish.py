@@ -121,9 +121,9 @@ def source_commit(root: Path) -> str | None:
     return last.stdout.strip()
 
 
-def _known(raw: bytes, size: int) -> Node:
-    """A DAG known by its binary CID and cumulative size (DagBuilder.add_known, no parsing)."""
-    return Node(raw, size)
+def _linked(cid: str, size: int) -> Node:
+    """A DAG known by its CID and cumulative size: linked, not built (nothing is read)."""
+    return Node(cid_raw(cid), size)
 
 
 def _builder(profile: str, raw_sink: Callable[[bytes, bytes], None] | None) -> DagBuilder:
@@ -300,8 +300,8 @@ class _Publisher:
             prior = old.get(decl.filename)
             if prior is not None and prior.declaration == digests[decl.filename] \
                     and self.options.out is None:
-                node = _known(cid_raw(prior.cid), prior.dag_size)
-                meta_node = _known(cid_raw(prior.metadata.cid), prior.metadata.dag_size)
+                node = _linked(prior.cid, prior.dag_size)
+                meta_node = _linked(prior.metadata.cid, prior.metadata.dag_size)
                 entry = prior
             else:
                 node, meta_node, entry = self.add_wheel(decl, digests[decl.filename])
@@ -353,7 +353,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             prior = scan.reused.get(name)
             if prior is not None:
-                children[name] = Node(cid_raw(prior.cid), prior.dag_size)
+                children[name] = _linked(prior.cid, prior.dag_size)
                 lines.append((name, prior.text))
                 continue
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
@@ -375,7 +375,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
                 previous.projects) and names == list(previous.projects):
             # the root page depends on the names alone (and the layout, the same)
             index = previous.index
-            children["index.html"] = Node(cid_raw(index.cid), index.dag_size)
+            children["index.html"] = _linked(index.cid, index.dag_size)
         else:
             children["index.html"], index = pub.add_bytes("index.html", root_page(names))
         manifest = render_manifest(
@@ -422,11 +422,11 @@ def _changed_names(previous: Previous, reused: dict[str, PriorProject],
         if prior is None:
             del old[name]
         else:
-            old[name] = Node(cid_raw(prior.cid), prior.dag_size)
+            old[name] = _linked(prior.cid, prior.dag_size)
     for name in previous.projects.keys() - children.keys():
         prior = previous.projects[name]
-        old[name] = Node(cid_raw(prior.cid), prior.dag_size)
-    old["index.html"] = Node(cid_raw(previous.index.cid), previous.index.dag_size)
+        old[name] = _linked(prior.cid, prior.dag_size)
+    old["index.html"] = _linked(previous.index.cid, previous.index.dag_size)
     old[MANIFEST_NAME] = old_manifest
     # (a project whose declarations changed may publish the same files: the same link)
     changed = {name for name in old.keys() | children.keys() if name not in reused and (
