@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from ipwhl_checks.cli import main
-from ipwhl_checks.errors import ReleaseError
+from ipwhl_checks.errors import IpwhlError, ReleaseError, VerifyError
+from ipwhl_checks.last_release import last_release
 from ipwhl_checks.release import (
     ReleaseInfo,
     format_tag_message,
@@ -17,6 +21,8 @@ from ipwhl_checks.release import (
     release_tags,
 )
 
+from .conftest import running
+from .gatewayutil import gateway
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -189,3 +195,62 @@ def test_tag_message_round_trip() -> None:
     assert info == ReleaseInfo("bafyroot", "bafkmanifest", "unixfs-v1-2025", 2, 3, 456,
                                "0123456789abcdef0123456789abcdef01234567", "t")
     assert format_tag_message(info) == GOOD.split("-----BEGIN")[0]
+
+
+@contextmanager
+def lying_gateway(car: Path) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that answers every GET with *car*'s bytes."""
+    body = car.read_bytes()
+
+    class Liar(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.ipld.car")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Liar)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_previous_from_a_gateway_checks_what_it_fetches(
+        signed: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``release --previous-from``: the newest tag's manifest, fetched through a real gateway
+    serving the release's CAR; a gateway serving another tree, or a forged tag, fail."""
+    assert last_release(Path("."), "http://127.0.0.1:9") is None  # no release yet: full
+    code, out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-1",
+                         "--car", str(tmp_path / "one.car"))
+    assert code == 0, err
+    other = tmp_path / "other"
+    (other / "x").mkdir(parents=True)
+    (other / "x" / "manifest.json").write_text("{}")
+    assert main(["car", str(other / "x"), "-o", str(tmp_path / "other.car")]) == 0
+    capsys.readouterr()
+    with gateway(tmp_path / "one.car") as (host, _log):
+        found = last_release(Path("."), f"http://{host}")
+        assert found is not None and found[0].tag == "ipwhl-1"
+        assert list(found[1].projects) == ["alpha", "beta", "delta", "gamma-pkg"]
+        # the next release: one project more, published on top of the first
+        signed.add("epsilon", "1.0")
+        git(Path("."), "add", "-A")
+        git(Path("."), "commit", "-q", "-m", "epsilon")
+        code, out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-2",
+                             "--previous-from", f"http://{host}", "--car",
+                             str(tmp_path / "two.car"))
+        assert code == 0, err
+        assert out[0] == f"previous release: ipwhl-1 {found[0].root_cid}"
+        assert "projects: 5 (reused: 4)" in out[1]
+    with gateway(tmp_path / "other.car") as (host, _log), \
+            pytest.raises(IpwhlError, match=r"HTTP 404 \(404 Not Found: block"):  # not here
+        last_release(Path("."), f"http://{host}")
+    with lying_gateway(tmp_path / "other.car") as url, \
+            pytest.raises(IpwhlError, match="the gateway's CAR lacks the root block"):
+        last_release(Path("."), url)  # answers every request with another tree's CAR
+    message = format_tag_message(read_release(Path("."), "ipwhl-2"))
+    _tag("ipwhl-3", message, tmp_path / "stranger")  # the newest tag, forged
+    with pytest.raises(VerifyError, match="not an allowed signer"):
+        last_release(Path("."), "http://127.0.0.1:9")
