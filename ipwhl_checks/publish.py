@@ -14,15 +14,18 @@ declared ``content-id``, else :class:`PublishError` and nothing is written), its
 and, with ``--out``, its copy.  Outputs are built under temporary names in the target's
 directory and renamed into place only when everything succeeded.
 
-Incremental publishing: given the previous release's manifest, a project whose
-declarations digest is unchanged is linked by its subtree CID and cumulative size, without
-fetching anything; in a changed project every unchanged wheel is linked the same way, and
-so is ``/index.html`` when the project names are the same.  In a git work tree holding
-the previous manifest's ``source-commit``, git lists the files changed since and only their
-projects are digested (:mod:`ipwhl_checks._gitchanges`; otherwise every declaration file
-is).  The CAR then holds only the
-blocks the previous release lacks (a delta CAR); the previous root directory is rebuilt to
-know them, sharing its HAMT shards with the new root's build (most are unchanged).
+Incremental publishing: given the previous release's manifest (read line by line,
+:mod:`ipwhl_checks.previous`), a project whose declarations digest is unchanged is linked
+by its subtree CID and cumulative size, without fetching anything, and its manifest entry
+is carried over as it is; in a changed project every unchanged wheel is linked the same
+way, and so is ``/index.html`` when the project names are the same.  In a git work tree
+holding the previous manifest's ``source-commit``, git lists the files changed since and
+only their projects are digested (:mod:`ipwhl_checks._publish_scan`; otherwise every
+declaration file is).  The CAR then holds only the blocks the previous release lacks (a
+delta CAR): a changed project's blocks that the previous manifest does not name, the new
+manifest's chunks that the previous one lacks, and of the root directory only the HAMT
+shards on the paths of the names that changed (a shard is a function of its place and its
+entries, so every other one is the previous root's).
 """
 
 from __future__ import annotations
