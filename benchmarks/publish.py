@@ -14,7 +14,9 @@ each wheel stays one 1 MiB chunk, "small"); mean about 1.6 x the median.  It pri
   without and with a CAR (CI writes one);
 - incremental publish after changing one project (``--previous`` = the warm run's manifest,
   a delta CAR), the data tree being a git work tree with that manifest's ``source-commit``
-  (as in CI: git lists the changed files), and again with the digest scan of every file;
+  (git lists the changed files), again with the digest scan of every file, and once more
+  with the change committed, as ``ipwhl publish``/``release`` run in CI (source_commit()
+  checks the tree, git compares the two commits);
 - their ratios (target: incremental under 5% of full), against the full publish without
   and with a CAR;
 - checks that the delta CAR holds exactly the blocks of the new full CAR that the old one
@@ -125,14 +127,18 @@ def timed(data: Path, **options: object) -> tuple[float, float, PublishResult]:
     return time.perf_counter() - wall, cpu_time() - cpu, result
 
 
-def git_commit(data: Path) -> str:
-    """Make the data tree's parent a git work tree, the data tree its one commit; the
-    commit's object name."""
+def git(cwd: Path, *args: str) -> None:
     env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
            "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@ipwhl.test",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@ipwhl.test"}
+    subprocess.run(["git", "-C", str(cwd), *args], check=True, env=env)
+
+
+def git_commit(data: Path) -> str:
+    """Make the data tree's parent a git work tree, the data tree its one commit; the
+    commit's object name."""
     for args in (["init", "-q"], ["add", data.name], ["commit", "-q", "-m", "data"]):
-        subprocess.run(["git", "-C", str(data.parent), *args], check=True, env=env)
+        git(data.parent, *args)
     os.environ.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
     commit = source_commit(data)
     assert commit is not None
@@ -268,6 +274,24 @@ def part1(root: Path, projects: int, kb: int) -> None:
         "the delta CAR is not the new blocks"
     print("checked: incremental root CID = full publish's; delta CAR = new full CAR's blocks "
           "less the old one's")
+
+    # as `ipwhl publish --previous` and `ipwhl release` run in CI: the change committed,
+    # source_commit() checks the tree (its walk), git compares the two commits' trees
+    git(data.parent, "add", data.name)
+    git(data.parent, "commit", "-q", "-m", "proj00042 1.1")
+    wall, cpu = time.perf_counter(), cpu_time()
+    head = source_commit(data)
+    previous = load_previous(manifest)
+    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
+    inc, inc_cpu, delta = timed(data, previous=previous, source_commit=head, clean=True,
+                                car=root / "delta-committed.car")
+    inc, inc_cpu = inc + wall, inc_cpu + cpu
+    print(f"{'incremental, 1 changed, committed:':34} {inc:8.2f}s {inc_cpu:8.2f}s   "
+          f"(source_commit() included) delta CAR of {delta.car_blocks} blocks")
+    _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
+    _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
+    assert timed(data, source_commit=head)[2].root_cid == delta.root_cid
+
     floor, hashed = hashing_floor(result, root / "cache")
     _share("hashing floor:", floor, hashed, full, full_cpu)
 

@@ -50,12 +50,19 @@ def _paths(output: bytes) -> set[tuple[str, ...]]:
     return {tuple(os.fsdecode(raw).split("/")) for raw in output.split(b"\0") if raw}
 
 
-def changed_files(root: Path, commit: str) -> set[tuple[str, ...]] | None:
+def changed_files(root: Path, commit: str,
+                  head: str | None = None) -> set[tuple[str, ...]] | None:
     """Path parts (relative to *root*) of every file under *root* that may differ from
     *commit*: tracked files changed, staged, added or deleted since (``git diff
     --name-only <commit>``) and every untracked file, ignored ones included (``git ls-files
-    --others``); None when git cannot tell (see the module docstring)."""
-    if not _COMMIT.fullmatch(commit):
+    --others``); None when git cannot tell (see the module docstring).
+
+    *head*: the commit the files on disk are known to be, untracked and ignored files
+    included (:func:`ipwhl_checks.publish.source_commit` said so, after its own walk of the
+    tree): then the answer is the difference between the two commits' trees, and the work
+    tree is not walked again.
+    """
+    if not _COMMIT.fullmatch(commit) or (head is not None and not _COMMIT.fullmatch(head)):
         return None
     started = [
         _start(root, "rev-parse", "--show-toplevel", "--git-dir"),
@@ -63,9 +70,11 @@ def changed_files(root: Path, commit: str) -> set[tuple[str, ...]] | None:
         _start(root, "config", "--get-regexp", r"^core\.(autocrlf|attributesfile)$"),
         # every file, tracked ones tagged (lower case: assume-unchanged; S: skip-worktree)
         # and untracked ones '?'
-        _start(root, "ls-files", "-v", "-z", "--cached", "--others", "--", "."),
+        _start(root, "ls-files", "-v", "-z", "--cached",
+               *(("--others",) if head is None else ()), "--", "."),
         _start(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
-               "--no-ext-diff", "--ignore-submodules=none", commit, "--", "."),
+               "--no-ext-diff", "--ignore-submodules=none", commit,
+               *((head,) if head is not None else ()), "--", "."),
     ]
     top, config, files, diff = (_output(p) for p in started)
     if top is None or files is None or diff is None or re.search(

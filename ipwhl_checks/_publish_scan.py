@@ -75,7 +75,8 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
 
 
-def scan_tree(root: Path, previous: Previous | None, reuse: bool) -> Scan:
+def scan_tree(root: Path, previous: Previous | None, reuse: bool,
+              head: str | None = None) -> Scan:
     """Walk the tree once: digest every declaration file's bytes; parse and check only the
     files of projects whose digest differs from *previous* (all of them without it).
 
@@ -84,10 +85,11 @@ def scan_tree(root: Path, previous: Previous | None, reuse: bool) -> Scan:
     changed since the previous release's commit (:mod:`ipwhl_checks._gitchanges`), only
     their projects are walked and digested: every other project of *previous* is reused
     as it is (its files are those of that commit, which it was published from).
+    *head*: the commit the tree on disk is known to be (see :func:`.changed_files`).
     """
     scan = Scan(load_settings(root))
     profile = scan.settings.profile
-    changed = changed_files(root, previous.source_commit) \
+    changed = changed_files(root, previous.source_commit, head) \
         if previous is not None and reuse and previous.source_commit else None
     if changed is None:
         paths = _walk(str(root))

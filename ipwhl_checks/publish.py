@@ -78,6 +78,10 @@ class PublishOptions:
     index_url: str | None = None
     allow_file: bool = False
     source_commit: str | None = None
+    # the tree on disk is source_commit's, untracked and ignored files included (what
+    # source_commit() checks): git then lists the changes since --previous's commit
+    # without walking the tree again
+    clean: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,10 @@ class PublishResult:
 def source_commit(root: Path) -> str | None:
     """The last git commit that changed the data tree at *root*.
 
-    None outside git, or when the tree has uncommitted changes.  Commits that change only
-    the tooling leave it (and so the root CID) as it was: the CID names the data.
+    None outside git, or when the tree has uncommitted changes, untracked or ignored files
+    (an ignored file is not in the commit, yet a publish would read it).  Commits that
+    change only the tooling leave it (and so the root CID) as it was: the CID names the
+    data.
     """
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
@@ -112,7 +118,7 @@ def source_commit(root: Path) -> str | None:
         head = git("rev-parse", "--verify", "HEAD")
         if head.returncode:
             return None
-        status = git("status", "--porcelain", "--untracked-files=all", "--", ".")
+        status = git("status", "--porcelain", "--untracked-files=all", "--ignored", "--", ".")
     except OSError:
         return None
     if status.returncode or status.stdout.strip():
@@ -334,7 +340,8 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
     if previous is not None and (previous.profile != settings.profile
                                  or previous.layout != LAYOUT):
         previous = None  # another profile or layout: nothing can be reused
-    scan = scan_tree(root, previous, reuse=options.out is None)
+    scan = scan_tree(root, previous, reuse=options.out is None,
+                     head=options.source_commit if options.clean else None)
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1

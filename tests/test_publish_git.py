@@ -123,6 +123,38 @@ def test_git_and_digest_scan_give_the_same_outputs(
             f"{repo.data}/06/alpha/alpha-1.0-py3-none-any.bak: stray file: not a declaration")
 
 
+@pytest.mark.parametrize(("change", "reported"), CHANGES)
+def test_a_committed_change_is_read_from_the_two_commits(
+        repo: Repo, committed: str, tmp_path: Path,  # noqa: F811
+        change: Callable[[Repo], None], reported: int) -> None:
+    """As ``ipwhl publish``/``release`` run: source_commit() has checked the tree is its
+    commit's, so git compares the two commits' trees; the outputs are the digest scan's."""
+    first = publish(repo.data, PublishOptions(source_commit=committed))
+    previous = read_previous(first.manifest_bytes)
+    change(repo)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "--allow-empty", "-m", "change")
+    head = source_commit(repo.data)
+    if change is _ignored_stray_file:  # an ignored file is not in any commit
+        assert head is None
+        return
+    assert head is not None
+    walked = changed_files(repo.data, committed)
+    assert walked is not None and changed_files(repo.data, committed, head) == walked
+    outcomes = []
+    for prior, clean in ((previous, True), (dataclasses.replace(previous, source_commit=None),
+                                             False)):
+        car = tmp_path / f"delta-{len(outcomes)}.car"
+        try:
+            result = publish(repo.data, PublishOptions(previous=prior, car=car,
+                                                       source_commit=head, clean=clean))
+        except PublishError as e:
+            outcomes.append((str(e), b"", b""))
+        else:
+            outcomes.append((result.root_cid, result.manifest_bytes, car.read_bytes()))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_no_answer_from_git_outside_a_work_tree_or_without_the_commit(
         repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     config = tmp_path / "gitconfig"

@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOptions:
+    """The options of ``ipwhl publish``/``release``; *commit*: what
+    :func:`~ipwhl_checks.publish.source_commit` says of ``--root`` (its tree is then known
+    to be that commit's)."""
     previous = None
     if args.previous is not None:
         if args.out is not None:
@@ -45,7 +48,7 @@ def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOp
                                "--previous; use --car for a delta, or drop --previous")
         previous = load_previous(args.previous)
     return PublishOptions(out=args.out, car=args.car, previous=previous,
-                          index_url=args.index_url,
+                          index_url=args.index_url, clean=commit is not None,
                           allow_file=args.allow_file, source_commit=commit)
 
 
