@@ -373,13 +373,8 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
         if previous is not None and scan.reused:
-            # the reused projects' totals: the previous ones less the other projects'
-            wheels, total = wheels + previous.wheels, total + previous.total_bytes
-            for name in previous.projects.keys() - scan.reused.keys():
-                old = prior_entries[name] if name in prior_entries else previous.entry(name)
-                assert old is not None
-                wheels -= len(old.wheels)
-                total -= sum(w.size for w in old.wheels)
+            more_wheels, more_bytes = _reused_totals(previous, scan.reused, prior_entries)
+            wheels, total = wheels + more_wheels, total + more_bytes
         names = list(children)
         if previous is not None and options.out is None and len(names) == len(
                 previous.projects) and names == list(previous.projects):
@@ -409,6 +404,19 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
                          profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
                          car_blocks=outputs.blocks)
+
+
+def _reused_totals(previous: Previous, reused: dict[str, PriorProject],
+                   parsed: dict[str, ProjectEntry | None]) -> tuple[int, int]:
+    """(wheels, bytes) of the *reused* projects: the previous release's totals less its
+    other projects' (changed or dropped; *parsed*: the entries already read)."""
+    wheels, total = previous.wheels, previous.total_bytes
+    for name in previous.projects.keys() - reused.keys():
+        old = parsed[name] if name in parsed else previous.entry(name)
+        assert old is not None
+        wheels -= len(old.wheels)
+        total -= sum(w.size for w in old.wheels)
+    return wheels, total
 
 
 def _held_by(previous: Previous) -> Callable[[bytes], bool]:
