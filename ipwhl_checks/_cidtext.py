@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 
 from .errors import PublishError
 
@@ -29,6 +30,7 @@ __all__ = [
     "cid_length",
     "cid_multihash",
     "cid_raw",
+    "cid_raws",
     "cid_text",
     "parse_cid",
     "read_varint",
@@ -224,6 +226,25 @@ def cid_raw(text: str) -> bytes:
         return _multiformats_raw(text)
     except ValueError as e:
         raise PublishError(str(e)) from e
+
+
+def cid_raws(texts: Sequence[str]) -> list[bytes]:
+    """:func:`cid_raw` of each of *texts*; many base32 sha2-256 CIDv1 (kubo's form) are
+    decoded in one pass: each body padded with six zero digits to 64 digits (40 bytes,
+    the CID's 36 and four zero bytes that hold its two padding bits), all read as one
+    base-32 integer (a power-of-two base: linear time)."""
+    if len(texts) < 64 or not all(len(t) == 59 and t[0] == "b" for t in texts):
+        return [cid_raw(t) for t in texts]
+    digits = "".join([t[1:] + "aaaaaa" for t in texts])
+    if not _BASE32.fullmatch(digits):
+        return [cid_raw(t) for t in texts]
+    data = int(digits.translate(_B32_AS_INT), 32).to_bytes(40 * len(texts), "big")
+    raws = [data[i:i + 36] for i in range(0, len(data), 40)]
+    for i, raw in enumerate(raws):
+        if data[40 * i + 36:40 * i + 40] != b"\0\0\0\0" or raw[0] != 1 or raw[1] >= 0x80 \
+                or raw[2:4] != b"\x12\x20":
+            raws[i] = cid_raw(texts[i])  # (the error, or a form the fast path leaves out)
+    return raws
 
 
 def same_cid(raw: bytes, text: str) -> bool:

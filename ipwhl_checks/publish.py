@@ -41,7 +41,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from ._cidtext import cid_raw, cid_text, same_cid
+from ._cidtext import cid_raw, cid_raws, cid_text, same_cid
 from ._nogc import paused_gc
 from ._publish_outputs import Outputs
 from ._publish_scan import scan_tree
@@ -360,10 +360,12 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         lines: list[tuple[str, str]] = []  # (name, the manifest entry's JSON)
         prior_entries: dict[str, ProjectEntry | None] = {}
         wheels = total = 0  # of the projects built here
+        reused = dict(zip(scan.reused, cid_raws([p.cid for p in scan.reused.values()]),
+                          strict=True))
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             prior = scan.reused.get(name)
             if prior is not None:
-                children[name] = _linked(prior.cid, prior.dag_size)
+                children[name] = Node(reused[name], prior.dag_size)
                 lines.append((name, prior.text))
                 continue
             old = prior_entries[name] = previous.entry(name) if previous is not None else None

@@ -18,6 +18,7 @@ from ipwhl_checks._cidtext import (
     cid_kind,
     cid_length,
     cid_raw,
+    cid_raws,
     cid_text,
     parse_cid,
     read_varint,
@@ -25,6 +26,9 @@ from ipwhl_checks._cidtext import (
     varint,
     varint_len,
 )
+from ipwhl_checks.errors import PublishError
+
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, as multibase b writes it
 
 # --- varints: multiformats' unsigned-varint encoder is the reference ---------------------
 
@@ -167,3 +171,19 @@ def test_cid_kind_never_accepts_what_multiformats_rejects():
             fast = cid_kind(mutated)
             if fast is not None:
                 assert fast == _multiformats_kind(mutated), mutated
+
+
+def test_cid_raws_is_cid_raw_of_each() -> None:
+    rng = random.Random(1)
+    texts = [cid_text(prefix + b"\x12\x20" + rng.randbytes(32))
+             for _ in range(50) for prefix in (b"\x01\x55", b"\x01\x70")]
+    assert cid_raws(texts) == [cid_raw(t) for t in texts]  # one pass
+    v0 = cid_text(b"\x12\x20" + rng.randbytes(32))
+    assert cid_raws([*texts, v0]) == [cid_raw(t) for t in [*texts, v0]]  # one by one
+    assert cid_raws(texts[:3]) == [cid_raw(t) for t in texts[:3]]
+    last = texts[7][-1]
+    padded = texts[7][:-1] + _B32[_B32.index(last) | 1]  # a padding bit set: not a CID
+    with pytest.raises(PublishError, match="invalid CID"):
+        cid_raws([*texts[:7], padded, *texts[8:]])
+    with pytest.raises(PublishError, match="invalid CID"):
+        cid_raws([*texts[:7], "b" + "1" * 58, *texts[8:]])
