@@ -88,6 +88,7 @@ __all__ = [
     "parse_manifest",
     "parse_project",
     "project_digest",
+    "project_line",
     "project_text",
     "read_manifest_file",
     "render_manifest",
@@ -240,32 +241,37 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     return render_manifest(
         profile=m.profile, layout=m.layout, source_commit=m.source_commit, index=m.index,
         wheels=m.wheel_count, total_bytes=m.total_bytes,
-        projects=[(p.name, project_text(p)) for p in sorted(m.projects, key=_name)])
+        lines=[project_line(p.name, project_text(p)) for p in sorted(m.projects, key=_name)])
 
 
 def _name(p: ProjectEntry) -> str:
     return p.name
 
 
+def project_line(name: str, text: str) -> str:
+    """A project's line in ``manifest.json`` (without the comma): its name, its entry's
+    compact JSON *text*."""
+    return f'  "{name}": {text}' if _PLAIN.fullmatch(name) else f"  {_compact(name)}: {text}"
+
+
 def render_manifest(*, profile: str, layout: str, source_commit: str | None, index: FileEntry,
-                    wheels: int, total_bytes: int, projects: Sequence[tuple[str, str]]) -> bytes:
-    """The canonical bytes of a manifest given each project's compact JSON text (*projects*:
-    (name, text) sorted by name), the one place the layout of ``manifest.json`` is written."""
+                    wheels: int, total_bytes: int, lines: Sequence[str]) -> bytes:
+    """The canonical bytes of a manifest given each project's line (:func:`project_line`,
+    sorted by name), the one place the layout of ``manifest.json`` is written."""
     top = {
         "format": FORMAT, "layout": layout, "profile": profile,
         "source-commit": source_commit, "index": _file_json(index),
-        "totals": {"projects": len(projects), "wheels": wheels, "bytes": total_bytes},
+        "totals": {"projects": len(lines), "wheels": wheels, "bytes": total_bytes},
         "projects": None,
     }
-    lines = []
+    out = []
     for key in sorted(top):
         if key == "projects":
-            inner = ",\n".join([f'  "{name}": {text}' if _PLAIN.fullmatch(name)
-                                 else f"  {_compact(name)}: {text}" for name, text in projects])
-            lines.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
+            inner = ",\n".join(lines)
+            out.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
         else:
-            lines.append(f" {_compact(key)}: {_compact(top[key])}")
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("ascii")
+            out.append(f" {_compact(key)}: {_compact(top[key])}")
+    return ("{\n" + ",\n".join(out) + "\n}\n").encode("ascii")
 
 
 class Reader:

@@ -38,6 +38,7 @@ from .manifest import (
     parse_header,
     parse_manifest,
     parse_project,
+    project_line,
     project_text,
     read_manifest_file,
 )
@@ -47,13 +48,18 @@ __all__ = ["Previous", "PriorProject", "load_previous", "read_previous"]
 
 class PriorProject(NamedTuple):
     """A project of the previous release: its directory's link, its declarations digest,
-    and its entry's compact JSON as the manifest holds it."""
+    and its line of the manifest (:func:`~ipwhl_checks.manifest.project_line`)."""
 
     name: str
     cid: str
     dag_size: int
     declarations: str
-    text: str
+    line: str
+
+    @property
+    def text(self) -> str:
+        """The entry's compact JSON (the line after ``  "<name>": ``)."""
+        return self.line[len(self.name) + 6:]
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
         name = m[1]
         if m.start() != at or name <= last or (m[6] == ",") != (m.end() < end):
             return _in_full(data, where)  # a line that is not canonical
-        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], m[2])
+        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], text[m.start() + 1:m.end(2)])
         last, at = name, m.end()
     if at != end:
         return _in_full(data, where)
@@ -145,7 +151,8 @@ def _in_full(data: bytes, where: str) -> Previous:
     """:func:`read_previous` for a manifest in any layout: parsed and checked in full."""
     m = parse_manifest(data, where)
     projects = {p.name: PriorProject(p.name, p.cid, p.dag_size, p.declarations,
-                                     project_text(p)) for p in m.projects}
+                                     project_line(p.name, project_text(p)))
+                for p in m.projects}
     return Previous(where=where, data=data, profile=m.profile, layout=m.layout,
                     source_commit=m.source_commit, index=m.index, wheels=m.wheel_count,
                     total_bytes=m.total_bytes, projects=projects)

@@ -57,6 +57,7 @@ from .manifest import (
     WheelEntry,
     parse_manifest,
     project_digest,
+    project_line,
     project_text,
     render_manifest,
 )
@@ -357,7 +358,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         builder = _builder(profile, emit)
         pub = _Publisher(builder, outputs, profile, options, emit)
         children: dict[str, Node] = {}
-        lines: list[tuple[str, str]] = []  # (name, the manifest entry's JSON)
+        lines: list[str] = []  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
         wheels = total = 0  # of the projects built here
         reused = dict(zip(scan.reused, cid_raws([p.cid for p in scan.reused.values()]),
@@ -366,12 +367,12 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
             prior = scan.reused.get(name)
             if prior is not None:
                 children[name] = Node(reused[name], prior.dag_size)
-                lines.append((name, prior.text))
+                lines.append(prior.line)
                 continue
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
-            lines.append((name, project_text(entry)))
+            lines.append(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
         if previous is not None and scan.reused:
@@ -387,7 +388,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
             children["index.html"], index = pub.add_bytes("index.html", root_page(names))
         manifest = render_manifest(
             profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
-            wheels=wheels, total_bytes=total, projects=lines)
+            wheels=wheels, total_bytes=total, lines=lines)
         changed = None
         if delta is not None:
             # the previous manifest's blocks (its first chunks may be this one's)
