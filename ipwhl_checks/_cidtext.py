@@ -60,7 +60,13 @@ _SMALL = [_varint(n) for n in range(1 << 14)]  # one- and two-byte varints, prec
 
 def varint(n: int) -> bytes:
     """Unsigned LEB128 encoding of *n* (multiformats unsigned-varint, protobuf varint)."""
-    return _SMALL[n] if n < 16384 else _varint(n)
+    if n < 16384:
+        return _SMALL[n]
+    if n < 1 << 28:  # (a file or directory's cumulative size, mostly: written inline)
+        if n < 1 << 21:
+            return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14))
+        return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80, n >> 21))
+    return _varint(n)
 
 
 def varint_len(n: int) -> int:

@@ -98,15 +98,11 @@ class Previous:
         return cid in self._cids
 
 
-# The start of a canonical project line; a name is PEP 503 normalized, a CID in kubo's
-# base32 (CIDv1) or base58btc (CIDv0) form.
-# A canonical project line, after the newline that ends the one before: a name (PEP 503
-# normalized), the entry's start (a CID in kubo's base32 or base58btc form, the dag-size,
-# the declarations digest), the rest of the entry, and a comma unless it is the last.
-_LINE = re.compile(r'\n  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
-                   r'(\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
-                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",'
-                   r'[^\n]*\})(,?)(?=\n)')
+# The start of a canonical project line: a name (PEP 503 normalized), the entry's start (a
+# CID in kubo's base32 or base58btc form, the dag-size, the declarations digest).
+_START = re.compile(r'  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
+                    r'\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
+                    r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",')
 _WHEEL_SIZE = re.compile(rb'"size":([0-9]+),"source":"')
 _CID_VALUE = re.compile(rb'"cid":"([^"\\]+)"')
 _OPEN, _CLOSE = '\n "projects": {', "\n },\n"
@@ -129,17 +125,18 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
         return _in_full(data, where)
     header, _ = parse_header(top, r)
     projects: dict[str, PriorProject] = {}
-    body = start + len(_OPEN)  # the projects' lines: text[body:end], each after a newline
-    matches = _LINE.finditer(text, body, end + 1)
-    last, at = "", body
-    for m in matches:
-        name = m[1]
-        if m.start() != at or name <= last or (m[6] == ",") != (m.end() < end):
+    body = start + len(_OPEN)  # the projects' lines: text[body + 1:end], after a newline
+    lines = text[body + 1:end].split("\n") if end > body else []
+    last_line = len(lines) - 1
+    last = ""
+    for i, line in enumerate(lines):
+        m = _START.match(line)
+        # (each line but the last ends with a comma; json.loads checks the rest if parsed)
+        if m is None or (name := m[1]) <= last or not line.endswith("}," if i < last_line else "}"):
             return _in_full(data, where)  # a line that is not canonical
-        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], text[m.start() + 1:m.end(2)])
-        last, at = name, m.end()
-    if at != end:
-        return _in_full(data, where)
+        projects[name] = PriorProject(name, m[2], int(m[3]), m[4],
+                                      line[:-1] if i < last_line else line)
+        last = name
     sizes = _WHEEL_SIZE.findall(data, body, end)
     check_totals(header, len(projects), len(sizes), sum(map(int, sizes)), r)
     return Previous(where=where, data=data, profile=header.profile, layout=header.layout,

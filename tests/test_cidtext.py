@@ -32,7 +32,8 @@ _B32 = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, as multibase b wri
 
 # --- varints: multiformats' unsigned-varint encoder is the reference ---------------------
 
-VARINTS = [0, 1, 0x7F, 0x80, 300, 16383, 16384, 2**21 - 1, 2**21, 2**35 + 7, 2**63 - 1]
+VARINTS = [0, 1, 0x7F, 0x80, 300, 16383, 16384, 2**21 - 1, 2**21, 2**28 - 1, 2**28, 2**35 + 7,
+           2**63 - 1]
 
 
 @pytest.mark.parametrize("n", VARINTS)

@@ -17,9 +17,9 @@ from collections.abc import Collection, Sequence
 
 from ..errors import UnixFSError
 from ._file import Emit
-from ._murmur3 import murmur3_h1
+from ._murmur3 import murmur3_h1, murmur3_h1_many
 from ._node import DAG_PB, cid_bytes
-from ._protobuf import HAMT_SHARD, encode_pblink, encode_pbnode, encode_unixfs
+from ._protobuf import HAMT_SHARD, encode_pblink, encode_unixfs, varint
 
 __all__ = ["MURMUR3_X64_64", "build_hamt", "name_hash"]
 
@@ -49,7 +49,8 @@ def build_hamt(
     bits = fanout.bit_length() - 1
     if fanout < 2 or 1 << bits != fanout or bits > 8:
         raise UnixFSError(f"HAMT fanout {fanout} is not a power of two between 2 and 256")
-    hashed = [(murmur3_h1(name), name, cid, tsize) for name, cid, tsize in entries]
+    hashes = murmur3_h1_many([name for name, _, _ in entries])
+    hashed = [(h, *entry) for h, entry in zip(hashes, entries, strict=True)]
     pad = len(f"{fanout - 1:X}")
     prefixes = [f"{i:0{pad}X}".encode() for i in range(fanout)]
     places = None
@@ -68,6 +69,7 @@ class _Shards:
                  emit: Emit | None, places: set[tuple[int, int]] | None) -> None:
         self.bits, self.fanout, self.prefixes, self.version = bits, fanout, prefixes, version
         self.emit, self.places = emit, places
+        self.tail = encode_unixfs(HAMT_SHARD, hash_type=MURMUR3_X64_64, fanout=fanout)[2:]
 
     def build(self, entries: list[Hashed], depth: int) -> tuple[bytes, int]:
         """(CID, cumulative size) of the shard at *depth* holding *entries*."""
@@ -80,27 +82,30 @@ class _Shards:
         mask = fanout - 1
         for entry in entries:
             index = (entry[0] >> shift) & mask
-            if index in buckets:
-                buckets[index].append(entry)
-            else:
+            bucket = buckets.get(index)
+            if bucket is None:
                 buckets[index] = [entry]
+            else:
+                bucket.append(entry)
         links: list[bytes] = []
         total = 0
         bitfield = 0
         for index in sorted(buckets):
             bucket = buckets[index]
-            prefix = prefixes[index]
             bitfield |= 1 << index
             if len(bucket) == 1:
                 _, name, cid, tsize = bucket[0]
-                links.append(encode_pblink(cid, prefix + name, tsize))
+                links.append(encode_pblink(cid, prefixes[index] + name, tsize))
             else:
                 cid, tsize = self.build(bucket, depth + 1)
-                links.append(encode_pblink(cid, prefix, tsize))
+                links.append(encode_pblink(cid, prefixes[index], tsize))
             total += tsize
         used = bitfield.to_bytes((bitfield.bit_length() + 7) // 8, "big")
-        data = encode_unixfs(HAMT_SHARD, data=used, hash_type=MURMUR3_X64_64, fanout=fanout)
-        block = encode_pbnode(links, data)
+        # UnixFS Data {Type: HAMTShard, Data: used, hashType, fanout} (encode_unixfs's bytes)
+        data = b"".join((b"\x08\x05\x12", bytes((len(used),)), used, self.tail))
+        links.append(b"\x0a" + varint(len(data)))  # PBNode field 1 (Data), after the links
+        links.append(data)
+        block = b"".join(links)
         cid = cid_bytes(self.version, DAG_PB, hashlib.sha256(block).digest())
         if self.emit is not None and (
                 self.places is None

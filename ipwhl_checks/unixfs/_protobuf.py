@@ -57,8 +57,14 @@ def _bytes_field(tag: int, value: bytes) -> bytes:
 def encode_pblink(cid: bytes, name: bytes, tsize: int) -> bytes:
     """One PBLink *wrapped* as PBNode field 2 (tag 0x12), ready to concatenate."""
     # PBLink: Hash = 1 (0x0a), Name = 2 (0x12), Tsize = 3 (0x18)
-    body = b"".join((b"\x0a", varint(len(cid)), cid, b"\x12", varint(len(name)), name,
-                     b"\x18", varint(tsize)))
+    size = varint(tsize)
+    cid_len, name_len = len(cid), len(name)
+    body_len = 5 + cid_len + name_len + len(size)  # when each length takes one byte
+    if body_len < 0x80:  # (a directory's links nearly always: a HAMT has thousands)
+        return b"".join((bytes((0x12, body_len, 0x0A, cid_len)), cid,
+                         bytes((0x12, name_len)), name, b"\x18", size))
+    body = b"".join((b"\x0a", varint(cid_len), cid, b"\x12", varint(name_len), name,
+                     b"\x18", size))
     return b"\x12" + varint(len(body)) + body
 
 
