@@ -126,16 +126,17 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
     header, _ = parse_header(top, r)
     projects: dict[str, PriorProject] = {}
     body = start + len(_OPEN)  # the projects' lines: text[body + 1:end], after a newline
-    lines = text[body + 1:end].split("\n") if end > body else []
-    last_line = len(lines) - 1
+    # (a line holds no newline: JSON escapes it in strings; so ",\n" ends every line but
+    # the last, and the count of newlines says no line ended otherwise)
+    lines = text[body + 1:end].split(",\n") if end > body else []
+    if text.count("\n", body + 1, end) != len(lines) - 1:
+        return _in_full(data, where)
     last = ""
-    for i, line in enumerate(lines):
+    for line in lines:
         m = _START.match(line)
-        # (each line but the last ends with a comma; json.loads checks the rest if parsed)
-        if m is None or (name := m[1]) <= last or not line.endswith("}," if i < last_line else "}"):
+        if m is None or (name := m[1]) <= last or line[-1] != "}":
             return _in_full(data, where)  # a line that is not canonical
-        projects[name] = PriorProject(name, m[2], int(m[3]), m[4],
-                                      line[:-1] if i < last_line else line)
+        projects[name] = PriorProject(name, m[2], int(m[3]), m[4], line)
         last = name
     sizes = _WHEEL_SIZE.findall(data, body, end)
     check_totals(header, len(projects), len(sizes), sum(map(int, sizes)), r)
