@@ -15,11 +15,13 @@ an incremental publish.  So :func:`read_previous` reads the canonical layout tha
   into the next manifest as it is;
 * a project the publish changes or drops is parsed and checked in full
   (:meth:`Previous.entry`);
-* the totals must be what the lines add up to: a wheel entry is the only place the text
-  ``"size":<n>,"source":"`` can occur (within a JSON string every quote is escaped).
+* the totals must be what the lines add up to (a wheel entry is the only place the text
+  ``"size":<n>,"source":"`` can occur: within a JSON string every quote is escaped), and
+  each line must hold one ``"declarations":`` key, so one project.
 
-A manifest in another layout that :func:`~ipwhl_checks.manifest.parse_manifest` accepts
-(re-indented by hand, say) is read in full instead: the answer is the same, only slower.
+Any other manifest is read in full by :func:`~ipwhl_checks.manifest.parse_manifest`: one
+in another layout (re-indented by hand, say) gives the same answer, only slower, and a
+broken one fails with the full parser's message.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from .manifest import (
     FileEntry,
     ProjectEntry,
     Reader,
-    check_totals,
     parse_header,
     parse_manifest,
     parse_project,
@@ -98,11 +99,13 @@ class Previous:
         return cid in self._cids
 
 
-# The start of a canonical project line: a name (PEP 503 normalized), the entry's start (a
-# CID in kubo's base32 or base58btc form, the dag-size, the declarations digest).
-_START = re.compile(r'  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
-                    r'\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
-                    r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",')
+# A canonical project line, after the newline that ends the one before: a name (PEP 503
+# normalized), the entry's start (a CID in kubo's base32 or base58btc form, the dag-size,
+# the declarations digest), the rest of the entry, and a comma unless it is the last.
+_LINE = re.compile(r'\n  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
+                   r'(\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
+                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",'
+                   r'[^\n]*\})(,?)(?=\n)')
 _WHEEL_SIZE = re.compile(rb'"size":([0-9]+),"source":"')
 _CID_VALUE = re.compile(rb'"cid":"([^"\\]+)"')
 _OPEN, _CLOSE = '\n "projects": {', "\n },\n"
@@ -125,21 +128,23 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
         return _in_full(data, where)
     header, _ = parse_header(top, r)
     projects: dict[str, PriorProject] = {}
-    body = start + len(_OPEN)  # the projects' lines: text[body + 1:end], after a newline
-    # (a line holds no newline: JSON escapes it in strings; so ",\n" ends every line but
-    # the last, and the count of newlines says no line ended otherwise)
-    lines = text[body + 1:end].split(",\n") if end > body else []
-    if text.count("\n", body + 1, end) != len(lines) - 1:
-        return _in_full(data, where)
-    last = ""
-    for line in lines:
-        m = _START.match(line)
-        if m is None or (name := m[1]) <= last or line[-1] != "}":
+    body = start + len(_OPEN)  # the projects' lines: text[body:end], each after a newline
+    matches = _LINE.finditer(text, body, end + 1)
+    last, at = "", body
+    for m in matches:
+        name = m[1]
+        if m.start() != at or name <= last or (m[6] == ",") != (m.end() < end):
             return _in_full(data, where)  # a line that is not canonical
-        projects[name] = PriorProject(name, m[2], int(m[3]), m[4], line)
-        last = name
+        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], text[m.start() + 1:m.end(2)])
+        last, at = name, m.end()
+    if at != end:
+        return _in_full(data, where)
     sizes = _WHEEL_SIZE.findall(data, body, end)
-    check_totals(header, len(projects), len(sizes), sum(map(int, sizes)), r)
+    if header.totals != (len(projects), len(sizes), sum(map(int, sizes))) \
+            or text.count('"declarations":', body, end) != len(projects):
+        # totals that do not add up, or a line holding two projects (one "declarations"
+        # key each; in a JSON string a quote is escaped): the full parser has the answer
+        return _in_full(data, where)
     return Previous(where=where, data=data, profile=header.profile, layout=header.layout,
                     source_commit=header.source_commit, index=header.index,
                     wheels=header.totals[1], total_bytes=header.totals[2], projects=projects)

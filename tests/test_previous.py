@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -106,6 +107,46 @@ def _edit(old: str, new: str) -> Callable[[bytes], bytes]:
         assert old.encode() in data
         return data.replace(old.encode(), new.encode(), 1)
     return edit
+
+
+# Manifests the full parser accepts in a layout the line reader does not: each must be
+# read in full, with the full parser's answer (the lines in question are the 2nd and 3rd).
+_LINE_2, _LINE_3 = '},\n  "project-001": {', '},\n  "project-002": {'
+ODD_LAYOUTS: list[tuple[str, Callable[[bytes], bytes]]] = [
+    ("two lines on one", _edit(_LINE_2, '}, "project-001": {')),
+    ("a line broken in two", _edit('"declarations":', '\n"declarations":')),
+    ("a space before a comma", _edit(_LINE_3, '} ,\n  "project-002": {')),
+    ("a blank line", _edit(_LINE_3, '},\n\n  "project-002": {')),
+    ("a name escaped", _edit('"project-001": {', '"project\\u002d001": {')),
+    ("a key order changed", lambda data: re.sub(  # project-001: dag-size before cid
+        rb'("project-001": \{)("cid":"[^"]+",)("dag-size":501,)', rb"\1\3\2", data)),
+    ("a line holding two projects, totals to match", lambda data: _edit(
+        _LINE_2, '}, "project-001": {')(data).replace(b'"projects":5', b'"projects":4')),
+]
+
+
+@pytest.mark.parametrize("change", [c for _, c in ODD_LAYOUTS], ids=[i for i, _ in ODD_LAYOUTS])
+def test_a_manifest_in_another_layout_is_read_in_full(
+        change: Callable[[bytes], bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    data = change(manifest_bytes(_manifest(5)))
+    try:
+        expected: Manifest | str = parse_manifest(data, "prev.json")
+    except PublishError as error:
+        expected = str(error)
+    fell_back: list[bool] = []
+    in_full = previous_module._in_full
+
+    def spy(data: bytes, where: str) -> Previous:
+        fell_back.append(True)
+        return in_full(data, where)
+    monkeypatch.setattr(previous_module, "_in_full", spy)
+    if isinstance(expected, str):
+        with pytest.raises(PublishError) as lazy:
+            read_previous(data, "prev.json")
+        assert str(lazy.value) == expected
+    else:
+        _same(read_previous(data, "prev.json"), expected)
+    assert fell_back
 
 
 BROKEN: list[tuple[Callable[[bytes], bytes], str]] = [

@@ -21,8 +21,8 @@ _C2 = 0x4CF5AD432745937F
 def murmur3_h1(key: bytes, seed: int = 0) -> int:
     """``h1`` of MurmurHash3_x64_128(*key*, *seed*) as an integer.
 
-    The reference's rotations and fmix are written inline: a HAMT of 10,000 names hashes
-    every name on each build, and a call costs as much as the arithmetic."""
+    The reference's rotations and fmix are written inline, as a call would cost as much as
+    the arithmetic.  (A HAMT build hashes all its names at once: :func:`murmur3_h1_many`.)"""
     length = len(key)
     h1 = h2 = seed
     end = length & ~15
