@@ -61,7 +61,7 @@ class Outputs:
     def blocks(self) -> int:
         return self._car.blocks if self._car is not None else 0
 
-    def sink(self, raw: bytes, data: bytes) -> None:
+    def sink(self, raw: bytes, data: bytes | memoryview) -> None:
         if self._car is None:
             return
         if self.held is None or not self.held(raw):  # a delta CAR: only new blocks
@@ -74,7 +74,7 @@ class Outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path.open("wb")
 
-    def write(self, relpath: str, data: bytes) -> None:
+    def write(self, relpath: str, data: bytes | memoryview) -> None:
         f = self.file(relpath)
         if f is not None:
             with f:

@@ -9,9 +9,9 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
     /<project>/<wheel file>             the declared wheel, byte for byte
     /<project>/<wheel file>.metadata    its METADATA (PEP 658)
 
-Every wheel is read once: the same pass builds its DAG (whose root CID must equal the
-declared ``content-id``, else :class:`PublishError` and nothing is written), its sha256,
-and, with ``--out``, its copy.  Outputs are built under temporary names in the target's
+Every wheel is read once, mapped from the wheel cache rather than copied: the same pass
+builds its DAG (whose root CID must equal the declared ``content-id``, else
+:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.  Outputs are built under temporary names in the target's
 directory and renamed into place only when everything succeeded.
 
 Incremental publishing: given the previous release's manifest (read line by line,
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mmap
 import os
 import subprocess
 from collections.abc import Callable, Sequence
@@ -136,35 +137,12 @@ def _linked(cid: str, size: int) -> Node:
     return Node(cid_raw(cid), size)
 
 
-def _builder(profile: str, raw_sink: Callable[[bytes, bytes], None] | None) -> DagBuilder:
+def _builder(profile: str, raw_sink: Sink | None) -> DagBuilder:
     # raw_sink: blocks with binary CIDs (a multiformats.CID object costs ~0.3 ms)
     return DagBuilder(profile, raw_sink=raw_sink)
 
 
 # ---- reading a wheel once --------------------------------------------------------------
-
-class _Tee(io.RawIOBase):
-    """A read-only stream over *source* that copies (and, if asked, hashes) what is read."""
-
-    def __init__(self, source: IO[bytes], copy: IO[bytes] | None, hash_it: bool) -> None:
-        self._source, self._copy = source, copy
-        self.sha256 = hashlib.sha256() if hash_it else None
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._source.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            view = memoryview(buffer)[:n]
-            if self.sha256 is not None:
-                self.sha256.update(view)
-            if self._copy is not None:
-                self._copy.write(view)
-            self.size += n
-        return int(n or 0)
-
 
 _RAW_SHA256 = b"\x01\x55\x12\x20"  # CIDv1, multicodec raw (0x55), sha2-256, 32 bytes
 
@@ -191,12 +169,16 @@ def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
     return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
 
 
-def _once(sink: Callable[[bytes, bytes], None]) -> Callable[[bytes, bytes], None]:
+# (binary CID, block): a block may be a view of a mapped wheel, written out, never kept
+Sink = Callable[[bytes, bytes | memoryview], None]
+
+
+def _once(sink: Sink) -> Sink:
     """*sink*, given each block once (blocks come from the builder and from
     :meth:`_Publisher.one_block`)."""
     seen: set[bytes] = set()
 
-    def emit(raw: bytes, data: bytes) -> None:
+    def emit(raw: bytes, data: bytes | memoryview) -> None:
         if raw not in seen:
             seen.add(raw)
             sink(raw, data)
@@ -205,7 +187,7 @@ def _once(sink: Callable[[bytes, bytes], None]) -> Callable[[bytes, bytes], None
 
 class _Publisher:
     def __init__(self, builder: Any, outputs: Outputs, profile: str,
-                 options: PublishOptions, emit: Callable[[bytes, bytes], None] | None) -> None:
+                 options: PublishOptions, emit: Sink | None) -> None:
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
         self.emit = emit
         settings = get_profile(profile)
@@ -226,7 +208,7 @@ class _Publisher:
             self._wheels = str(cache_dir() / "wheels")
         return self._wheels
 
-    def one_block(self, data: bytes) -> Node:
+    def one_block(self, data: bytes | memoryview) -> Node:
         """The DAG of *data* (at most ``self.small`` bytes): one raw block."""
         node = Node(_RAW_SHA256 + hashlib.sha256(data).digest(), len(data))
         if self.emit is not None:
@@ -251,11 +233,10 @@ class _Publisher:
             except DownloadError as e:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with open(path, "rb") as f:
-                node, size, sha256, data = self._read_wheel_file(f, relpath)
+                node, size, sha256 = self._read_wheel_file(f, relpath)
                 if same_cid(node.raw, decl.content_id):
                     # the declared bytes: their METADATA is the PEP 658 file
-                    metadata = self._metadata(decl, f if data is None else io.BytesIO(data),
-                                              size)
+                    metadata = self._metadata(decl, f, size)
                     break
             if fresh:
                 raise PublishError(
@@ -282,23 +263,32 @@ class _Publisher:
         except WheelError as e:
             raise PublishError(f"{decl.path}: {e}; nothing was published") from e
 
-    def _read_wheel_file(self, f: IO[bytes],
-                         relpath: str) -> tuple[Node, int, str, bytes | None]:
-        """(DAG, size, sha256, the bytes if they were read whole) of the wheel open as *f*,
-        copied to the --out tree if any."""
-        if os.fstat(f.fileno()).st_size <= self.small:
-            data = f.read(self.small + 1)
-            if len(data) <= self.small:  # one raw block: its digest is the file's sha256
-                self.outputs.write(relpath, data)
-                node = self.one_block(data)
-                return node, len(data), node.raw[4:].hex(), data
-            f.seek(0)  # it grew meanwhile
+    def _read_wheel_file(self, f: IO[bytes], relpath: str) -> tuple[Node, int, str]:
+        """(DAG, size, sha256) of the wheel open as *f*, copied to the --out tree if any.
+
+        *f* is a file of the wheel cache (content-addressed, replaced only by rename, never
+        truncated): it is mapped and hashed in place, not copied into buffers (see
+        :meth:`~ipwhl_checks.unixfs.DagBuilder.add_file`)."""
+        size = os.fstat(f.fileno()).st_size
+        if 0 < size <= self.small:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped, \
+                    memoryview(mapped) as data:
+                if len(data) <= self.small:  # one raw block: its digest is the file's sha256
+                    self.outputs.write(relpath, data)
+                    node = self.one_block(data)
+                    return node, len(data), node.raw[4:].hex()
         copy = self.outputs.file(relpath)
+        sha256 = hashlib.sha256()
+        read = [0]
+
+        def observe(view: memoryview) -> None:  # the same pass: whole-file sha256, copy
+            sha256.update(view)
+            if copy is not None:
+                copy.write(view)
+            read[0] += len(view)
         with copy if copy is not None else ExitStack():
-            tee = _Tee(f, copy, hash_it=True)
-            node = self.builder.add_file(tee)
-        assert tee.sha256 is not None
-        return node, tee.size, tee.sha256.hexdigest(), None
+            node = self.builder.add_file(f, observe=observe, mapped=True)
+        return node, read[0], sha256.hexdigest()
 
     def add_project(self, name: str, decls: Sequence[Declaration], digests: dict[str, str],
                     previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:

@@ -290,3 +290,45 @@ def test_hashing_in_threads_or_not(threads, monkeypatch):
         "QmUixVnFeMXrNCvSdbhXfCV8AUfMFCvQioWsvWPehxqf13",
         "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4",
     ]
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_mapped_files_give_the_same_cids(threads, monkeypatch, tmp_path):
+    """A file mapped in windows (as publish reads the wheel cache) gives the CIDs kubo and
+    the npm importer give, and *observe* sees its bytes in order; what cannot be mapped
+    (empty, not a file, not read from its start) is read as a stream, to the same CID."""
+    from ipwhl_checks.unixfs import _file
+
+    monkeypatch.setattr(_file, "HASH_THREADS", threads)
+    big = bytes(range(256)) * (9 * 4096 + 1)  # 9 MiB + 256 B: windows of 2 MiB, a short one
+    cases = [
+        (V0, chacha20_stream("chunk-v0-seed", 262145),
+         "QmYyLxtzZyW22zpoVAtKANLRHpDjZtNeDjQdJrcQNWoRkJ"),
+        (V0, big, "QmUixVnFeMXrNCvSdbhXfCV8AUfMFCvQioWsvWPehxqf13"),
+        (V1, big, "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4"),
+        (V1, b"", "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"),
+    ]
+    for profile, data, expected in cases:
+        path = tmp_path / "f.bin"
+        path.write_bytes(data)
+        seen: list[bytes] = []
+        blocks: list[tuple[bytes, bytes]] = []
+        with path.open("rb") as f:
+            node = DagBuilder(profile, raw_sink=lambda cid, block, blocks=blocks: blocks.append(
+                (cid, bytes(block)))).add_file(
+                    f, observe=lambda view, seen=seen: seen.append(bytes(view)), mapped=True)
+            assert f.tell() == 0  # mapped (or empty): the position did not move
+        assert str(node.cid) == expected
+        assert b"".join(seen) == data
+        # the blocks given out (copies of mapped chunks) are the bytes their CIDs name
+        assert all(cid[-32:] == hashlib.sha256(block).digest() for cid, block in blocks)
+    path.write_bytes(big)
+    with path.open("rb") as f:  # not at its start: read from where it is, as a stream
+        f.seek(256)
+        tail = DagBuilder(V1).add_file(f, mapped=True)
+    assert tail.cid == DagBuilder(V1).add_file(io.BytesIO(big[256:])).cid
+    seen = []
+    node = DagBuilder(V1).add_file(io.BytesIO(big), observe=lambda view: seen.append(bytes(view)),
+                                   mapped=True)  # not a file: a stream
+    assert b"".join(seen) == big
+    assert str(node.cid) == "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4"

@@ -67,7 +67,7 @@ class CarWriter:
         self._out.seek(end)
         self._header = header
 
-    def add(self, cid: CID | bytes, data: bytes) -> None:
+    def add(self, cid: CID | bytes, data: bytes | memoryview) -> None:
         raw = _raw(cid)
         if raw in self._seen:
             return

@@ -19,7 +19,7 @@ from multiformats import CID
 from .._cidtext import cid_text
 from ..errors import UnixFSError
 from ._directory import build_directory, is_sharded
-from ._file import build_file
+from ._file import Observe, build_file
 from ._node import DAG_PB, Node, cid_bytes, to_cid
 from ._protobuf import SYMLINK, encode_pbnode, encode_unixfs
 from .profiles import Profile, get_profile
@@ -58,9 +58,14 @@ class DagBuilder:
             elif self._sink is not None:
                 self._sink(to_cid(raw), block)
 
-    def add_file(self, stream: BinaryIO) -> Node:
-        """A file from a binary stream, read to its end in chunk-size pieces."""
-        return build_file(stream, self.profile, self._emit)
+    def add_file(self, stream: BinaryIO, *, observe: Observe | None = None,
+                 mapped: bool = False) -> Node:
+        """A file from a binary stream, read to its end in chunk-size pieces.
+
+        *observe* sees the bytes as they are read; *mapped* maps a file nobody truncates
+        meanwhile instead of reading it (see :func:`~ipwhl_checks.unixfs._file.build_file`).
+        """
+        return build_file(stream, self.profile, self._emit, observe=observe, mapped=mapped)
 
     def add_bytes(self, data: bytes) -> Node:
         """A (small) file given as bytes."""
