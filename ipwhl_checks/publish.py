@@ -11,8 +11,9 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
 
 Every wheel is read once, mapped from the wheel cache rather than copied: the same pass
 builds its DAG (whose root CID must equal the declared ``content-id``, else
-:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.  Outputs are built under temporary names in the target's
-directory and renamed into place only when everything succeeded.
+:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.
+Outputs are built under temporary names in the target's directory and renamed into place
+only when everything succeeded.
 
 Incremental publishing: given the previous release's manifest (read line by line,
 :mod:`ipwhl_checks.previous`), a project whose declarations digest is unchanged is linked

@@ -11,8 +11,9 @@ empty name and the child's cumulative size.
 Leaves: with ``raw_leaves`` the chunk itself (codec raw); otherwise a dag-pb node whose
 Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
 
-Hot path: whole chunks are read with ``readinto`` into preallocated buffers, never copied
-unless a block sink wants the bytes; for a dag-pb leaf the protobuf header, the chunk and
+Hot path: whole chunks are read with ``readinto`` into preallocated buffers (or, for a
+file the caller vouches for, mapped a window at a time), never copied unless a block sink
+wants the bytes; for a dag-pb leaf the protobuf header, the chunk and
 the trailer are fed to the hash separately.  See :func:`hash_threads` for when two threads
 hash batches of chunks (``hashlib`` releases the GIL) instead of the calling thread.
 """
@@ -61,28 +62,6 @@ _RING = 4  # with threads: batch buffers, one being read or consumed, three bein
 _INLINE_BATCH = 1024 * 1024  # without threads: one buffer of whole chunks
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-# Read buffers kept for the next file, by size: a fresh buffer of megabytes is fresh pages
-# from the kernel, faulted in and zeroed on first touch (a publish of 1 GB of wheels spent
-# ~0.3 s of system time on it).  Given back only by a build that ended well, when no
-# hashing thread can still be reading them.
-_spare: dict[int, list[bytearray]] = {}
-_spare_lock = threading.Lock()
-
-
-def _take_buffer(size: int) -> bytearray:
-    with _spare_lock:
-        free = _spare.get(size)
-        if free:
-            return free.pop()
-    return bytearray(size)
-
-
-def _give_back(buffers: list[bytearray]) -> None:
-    with _spare_lock:
-        for buf in buffers:
-            free = _spare.setdefault(len(buf), [])
-            if len(free) < _RING:  # (a few megabytes at most, whatever the file count)
-                free.append(buf)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -199,7 +178,7 @@ class _Builder:
             self.eof = offset + got >= size
         else:
             while len(self.bufs) <= slot:
-                self.bufs.append(_take_buffer(self.per_batch * self.profile.chunk_size))
+                self.bufs.append(bytearray(self.per_batch * self.profile.chunk_size))
             buf = memoryview(self.bufs[slot])
             got = self._readinto(buf)
             if not got:
@@ -315,7 +294,4 @@ def build_file(stream: BinaryIO, profile: Profile, emit: Emit | None = None, *,
     has now; its position does not move.  (A file truncated while mapped would stop the
     process with SIGBUS: hence only on request.)  Other streams are read as usual.
     """
-    builder = _Builder(stream, profile, emit, observe, mapped)
-    node = builder.build()  # (every batch resolved: no thread reads the buffers now)
-    _give_back(builder.bufs)
-    return node
+    return _Builder(stream, profile, emit, observe, mapped).build()
