@@ -36,8 +36,8 @@ import io
 import mmap
 import os
 import subprocess
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -152,6 +152,20 @@ def _whole_file_sha256(node: Node) -> str | None:
     """The file's sha256 when its DAG is one raw block (a raw leaf holds the file's bytes
     as they are, so the block's multihash digest is the file's sha256), else None."""
     return node.raw[4:].hex() if node.raw[:4] == _RAW_SHA256 else None
+
+
+@contextmanager
+def _whole(f: IO[bytes], limit: int) -> Iterator[memoryview]:
+    """The (small) file open as *f*, up to *limit* bytes: mapped, or read where the file
+    system cannot map files."""
+    try:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        with memoryview(f.read(limit)) as view:
+            yield view
+        return
+    with mapped, memoryview(mapped)[:limit] as view:
+        yield view
 
 
 # ---- building the tree -----------------------------------------------------------------
@@ -272,12 +286,12 @@ class _Publisher:
         :meth:`~ipwhl_checks.unixfs.DagBuilder.add_file`)."""
         size = os.fstat(f.fileno()).st_size
         if 0 < size <= self.small:
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped, \
-                    memoryview(mapped) as data:
+            with _whole(f, self.small + 1) as data:
                 if len(data) <= self.small:  # one raw block: its digest is the file's sha256
                     self.outputs.write(relpath, data)
                     node = self.one_block(data)
                     return node, len(data), node.raw[4:].hex()
+            f.seek(0)  # it grew meanwhile
         copy = self.outputs.file(relpath)
         sha256 = hashlib.sha256()
         read = [0]

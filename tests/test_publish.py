@@ -7,9 +7,11 @@ and METADATA, and real pip resolving from the published tree.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.server
 import json
+import mmap
 import os
 import shutil
 import subprocess
@@ -395,3 +397,23 @@ def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
         assert code == 1 and out == []
         assert err.startswith(f"ipwhl publish: {bad}: content-id: missing required key (and 1 ")
         assert err.endswith("; run `ipwhl check` and fix the tree before publishing\n")
+
+
+def test_a_cache_that_cannot_be_mapped_publishes_the_same(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # wheels are mapped from the cache; a file system that refuses mmap gets them read
+    mapped = tmp_path / "mapped"
+    first = publish(capsys, "--root", str(repo.data), "--out", str(mapped / "site"),
+                    "--car", str(mapped / "ipwhl.car"))
+
+    def refusing(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENODEV, "No such device")
+    monkeypatch.setattr(mmap, "mmap", refusing)
+    read = tmp_path / "read"
+    second = publish(capsys, "--root", str(repo.data), "--out", str(read / "site"),
+                     "--car", str(read / "ipwhl.car"))
+    assert first[0] == second[0] == 0
+    assert first[1] == second[1]
+    assert tree_files(mapped / "site") == tree_files(read / "site")
+    assert car_blocks(mapped / "ipwhl.car") == car_blocks(read / "ipwhl.car")

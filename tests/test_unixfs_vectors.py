@@ -9,8 +9,10 @@ MurmurHash3 x64 128 vectors.  The npm implementations are compared in
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import mmap
 import os
 import re
 import struct
@@ -330,5 +332,33 @@ def test_mapped_files_give_the_same_cids(threads, monkeypatch, tmp_path):
     seen = []
     node = DagBuilder(V1).add_file(io.BytesIO(big), observe=lambda view: seen.append(bytes(view)),
                                    mapped=True)  # not a file: a stream
+    assert b"".join(seen) == big
+    assert str(node.cid) == "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4"
+
+
+@pytest.mark.parametrize("windows", [0, 2])
+def test_a_file_that_cannot_be_mapped_is_read(windows, monkeypatch, tmp_path):
+    """Where the file system refuses mmap (at once, or after *windows* windows), the rest
+    of the file is read from where the mapped windows stopped: the same CID, bytes seen
+    once each, in order."""
+    from ipwhl_checks.unixfs import _file
+
+    monkeypatch.setattr(_file, "HASH_THREADS", 0)  # 1 MiB windows: the third fails
+    real_mmap, mapped = mmap.mmap, []
+
+    def refusing(*args, **kwargs):
+        if len(mapped) >= windows:
+            raise OSError(errno.ENODEV, "No such device")
+        mapped.append(args)
+        return real_mmap(*args, **kwargs)
+    monkeypatch.setattr(mmap, "mmap", refusing)
+    big = bytes(range(256)) * (9 * 4096 + 1)
+    path = tmp_path / "f.bin"
+    path.write_bytes(big)
+    seen: list[bytes] = []
+    with path.open("rb") as f:
+        node = DagBuilder(V1).add_file(f, observe=lambda view: seen.append(bytes(view)),
+                                       mapped=True)
+    assert len(mapped) == windows
     assert b"".join(seen) == big
     assert str(node.cid) == "bafybeibvynco4u3ouikn7te4pmfndxtxq57ho2fmbfuetjhvttg2jwaub4"

@@ -166,16 +166,11 @@ class _Builder:
         # ring - 1 remain, the one that read into this buffer `ring` reads ago is done.
         while len(self.in_flight) >= self.ring:
             self._resolve(self.in_flight.popleft())
-        if self.window is not None:
-            fd, size, offset = self.window
-            got = min(self.per_batch * self.profile.chunk_size, size - offset)
-            if got <= 0:
-                self.eof = True
-                return
-            # the window is unmapped once its views are gone (the batch resolved)
-            buf = memoryview(mmap.mmap(fd, got, offset=offset, access=mmap.ACCESS_READ))
-            self.window[2] = offset + got
-            self.eof = offset + got >= size
+        buf = self._map_window() if self.window is not None else None
+        if buf is not None:
+            got = len(buf)
+        elif self.eof:
+            return
         else:
             while len(self.bufs) <= slot:
                 self.bufs.append(bytearray(self.per_batch * self.profile.chunk_size))
@@ -196,6 +191,26 @@ class _Builder:
             batch.future = _executor().submit(_hash_batch, views, self.profile.raw_leaves, want)
             self.in_flight.append(batch)
         self.queue.extend((batch, i, len(v)) for i, v in enumerate(views))
+
+    def _map_window(self) -> memoryview | None:
+        """The next window of a mapped file (unmapped once its views are gone, when its
+        batch is resolved); None at its end (eof set) or when it cannot be mapped (then
+        the rest is read from the stream, positioned where the windows stopped)."""
+        assert self.window is not None
+        fd, size, offset = self.window
+        length = min(self.per_batch * self.profile.chunk_size, size - offset)
+        if length <= 0:
+            self.eof = True
+            return None
+        try:
+            window = mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # a file system that cannot map files: read them
+            self.window = None
+            self.stream.seek(offset)
+            return None
+        self.window[2] = offset + length
+        self.eof = offset + length >= size
+        return memoryview(window)
 
     def done(self) -> bool:
         if not self.queue and not self.eof:
