@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ._cidtext import cid_text
 from ._http import Client, FetchOptions, check_url
 from .declaration import Declaration
 from .errors import DownloadError
 from .settings import Settings
 from .sources import parse_source
-from .unixfs import file_cid
+from .unixfs import DagBuilder
 
 __all__ = [
     "CacheEntry",
@@ -67,8 +68,10 @@ def _profile_name(settings_or_profile: Settings | str) -> str:
 
 
 def _cid(path: Path, profile: str) -> str:
-    cid, _size = file_cid(path, profile)
-    return cid
+    """The CID of a file of ours (in the cache, or a download being staged): mapped, not
+    read (nothing truncates it meanwhile; see :meth:`DagBuilder.add_file`)."""
+    with open(path, "rb") as f:
+        return cid_text(DagBuilder(profile).add_file(f, mapped=True).raw)
 
 
 def _same_cid(a: str, b: str) -> bool:
