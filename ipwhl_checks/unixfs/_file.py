@@ -307,6 +307,7 @@ def build_file(stream: BinaryIO, profile: Profile, emit: Emit | None = None, *,
     (``mmap``) and hashed in place rather than copied into buffers, which saves the
     kernel's copy (about 0.5 s of system time per GB).  The file is read from the size it
     has now; its position does not move.  (A file truncated while mapped would stop the
-    process with SIGBUS: hence only on request.)  Other streams are read as usual.
+    process with SIGBUS: hence only on request.)  Other streams are read as usual, and so
+    is the rest of a file whose file system refuses to map it.
     """
     return _Builder(stream, profile, emit, observe, mapped).build()
