@@ -5,22 +5,28 @@ Every declaration file's bytes are digested (:func:`~ipwhl_checks.manifest
 without parsing its files, the others are parsed and checked (:func:`.tree.load_file`).
 In a git work tree holding the previous release's commit, git lists the files changed
 since (:mod:`ipwhl_checks._gitchanges`) and only their projects are walked and digested.
+
+The tree is either the files on disk under a directory or a commit's tree
+(:class:`~ipwhl_checks.committed.CommittedTree`); both list files as path parts relative to
+the data root and read them in bulk.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._gitchanges import changed_files
+from .committed import CommittedTree
 from .declaration import Declaration, Problem
 from .errors import PublishError
 from .layout import prefix
-from .manifest import declaration_digest, project_digest
+from .manifest import LAYOUT, declaration_digest, project_digest
 from .previous import Previous, PriorProject
-from .settings import SETTINGS_FILE, Settings, load_settings
+from .settings import SETTINGS_FILE, Settings, load_settings, parse_settings
 from .tree import load_file
 
 __all__ = ["Scan", "scan_tree"]
@@ -43,25 +49,55 @@ def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     return found
 
 
-def _changed(root: Path, changed: set[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], set[str]]:
-    """The files to read when git says only *changed* may differ from the previous
-    release's commit: every file of each project directory holding a changed path, and the
-    changed files elsewhere, as :func:`_walk` lists them (a symlink is a file); and the
-    names of the projects they are in."""
-    dirs = {parts[:2] for parts in changed if len(parts) >= 3}
-    dirs.update((prefix(parts[1]), parts[1]) for parts in changed if len(parts) >= 3)
-    found: set[tuple[str, ...]] = set()
-    for target in dirs | {parts for parts in changed if len(parts) < 3}:
-        for i in range(1, len(target) + 1):
-            path = os.path.join(root, *target[:i])
-            if not os.path.lexists(path):
-                break
-            if os.path.islink(path) or not os.path.isdir(path):
-                found.add(target[:i])  # _walk lists it as a file
-                break
-            if i == len(target):
-                found.update(_walk(str(root), target))
-    return sorted(found), {parts[1] for parts in changed | found if len(parts) >= 3}
+class _WorkTree:
+    """The files on disk under *root* (what :class:`~ipwhl_checks.committed.CommittedTree`
+    is for a commit)."""
+
+    def __init__(self, root: Path, head: str | None) -> None:
+        self.root, self.head, self.where = root, head, str(root)
+
+    def settings(self) -> Settings:
+        return load_settings(self.root)
+
+    def changed_since(self, commit: str) -> set[tuple[str, ...]] | None:
+        return changed_files(self.root, commit, self.head)
+
+    def files(self, under: Iterable[tuple[str, ...]] | None = None) -> list[tuple[str, ...]]:
+        """Every file under the root, or at or below the paths *under*, as :func:`_walk`
+        lists them (a symlink is a file)."""
+        if under is None:
+            return _walk(self.where)
+        found: set[tuple[str, ...]] = set()
+        for target in under:
+            for i in range(1, len(target) + 1):
+                path = os.path.join(self.where, *target[:i])
+                if not os.path.lexists(path):
+                    break
+                if os.path.islink(path) or not os.path.isdir(path):
+                    found.add(target[:i])  # _walk lists it as a file
+                    break
+                if i == len(target):
+                    found.update(_walk(self.where, target))
+        return sorted(found)
+
+    def read(self, files: Sequence[tuple[str, ...]]) -> list[bytes]:
+        contents = []
+        for parts in files:
+            path = os.path.join(self.where, *parts)
+            try:
+                with open(path, "rb") as f:
+                    contents.append(f.read())
+            except OSError as e:
+                raise PublishError(f"{path}: cannot read ({e.strerror})") from e
+        return contents
+
+
+def _settings(tree: CommittedTree) -> Settings:
+    """The committed tree's settings file, read (the defaults without one)."""
+    path = Path(tree.where) / SETTINGS_FILE
+    if tree.files([(SETTINGS_FILE,)]) != [(SETTINGS_FILE,)]:
+        return Settings(path=None)
+    return parse_settings(tree.read([(SETTINGS_FILE,)])[0], path)
 
 
 @dataclass
@@ -73,29 +109,41 @@ class Scan:
     reused: dict[str, PriorProject] = field(default_factory=dict)  # unchanged since previous
     digests: dict[str, dict[str, str]] = field(default_factory=dict)  # project -> file -> dig
     problems: list[Problem] = field(default_factory=list)
+    previous: Previous | None = None  # the previous release, if its files can be reused
 
 
-def scan_tree(root: Path, previous: Previous | None, reuse: bool,
+def scan_tree(root: Path | CommittedTree, previous: Previous | None, reuse: bool,
               head: str | None = None) -> Scan:
-    """Walk the tree once: digest every declaration file's bytes; parse and check only the
+    """Read the tree once: digest every declaration file's bytes; parse and check only the
     files of projects whose digest differs from *previous* (all of them without it).
 
-    A reused project's files are byte for byte those of a release published before, at
-    the same paths, so they were read and checked then.  When git can list the files
-    changed since the previous release's commit (:mod:`ipwhl_checks._gitchanges`), only
-    their projects are walked and digested: every other project of *previous* is reused
-    as it is (its files are those of that commit, which it was published from).
-    *head*: the commit the tree on disk is known to be (see :func:`.changed_files`).
+    *root*: the files on disk under a directory, or a commit's tree.  A reused project's
+    files are byte for byte those of a release published before, at the same paths, so they
+    were read and checked then.  When git can list the files changed since the previous
+    release's commit (:mod:`ipwhl_checks._gitchanges` for the files on disk,
+    :meth:`.CommittedTree.changed_since` for a commit), only their projects are listed and
+    digested: every other project of *previous* is reused as it is (its files are those of
+    that commit, which it was published from).  *head*: the commit the tree on disk is
+    known to be (see :func:`.changed_files`).
     """
-    scan = Scan(load_settings(root))
+    tree = _WorkTree(root, head) if isinstance(root, Path) else root
+    scan = Scan(tree.settings() if isinstance(tree, _WorkTree) else _settings(tree))
     profile = scan.settings.profile
-    changed = changed_files(root, previous.source_commit, head) \
+    if previous is not None and (previous.profile != profile or previous.layout != LAYOUT):
+        previous = None  # another profile or layout: nothing can be reused
+    scan.previous = previous
+    changed = tree.changed_since(previous.source_commit) \
         if previous is not None and reuse and previous.source_commit else None
     if changed is None:
-        paths = _walk(str(root))
+        paths = tree.files()
     else:
         assert previous is not None
-        paths, touched = _changed(root, changed)
+        # every file of each project directory holding a changed path, and the changed
+        # files elsewhere
+        dirs = {parts[:2] for parts in changed if len(parts) >= 3}
+        dirs.update((prefix(parts[1]), parts[1]) for parts in changed if len(parts) >= 3)
+        paths = tree.files(dirs | {parts for parts in changed if len(parts) < 3})
+        touched = {parts[1] for parts in changed.union(paths) if len(parts) >= 3}
         scan.reused.update((name, p) for name, p in previous.projects.items()
                            if name not in touched)
     files: dict[str, list[tuple[str, ...]]] = defaultdict(list)
@@ -103,31 +151,25 @@ def scan_tree(root: Path, previous: Previous | None, reuse: bool,
         if parts == (SETTINGS_FILE,):
             continue
         if len(parts) != 3 or not parts[2].endswith(".toml"):
-            scan.problems += load_file(root, parts, profile)[1]  # not a declaration's place
+            # not a declaration's place
+            scan.problems += load_file(Path(tree.where), parts, profile)[1]
             continue
         files[parts[1]].append(parts)
-    for project in sorted(files):
-        rels = sorted(files[project])
-        digests = {}
-        contents = []
-        for parts in rels:
-            relpath = "/".join(parts)
-            try:
-                with open(os.path.join(root, relpath), "rb") as f:
-                    data = f.read()
-            except OSError as e:
-                raise PublishError(f"{root / relpath}: cannot read ({e.strerror})") from e
-            digests[parts[2].removesuffix(".toml") + ".whl"] = declaration_digest(
-                relpath, data, profile)
-            contents.append(data)
+    projects = sorted(files)
+    rels = [parts for project in projects for parts in sorted(files[project])]
+    read = iter(zip(rels, tree.read(rels), strict=True))  # (for a commit: one git command)
+    for project in projects:
+        here = [next(read) for _ in files[project]]
+        digests = {parts[2].removesuffix(".toml") + ".whl": declaration_digest(
+            "/".join(parts), data, profile) for parts, data in here}
         scan.digests[project] = digests
         prior = previous.projects.get(project) if previous is not None and reuse else None
         if prior is not None and prior.declarations == project_digest(
                 project, digests.values(), profile):
             scan.reused[project] = prior
             continue
-        for parts, data in zip(rels, contents, strict=True):
-            declaration, found = load_file(root, parts, profile, data)
+        for parts, data in here:
+            declaration, found = load_file(Path(tree.where), parts, profile, data)
             scan.problems += found
             if declaration is not None:
                 scan.declarations.setdefault(declaration.project, []).append(declaration)

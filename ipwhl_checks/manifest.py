@@ -255,23 +255,36 @@ def project_line(name: str, text: str) -> str:
 
 
 def render_manifest(*, profile: str, layout: str, source_commit: str | None, index: FileEntry,
-                    wheels: int, total_bytes: int, lines: Sequence[str]) -> bytes:
+                    wheels: int, total_bytes: int, lines: Sequence[str | bytes | memoryview],
+                    projects: int | None = None) -> bytes:
     """The canonical bytes of a manifest given each project's line (:func:`project_line`,
-    sorted by name), the one place the layout of ``manifest.json`` is written."""
+    sorted by name), the one place the layout of ``manifest.json`` is written.
+
+    A piece of *lines* may also be the bytes of several consecutive lines, joined by
+    ``",\n"`` as in a manifest (a run of a previous manifest's lines, not copied one by
+    one); *projects* then gives their number."""
     top = {
         "format": FORMAT, "layout": layout, "profile": profile,
         "source-commit": source_commit, "index": _file_json(index),
-        "totals": {"projects": len(lines), "wheels": wheels, "bytes": total_bytes},
+        "totals": {"projects": len(lines) if projects is None else projects,
+                   "wheels": wheels, "bytes": total_bytes},
         "projects": None,
     }
-    out = []
+    pieces: list[bytes | memoryview] = []  # joined once: one copy of a previous run
     for key in sorted(top):
-        if key == "projects":
-            inner = ",\n".join(lines)
-            out.append(f' "projects": {{\n{inner}\n }}' if inner else ' "projects": {}')
+        pieces.append(b"{\n" if not pieces else b",\n")
+        if key != "projects":
+            pieces.append(f" {_compact(key)}: {_compact(top[key])}".encode("ascii"))
+        elif not lines:
+            pieces.append(b' "projects": {}')
         else:
-            out.append(f" {_compact(key)}: {_compact(top[key])}")
-    return ("{\n" + ",\n".join(out) + "\n}\n").encode("ascii")
+            pieces.append(b' "projects": {\n')
+            for line in lines:
+                pieces.append(line.encode("ascii") if isinstance(line, str) else line)
+                pieces.append(b",\n")
+            pieces[-1] = b"\n }"
+    pieces.append(b"\n}\n")
+    return b"".join(pieces)
 
 
 class Reader:

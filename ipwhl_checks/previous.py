@@ -44,18 +44,26 @@ from .manifest import (
     read_manifest_file,
 )
 
-__all__ = ["Previous", "PriorProject", "load_previous", "read_previous"]
+__all__ = ["ManifestLines", "Previous", "PriorProject", "load_previous", "read_previous"]
 
 
 class PriorProject(NamedTuple):
     """A project of the previous release: its directory's link, its declarations digest,
-    and its line of the manifest (:func:`~ipwhl_checks.manifest.project_line`)."""
+    and where its line of the manifest (:func:`~ipwhl_checks.manifest.project_line`) is:
+    ``source[start:end]`` (the manifest's bytes, not copied for each line)."""
 
     name: str
     cid: str
     dag_size: int
     declarations: str
-    line: str
+    source: bytes
+    start: int
+    end: int
+
+    @property
+    def line(self) -> str:
+        """The project's line of the manifest (without its comma)."""
+        return self.source[self.start:self.end].decode("ascii")
 
     @property
     def text(self) -> str:
@@ -99,13 +107,13 @@ class Previous:
         return cid in self._cids
 
 
-# A canonical project line, after the newline that ends the one before: a name (PEP 503
-# normalized), the entry's start (a CID in kubo's base32 or base58btc form, the dag-size,
-# the declarations digest), the rest of the entry, and a comma unless it is the last.
-_LINE = re.compile(r'\n  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
-                   r'(\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
-                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",'
-                   r'[^\n]*\})(,?)(?=\n)')
+# The start of a canonical project line, after the newline that ends the one before: a
+# name (PEP 503 normalized), then the entry's start (a CID in kubo's base32 or base58btc
+# form, the dag-size, the declarations digest); the rest of the entry runs to the end of
+# the line, ending with "}" and a comma unless it is the last.
+_HEAD = re.compile(r'\n  "([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": '
+                   r'\{"cid":"(b[a-z2-7]{58}|Qm[1-9A-HJ-NP-Za-km-z]{44})",'
+                   r'"dag-size":(0|[1-9][0-9]{0,17}),"declarations":"(sha256:[0-9a-f]{64})",')
 _WHEEL_SIZE = re.compile(rb'"size":([0-9]+),"source":"')
 _CID_VALUE = re.compile(rb'"cid":"([^"\\]+)"')
 _OPEN, _CLOSE = '\n "projects": {', "\n },\n"
@@ -129,14 +137,19 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
     header, _ = parse_header(top, r)
     projects: dict[str, PriorProject] = {}
     body = start + len(_OPEN)  # the projects' lines: text[body:end], each after a newline
-    matches = _LINE.finditer(text, body, end + 1)
     last, at = "", body
-    for m in matches:
-        name = m[1]
-        if m.start() != at or name <= last or (m[6] == ",") != (m.end() < end):
+    match, find = _HEAD.match, text.find
+    while at < end:
+        m = match(text, at)
+        if m is None:
             return _in_full(data, where)  # a line that is not canonical
-        projects[name] = PriorProject(name, m[3], int(m[4]), m[5], text[m.start() + 1:m.end(2)])
-        last, at = name, m.end()
+        name = m[1]
+        newline = find("\n", m.end())  # (the last line's is the one _CLOSE starts with)
+        stop = newline - (newline < end)  # the line without its comma
+        if name <= last or text[stop - 1] != "}" or (newline < end and text[stop] != ","):
+            return _in_full(data, where)
+        projects[name] = PriorProject(name, m[2], int(m[3]), m[4], data, at + 1, stop)
+        last, at = name, newline
     if at != end:
         return _in_full(data, where)
     sizes = _WHEEL_SIZE.findall(data, body, end)
@@ -150,12 +163,52 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
                     wheels=header.totals[1], total_bytes=header.totals[2], projects=projects)
 
 
+class ManifestLines:
+    """The projects' lines of the next manifest, in name order, for
+    :func:`~ipwhl_checks.manifest.render_manifest`: a changed project's new line, or a run
+    of consecutive lines of the previous manifest kept as one view of its bytes (10,000
+    reused lines are then copied once, not one by one)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._pieces: list[str | memoryview] = []
+        self._run: tuple[bytes, int, int] | None = None  # source, start, end
+
+    def add(self, line: str) -> None:
+        """A new line (:func:`~ipwhl_checks.manifest.project_line`)."""
+        self._close()
+        self._pieces.append(line)
+        self.count += 1
+
+    def reuse(self, prior: PriorProject) -> None:
+        """The previous manifest's line of *prior*, as it is."""
+        run = self._run
+        if run is not None and prior.source is run[0] and prior.start == run[2] + 2:
+            self._run = (run[0], run[1], prior.end)  # the next line, after ",\n"
+        else:
+            self._close()
+            self._run = (prior.source, prior.start, prior.end)
+        self.count += 1
+
+    def pieces(self) -> list[str | memoryview]:
+        self._close()
+        return self._pieces
+
+    def _close(self) -> None:
+        if self._run is not None:
+            source, start, end = self._run
+            self._pieces.append(memoryview(source)[start:end])
+            self._run = None
+
+
 def _in_full(data: bytes, where: str) -> Previous:
     """:func:`read_previous` for a manifest in any layout: parsed and checked in full."""
     m = parse_manifest(data, where)
-    projects = {p.name: PriorProject(p.name, p.cid, p.dag_size, p.declarations,
-                                     project_line(p.name, project_text(p)))
-                for p in m.projects}
+    projects = {}
+    for p in m.projects:
+        line = project_line(p.name, project_text(p)).encode("ascii")
+        projects[p.name] = PriorProject(p.name, p.cid, p.dag_size, p.declarations, line, 0,
+                                        len(line))
     return Previous(where=where, data=data, profile=m.profile, layout=m.layout,
                     source_commit=m.source_commit, index=m.index, wheels=m.wheel_count,
                     total_bytes=m.total_bytes, projects=projects)

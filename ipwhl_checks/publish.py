@@ -38,7 +38,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -48,6 +48,7 @@ from ._nogc import paused_gc
 from ._publish_outputs import Outputs
 from ._publish_scan import scan_tree
 from ._wheelmeta import wheel_metadata
+from .committed import CommittedTree
 from .declaration import Declaration
 from .errors import DownloadError, PublishError, WheelError
 from .manifest import (
@@ -63,8 +64,7 @@ from .manifest import (
     project_text,
     render_manifest,
 )
-from .previous import Previous, PriorProject
-from .settings import load_settings
+from .previous import ManifestLines, Previous, PriorProject
 from .simple_html import WheelLink, project_page, root_page
 from .unixfs import DagBuilder, Node, get_profile
 
@@ -332,28 +332,30 @@ class _Publisher:
                                   declarations=pdigest, index=index, wheels=tuple(entries))
 
 
-def publish(root: Path, options: PublishOptions) -> PublishResult:
-    """Publish the data tree at *root* (see the module docstring)."""
+def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
+    """Publish the data tree at *root* (see the module docstring): the files on disk under
+    a directory, or a commit's tree (:func:`~ipwhl_checks.committed.committed_tree`, whose
+    commit is then the manifest's ``source-commit``)."""
+    if isinstance(root, CommittedTree):
+        options = replace(options, source_commit=root.commit, clean=False)
+    else:
+        root = Path(root)
+        if not root.is_dir():
+            raise PublishError(f"the data root is not a directory: {str(root)!r}")
     with paused_gc():  # many small objects, none in a cycle
-        return _publish(Path(root), options)
+        return _publish(root, options)
 
 
-def _publish(root: Path, options: PublishOptions) -> PublishResult:
-    if not root.is_dir():
-        raise PublishError(f"the data root is not a directory: {str(root)!r}")
-    previous = options.previous
-    settings = load_settings(root)
-    if previous is not None and (previous.profile != settings.profile
-                                 or previous.layout != LAYOUT):
-        previous = None  # another profile or layout: nothing can be reused
-    scan = scan_tree(root, previous, reuse=options.out is None,
+def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
+    scan = scan_tree(root, options.previous, reuse=options.out is None,
                      head=options.source_commit if options.clean else None)
+    previous = scan.previous
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
         raise PublishError(f"{first}" + (f" (and {more} more problems)" if more else "")
                            + "; run `ipwhl check` and fix the tree before publishing")
-    profile = settings.profile
+    profile = scan.settings.profile
     delta = previous if options.car is not None else None  # a delta CAR on top of it
     with ExitStack() as stack:
         outputs = Outputs(stack, options, profile)
@@ -363,7 +365,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
         builder = _builder(profile, emit)
         pub = _Publisher(builder, outputs, profile, options, emit)
         children: dict[str, Node] = {}
-        lines: list[str] = []  # the projects' lines of the manifest
+        lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
         wheels = total = 0  # of the projects built here
         reused = dict(zip(scan.reused, cid_raws([p.cid for p in scan.reused.values()]),
@@ -372,12 +374,12 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
             prior = scan.reused.get(name)
             if prior is not None:
                 children[name] = Node(reused[name], prior.dag_size)
-                lines.append(prior.line)
+                lines.reuse(prior)
                 continue
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
-            lines.append(project_line(name, project_text(entry)))
+            lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
         if previous is not None and scan.reused:
@@ -393,7 +395,7 @@ def _publish(root: Path, options: PublishOptions) -> PublishResult:
             children["index.html"], index = pub.add_bytes("index.html", root_page(names))
         manifest = render_manifest(
             profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
-            wheels=wheels, total_bytes=total, lines=lines)
+            wheels=wheels, total_bytes=total, lines=lines.pieces(), projects=lines.count)
         changed = None
         if delta is not None:
             # the previous manifest's blocks (its first chunks may be this one's)

@@ -36,6 +36,7 @@ __all__ = [
     "Settings",
     "discover_profile",
     "load_settings",
+    "parse_settings",
     "platform_tags",
 ]
 
@@ -199,10 +200,19 @@ def load_settings(root: Path) -> Settings:
     path = Path(root) / SETTINGS_FILE
     try:
         with path.open("rb") as f:
-            data = tomllib.load(f)
+            content = f.read()
     except FileNotFoundError:
         return Settings(path=None)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except OSError as e:
+        raise SettingsError(f"{path}: cannot read settings ({e})") from e
+    return parse_settings(content, path)
+
+
+def parse_settings(content: bytes, path: Path) -> Settings:
+    """The settings file *path*'s bytes *content*, checked."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{path}: cannot read settings ({e})") from e
     unknown = sorted(set(data) - {"profile", "python", "platforms"})
     if unknown:

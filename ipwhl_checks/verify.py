@@ -4,21 +4,18 @@ Trust: the tag's signature is checked against the keys the repository allows
 (:mod:`ipwhl_checks.signatures`: ``.ipwhl/allowed_signers`` for SSH, ``.ipwhl/
 allowed_signers.asc`` for OpenPGP, read from the verifier's own checkout).
 
-Then the tag message (:mod:`ipwhl_checks.release`) is read, the data tree at the tagged
-commit is extracted with ``git archive`` and published in memory (wheels from the cache,
-else from their sources, each checked against its declared CID), and the root CID, the
-manifest CID and the counts must equal what the tag says.
+Then the tag message (:mod:`ipwhl_checks.release`) is read, the data tree of the tagged
+commit is published in memory from git's objects (:mod:`ipwhl_checks.committed`; wheels
+from the cache, else from their sources, each checked against its declared CID), and the
+root CID, the manifest CID and the counts must equal what the tag says.
 """
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .committed import CommittedTree
 from .errors import ReleaseError, VerifyError
 from .publish import PublishOptions, PublishResult, publish
 from .release import ReleaseInfo, git, read_release
@@ -36,19 +33,6 @@ class Verified:
     result: PublishResult
 
 
-def _extract(repo: Path, commit: str, root: str, into: Path) -> Path:
-    """Extract the directory *root* of *commit* under *into*; return its path there."""
-    done = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", commit, "--",
-                           root], capture_output=True)
-    if done.returncode:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise VerifyError(f"cannot read {root!r} at {commit[:12]}: "
-                          f"{message[-1] if message else 'git archive failed'}")
-    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    return into / root
-
-
 def verify_release(repo: Path, tag: str, *, root: str = "data",
                    allowed_signers: Path | None = None, index_url: str | None = None,
                    allow_file: bool = False) -> Verified:
@@ -63,10 +47,8 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     if commit != release.source_commit:
         raise VerifyError(f"tag {tag!r} points to {commit} but its message names "
                           f"source-commit {release.source_commit}")
-    with tempfile.TemporaryDirectory(prefix="ipwhl-verify-") as tmp:
-        data = _extract(repo, commit, root, Path(tmp))
-        result = publish(data, PublishOptions(index_url=index_url, allow_file=allow_file,
-                                              source_commit=commit))
+    tree = CommittedTree(repo, commit, root.strip("/"))
+    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}

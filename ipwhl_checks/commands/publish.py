@@ -1,9 +1,15 @@
-"""``ipwhl publish [--root data] [--car OUT.car] [--out DIR] [--previous MANIFEST]``.
+"""``ipwhl publish [--root data] [--car OUT.car] [--out DIR] [--previous MANIFEST]
+[--commit REV]``.
 
 Builds the published tree (PEP 503 pages, PEP 658 metadata files, the manifest) from the
 declarations under ``--root`` and the verified wheel bytes, prints a summary and, as the
 last line of standard output, the root CID: what ``ipwhl cid`` (and kubo's ``ipfs add -r``)
 gives for the tree ``--out`` writes.  See :mod:`ipwhl_checks.publish`.
+
+The declarations are the files on disk, or with ``--commit REV`` those committed at REV,
+read from git's objects (:mod:`ipwhl_checks.committed`): the last commit at or before REV
+that changed ``--root`` is the manifest's ``source-commit``, and the work tree is not
+looked at (nothing uncommitted is published; for a clean checkout the CID is the same).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..committed import committed_tree
 from ..errors import PublishError
 from ..previous import load_previous
 from ..publish import PublishOptions, PublishResult, publish, source_commit
@@ -19,7 +26,7 @@ from ._common import add_index_url
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
 
 
-def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str = "") -> None:
     """The options ``ipwhl publish`` and ``ipwhl release`` share."""
     parser.add_argument("--root", type=Path, default=Path("data"),
                         help="the data tree (default: data)")
@@ -28,6 +35,9 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the tree to DIR")
     parser.add_argument("--previous", type=Path, metavar="MANIFEST",
                         help="the previous release's manifest.json: reuse unchanged projects")
+    parser.add_argument("--commit", metavar="REV",
+                        help="publish the tree as committed at REV, read from git's objects "
+                             "(the work tree is not looked at)" + commit_default)
     add_index_url(parser)
     parser.add_argument("--allow-file", action="store_true",
                         help="allow file:// sources")
@@ -60,7 +70,11 @@ def print_result(result: PublishResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = publish(args.root, options_from_args(args, source_commit(args.root)))
+    if args.commit is not None:
+        tree = committed_tree(args.root, args.commit)
+        result = publish(tree, options_from_args(args, tree.commit))
+    else:
+        result = publish(args.root, options_from_args(args, source_commit(args.root)))
     print_result(result)
     print(result.root_cid)  # the last line: the root CID
     return 0

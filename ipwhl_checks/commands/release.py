@@ -1,7 +1,9 @@
 """``ipwhl release [--tag NAME] [-u KEY] [--previous-from GATEWAY] [publish options]``.
 
-Publishes, then signs a tag.
-The data tree must be committed (the tag names the commit it was published from).  The
+Publishes the data tree as committed at ``--commit`` (default: HEAD), read from git's
+objects (:mod:`ipwhl_checks.committed`): uncommitted changes and untracked files are not
+published (the tag names the commit it was published from, the last one that changed
+``--root``), and the work tree is not walked to look for them.  The
 annotated tag is signed with the maintainer's git signing configuration (``git tag -s``:
 SSH when ``gpg.format=ssh``, else OpenPGP; ``-u`` picks the key) and its message carries
 the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release`).  Prints the
@@ -17,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
+from ..committed import committed_tree
 from ..errors import ReleaseError
 from ..last_release import last_release
-from ..publish import publish, source_commit
+from ..publish import publish
 from ..release import ReleaseInfo, create_tag, default_tag_name, git
 from .publish import add_publish_arguments, options_from_args, print_result
 
@@ -29,7 +31,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_publish_arguments(parser)
+    add_publish_arguments(parser, commit_default=" (default: HEAD)")
     parser.add_argument("--tag", metavar="NAME",
                         help="tag name (default: ipwhl-YYYYMMDD.HHMMSS, UTC)")
     parser.add_argument("-u", "--local-user", metavar="KEY",
@@ -40,11 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    commit = source_commit(args.root)
-    if commit is None:
-        raise ReleaseError(f"{args.root}: not in a git repository, or it has uncommitted "
-                           "changes; a release tags the commit it was published from")
-    repo = Path(git(args.root, "rev-parse", "--show-toplevel").stdout.strip())
+    tree = committed_tree(args.root, args.commit or "HEAD")
+    commit, repo = tree.commit, tree.top
     name = args.tag or default_tag_name()
     if git(repo, "check-ref-format", f"refs/tags/{name}", check=False).returncode:
         raise ReleaseError(f"invalid tag name {name!r}")
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"previous release: {found[0].tag} {found[0].root_cid}")
             options = dataclasses.replace(options, previous=found[1])
-    result = publish(args.root, options)
+    result = publish(tree, options)
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
                        profile=result.profile, projects=result.projects,
                        wheels=result.wheels, bytes=result.total_bytes, source_commit=commit,
