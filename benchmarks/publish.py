@@ -16,9 +16,11 @@ each wheel stays one 1 MiB chunk, "small"); mean about 1.6 x the median.  It pri
   without and with a CAR (CI writes one);
 - incremental publish after changing one project (``--previous`` = the warm run's manifest,
   a delta CAR), the data tree being a git work tree with that manifest's ``source-commit``
-  (git lists the changed files), again with the digest scan of every file, and once more
-  with the change committed, as ``ipwhl publish``/``release`` run in CI (source_commit()
-  checks the tree, git compares the two commits);
+  (git lists the changed files), again with the digest scan of every file, once more with
+  the change committed, as ``ipwhl publish --previous`` runs in a clean checkout
+  (source_commit() checks the tree, git compares the two commits), and last as ``ipwhl
+  release`` runs in CI: the commit's tree read from git's objects (``--commit``), the work
+  tree not walked (with a full publish from the commit as well, for a like-for-like ratio);
 - their ratios (target: incremental under 5% of full), against the full publish without
   and with a CAR;
 - checks that the delta CAR holds exactly the blocks of the new full CAR that the old one
@@ -52,6 +54,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from ipwhl_checks.committed import CommittedTree, committed_tree
 from ipwhl_checks.layout import declaration_path
 from ipwhl_checks.previous import load_previous
 from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
@@ -128,7 +131,7 @@ def git_cpu_time() -> float:
     return t.children_user + t.children_system
 
 
-def timed(data: Path, **options: object) -> tuple[float, float, PublishResult]:
+def timed(data: Path | CommittedTree, **options: object) -> tuple[float, float, PublishResult]:
     """(wall seconds, CPU seconds of this process, its threads and children, result)."""
     wall, cpu = time.perf_counter(), cpu_time()
     result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
@@ -284,8 +287,8 @@ def part1(root: Path, projects: int, kb: int) -> None:
     print("checked: incremental root CID = full publish's; delta CAR = new full CAR's blocks "
           "less the old one's")
 
-    # as `ipwhl publish --previous` and `ipwhl release` run in CI: the change committed,
-    # source_commit() checks the tree (its walk), git compares the two commits' trees
+    # the change committed: `ipwhl publish --previous` in a clean work tree (source_commit()
+    # checks the tree, its walk; git compares the two commits' trees) ...
     git(data.parent, "add", data.name)
     git(data.parent, "commit", "-q", "-m", "proj00042 1.1")
     wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
@@ -301,6 +304,26 @@ def part1(root: Path, projects: int, kb: int) -> None:
     _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
     _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
     assert timed(data, source_commit=head)[2].root_cid == delta.root_cid
+
+    # ... and as `ipwhl release` runs in CI: the commit's tree read from git's objects
+    # (--commit), the work tree not walked; git diff-tree lists the changed files
+    tree_full, tree_full_cpu, again = timed(committed_tree(data))
+    print(f"{'full publish, warm, from the commit:':34} {tree_full:8.2f}s {tree_full_cpu:8.2f}s")
+    assert again.root_cid == delta.root_cid
+    wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
+    tree = committed_tree(data)
+    previous = load_previous(manifest)
+    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
+    inc, inc_cpu, delta = timed(tree, previous=previous, car=root / "delta-commit.car")
+    inc, inc_cpu = inc + wall, inc_cpu + cpu
+    print(f"{'incremental, 1 changed, --commit:':34} {inc:8.2f}s {inc_cpu:8.2f}s   "
+          f"(as `ipwhl release`) delta CAR of {delta.car_blocks} blocks; "
+          f"git {git_cpu_time() - git_cpu:.2f}s cpu")
+    _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
+    _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
+    _ratio("/ full publish from the commit:", inc, inc_cpu, tree_full, tree_full_cpu)
+    assert delta.root_cid == again.root_cid
+    assert car_cids(root / "delta-commit.car") == car_cids(root / "delta-committed.car")
 
     floor, hashed = hashing_floor(result, root / "cache")
     _share("hashing floor:", floor, hashed, full, full_cpu)

@@ -15,13 +15,18 @@ builds its DAG (whose root CID must equal the declared ``content-id``, else
 Outputs are built under temporary names in the target's directory and renamed into place
 only when everything succeeded.
 
+The declarations are the files on disk under the data root, or a commit's tree read from
+git's objects (:mod:`ipwhl_checks.committed`: ``--commit``, ``ipwhl release`` and ``ipwhl
+verify``); a clean checkout of the commit gives the same outputs.
+
 Incremental publishing: given the previous release's manifest (read line by line,
 :mod:`ipwhl_checks.previous`), a project whose declarations digest is unchanged is linked
 by its subtree CID and cumulative size, without fetching anything, and its manifest entry
 is carried over as it is; in a changed project every unchanged wheel is linked the same
 way, and so is ``/index.html`` when the project names are the same.  In a git work tree
-holding the previous manifest's ``source-commit``, git lists the files changed since and
-only their projects are digested (:mod:`ipwhl_checks._publish_scan`; otherwise every
+holding the previous manifest's ``source-commit``, git lists the files changed since (for
+a commit's tree: the difference between the two commits' trees) and only their projects
+are digested (:mod:`ipwhl_checks._publish_scan`; otherwise every
 declaration file is).  The CAR then holds only the blocks the previous release lacks (a
 delta CAR): a changed project's blocks that the previous manifest does not name, the new
 manifest's chunks that the previous one lacks, and of the root directory only the HAMT

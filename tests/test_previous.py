@@ -23,8 +23,10 @@ from ipwhl_checks.manifest import (
     WheelEntry,
     manifest_bytes,
     parse_manifest,
+    project_line,
+    render_manifest,
 )
-from ipwhl_checks.previous import Previous, read_previous
+from ipwhl_checks.previous import ManifestLines, Previous, read_previous
 from ipwhl_checks.unixfs import DagBuilder
 
 
@@ -184,3 +186,43 @@ def test_a_reused_line_is_checked_in_full_only_when_its_project_is_read() -> Non
     assert previous.entry("project-001") is not None
     with pytest.raises(PublishError, match=r"^prev.json: invalid manifest \(projects.project-000"):
         previous.entry("project-000")
+
+
+# Which of 7 projects a publish reuses (the others: a new line each, "+" a project added
+# after it): runs of consecutive lines, gaps, a run at either end, nothing reused.
+REUSE = ["0123456", "", "0", "6", "0246", "012-456", "01+23+456", "+0123456+", "0+6"]
+
+
+@pytest.mark.parametrize("layout", [lambda b: b, _reindented], ids=["canonical", "reindented"])
+@pytest.mark.parametrize("reuse", REUSE)
+def test_reused_lines_render_as_the_lines_themselves(
+        reuse: str, layout: Callable[[bytes], bytes]) -> None:
+    """ManifestLines keeps runs of the previous manifest's lines as views of its bytes; the
+    manifest rendered from them is the one rendered from every line as text."""
+    manifest = _manifest(7)
+    previous = read_previous(layout(manifest_bytes(manifest)))
+    priors = list(previous.projects.values())
+    lines, texts = ManifestLines(), []
+    for i, prior in enumerate(priors):
+        if str(i) in reuse.replace("-", ""):
+            lines.reuse(prior)
+            texts.append(prior.line)
+        else:
+            new = project_line(f"{prior.name}-new", prior.text)
+            lines.add(new)
+            texts.append(new)
+        if f"{i}+" in reuse:
+            lines.add(project_line(f"{prior.name}-added", prior.text))
+            texts.append(project_line(f"{prior.name}-added", prior.text))
+    pieces = lines.pieces()
+    assert lines.count == len(texts)
+    common = {"profile": "unixfs-v1-2025", "layout": "ipwhl-publish/1", "source_commit": None,
+              "index": manifest.index, "wheels": 3, "total_bytes": 4}
+    assert render_manifest(**common, lines=pieces, projects=lines.count) == render_manifest(
+        **common, lines=texts)
+    views = sum(isinstance(p, memoryview) for p in pieces)
+    reused = [str(i) in reuse for i in range(7)]
+    runs = sum(reused[i] and (i == 0 or not reused[i - 1] or f"{i - 1}+" in reuse)
+               for i in range(7))
+    # consecutive reused lines of a canonical manifest: one view; read in full: one each
+    assert views == (runs if layout is not _reindented else sum(reused))
