@@ -94,10 +94,10 @@ class _WorkTree:
 
 def _settings(tree: CommittedTree) -> Settings:
     """The committed tree's settings file, read (the defaults without one)."""
-    path = Path(tree.where) / SETTINGS_FILE
-    if tree.files([(SETTINGS_FILE,)]) != [(SETTINGS_FILE,)]:
+    content = tree.read_path((SETTINGS_FILE,))
+    if content is None:
         return Settings(path=None)
-    return parse_settings(tree.read([(SETTINGS_FILE,)])[0], path)
+    return parse_settings(content, Path(tree.where) / SETTINGS_FILE)
 
 
 @dataclass

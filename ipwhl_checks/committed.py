@@ -124,6 +124,19 @@ class CommittedTree:
             at = end + 2 + size  # the content is followed by a newline
         return contents
 
+    def read_path(self, parts: Sequence[str]) -> bytes | None:
+        """The committed bytes of the file at *parts*, None if the commit has no file there
+        (one ``git cat-file``, no listing first)."""
+        path = self._path(parts)
+        if "\n" in path:
+            return None
+        done = _git(self.top, "cat-file", "--batch", stdin=f"{self.commit}:{path}\n".encode())
+        header, _, rest = done.stdout.partition(b"\n")
+        fields = header.split(b" ")
+        if done.returncode or len(fields) != 3 or fields[1] != b"blob":
+            return None
+        return rest[:int(fields[2])]
+
     def changed_since(self, commit: str) -> set[tuple[str, ...]] | None:
         """Path parts of every file added, changed or deleted in the tree since *commit*;
         None when *commit* is not a commit in the repository (a shallow clone, say)."""

@@ -191,3 +191,22 @@ def test_release_ignores_an_uncommitted_change(
     assert main(["verify", "ipwhl-1"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == expected
     assert uncommitted.exists()
+
+
+def test_the_settings_file_is_read_as_committed(
+        repo: Repo, committed: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    expected = publish(committed_tree(repo.data), PublishOptions()).root_cid
+    settings = repo.data / "repository.toml"
+    settings.write_text("profile = 'unixfs-v9'\n")  # not committed: not read
+    assert main(["publish", "--root", str(repo.data), "--commit", "HEAD"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == expected
+    git(repo.root, "commit", "-q", "-am", "a bad profile")
+    tree = committed_tree(repo.data)
+    assert main(["publish", "--root", str(repo.data), "--commit", "HEAD"]) == 1
+    assert capsys.readouterr().err == (
+        f"ipwhl publish: {tree.commit[:12]}:data/repository.toml: unknown profile "
+        "'unixfs-v9' (expected unixfs-v0-2015 or unixfs-v1-2025)\n")
+    git(repo.root, "rm", "-q", str(settings))
+    git(repo.root, "commit", "-q", "-m", "no settings file: the defaults")
+    with pytest.raises(PublishError, match="the repository's profile 'unixfs-v0-2015'"):
+        publish(committed_tree(repo.data), PublishOptions())  # (the original IPWHL's)
