@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ._nogc import paused_gc
 from .manifest import (
     FileEntry,
     ProjectEntry,
@@ -121,6 +122,11 @@ _OPEN, _CLOSE = '\n "projects": {', "\n },\n"
 
 def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
     """Read a previous release's manifest (its bytes, *where* naming it in errors)."""
+    with paused_gc():  # some 10,000 tuples, no cycles: no collection need walk the heap
+        return _read_previous(data, where)
+
+
+def _read_previous(data: bytes, where: str) -> Previous:
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
