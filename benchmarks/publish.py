@@ -52,11 +52,12 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ipwhl_checks.committed import CommittedTree, committed_tree
 from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.previous import load_previous
+from ipwhl_checks.previous import Previous, load_previous
 from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
 from ipwhl_checks.unixfs import DagBuilder, get_profile, index_car
 
@@ -229,6 +230,27 @@ def _ratio(label: str, inc: float, inc_cpu: float, full: float, full_cpu: float)
           f"cpu {_verdict(inc_cpu / full_cpu, 0.05, False)}")
 
 
+Baseline = tuple[str, float, float]  # (label, wall, CPU) of a full publish
+
+
+def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Previous,
+                                                      dict[str, object]]],
+                car: Path, baselines: list[Baseline]) -> PublishResult:
+    """Time an incremental publish (what *prepare* does, reading --previous included),
+    print its row and its ratios to the *baselines*; its result."""
+    wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
+    target, previous, options = prepare()
+    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
+    inc, inc_cpu, delta = timed(target, previous=previous, car=car, **options)
+    inc, inc_cpu = inc + wall, inc_cpu + cpu
+    print(f"{label:34} {inc:8.2f}s {inc_cpu:8.2f}s   reused {delta.reused_projects}, read "
+          f"{delta.fetched_wheels} wheel(s), delta CAR of {delta.car_blocks} blocks; "
+          f"git {git_cpu_time() - git_cpu:.2f}s cpu")
+    for name, full, full_cpu in baselines:
+        _ratio(name, inc, inc_cpu, full, full_cpu)
+    return delta
+
+
 def car_cids(path: Path) -> set[bytes]:
     return {bytes(cid) for cid in index_car(path)}
 
@@ -261,23 +283,18 @@ def part1(root: Path, projects: int, kb: int) -> None:
     for old in data.rglob("proj00042-*.toml"):
         old.unlink()
     _declare(data, _wheel(wheels, "proj00042", "1.1", os.urandom(sizes[len(sizes) // 2])))
+    baselines = [("/ full publish:", full, full_cpu),
+                 ("/ full publish with a CAR:", car_full, car_full_cpu)]
     cars: list[tuple[str, bytes]] = []
     for how in ("git", "digest scan"):
-        wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
-        previous = load_previous(manifest)
-        if how != "git":  # no commit to ask git about: every file is digested
-            previous = dataclasses.replace(previous, source_commit=None)
-        wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
+        def prepare(how: str = how) -> tuple[Path, Previous, dict[str, object]]:
+            previous = load_previous(manifest)
+            if how != "git":  # no commit to ask git about: every file is digested
+                previous = dataclasses.replace(previous, source_commit=None)
+            return data, previous, {}
         car = root / f"delta-{len(cars)}.car"
-        inc, inc_cpu, delta = timed(data, previous=previous, car=car)
+        delta = incremental(f"incremental, 1 changed ({how}):", prepare, car, baselines)
         cars.append((delta.root_cid, car.read_bytes()))
-        inc, inc_cpu = inc + wall, inc_cpu + cpu  # reading --previous counts
-        label = f"incremental, 1 changed ({how}):"
-        print(f"{label:34} {inc:8.2f}s {inc_cpu:8.2f}s   reused {delta.reused_projects}, read "
-              f"{delta.fetched_wheels} wheel(s), delta CAR of {delta.car_blocks} blocks; "
-              f"git {git_cpu_time() - git_cpu:.2f}s cpu")
-        _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
-        _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
     assert cars[0] == cars[1], "git and the digest scan disagree"
     new_car = root / "full-new.car"
     again = timed(data, car=new_car)[2]
@@ -291,18 +308,13 @@ def part1(root: Path, projects: int, kb: int) -> None:
     # checks the tree, its walk; git compares the two commits' trees) ...
     git(data.parent, "add", data.name)
     git(data.parent, "commit", "-q", "-m", "proj00042 1.1")
-    wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
+
+    def in_work_tree() -> tuple[Path, Previous, dict[str, object]]:
+        return data, load_previous(manifest), {"source_commit": source_commit(data),
+                                               "clean": True}
+    delta = incremental("incremental, 1 changed, committed:", in_work_tree,
+                        root / "delta-committed.car", baselines)
     head = source_commit(data)
-    previous = load_previous(manifest)
-    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
-    inc, inc_cpu, delta = timed(data, previous=previous, source_commit=head, clean=True,
-                                car=root / "delta-committed.car")
-    inc, inc_cpu = inc + wall, inc_cpu + cpu
-    print(f"{'incremental, 1 changed, committed:':34} {inc:8.2f}s {inc_cpu:8.2f}s   "
-          f"(source_commit() included) delta CAR of {delta.car_blocks} blocks; "
-          f"git {git_cpu_time() - git_cpu:.2f}s cpu")
-    _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
-    _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
     assert timed(data, source_commit=head)[2].root_cid == delta.root_cid
 
     # ... and as `ipwhl release` runs in CI: the commit's tree read from git's objects
@@ -310,18 +322,13 @@ def part1(root: Path, projects: int, kb: int) -> None:
     tree_full, tree_full_cpu, again = timed(committed_tree(data))
     print(f"{'full publish, warm, from the commit:':34} {tree_full:8.2f}s {tree_full_cpu:8.2f}s")
     assert again.root_cid == delta.root_cid
-    wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
-    tree = committed_tree(data)
-    previous = load_previous(manifest)
-    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
-    inc, inc_cpu, delta = timed(tree, previous=previous, car=root / "delta-commit.car")
-    inc, inc_cpu = inc + wall, inc_cpu + cpu
-    print(f"{'incremental, 1 changed, --commit:':34} {inc:8.2f}s {inc_cpu:8.2f}s   "
-          f"(as `ipwhl release`) delta CAR of {delta.car_blocks} blocks; "
-          f"git {git_cpu_time() - git_cpu:.2f}s cpu")
-    _ratio("/ full publish:", inc, inc_cpu, full, full_cpu)
-    _ratio("/ full publish with a CAR:", inc, inc_cpu, car_full, car_full_cpu)
-    _ratio("/ full publish from the commit:", inc, inc_cpu, tree_full, tree_full_cpu)
+
+    def from_commit() -> tuple[CommittedTree, Previous, dict[str, object]]:
+        return committed_tree(data), load_previous(manifest), {}
+    delta = incremental("incremental, 1 changed, --commit:", from_commit,
+                        root / "delta-commit.car",
+                        [*baselines, ("/ full publish from the commit:", tree_full,
+                                      tree_full_cpu)])
     assert delta.root_cid == again.root_cid
     assert car_cids(root / "delta-commit.car") == car_cids(root / "delta-committed.car")
 
