@@ -63,8 +63,9 @@ class CommittedTree:
 
     @property
     def where(self) -> str:
-        """The tree as error messages name it: ``<commit>:<prefix>``."""
-        return f"{self.commit[:12]}:{self.prefix}"
+        """The tree as error messages name it: ``<commit>:<prefix>`` (``<commit>:.`` for the
+        work tree's top: a file there is then ``<commit>:./<path>``)."""
+        return f"{self.commit[:12]}:{self.prefix or '.'}"
 
     def _path(self, parts: Sequence[str]) -> str:
         return "/".join((self.prefix, *parts)) if self.prefix else "/".join(parts)

@@ -6,6 +6,7 @@ real git, real wheels."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -210,3 +211,33 @@ def test_the_settings_file_is_read_as_committed(
     git(repo.root, "commit", "-q", "-m", "no settings file: the defaults")
     with pytest.raises(PublishError, match="the repository's profile 'unixfs-v0-2015'"):
         publish(committed_tree(repo.data), PublishOptions())  # (the original IPWHL's)
+
+
+def test_a_data_tree_at_the_top_of_its_repository(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    git(repo.data, "init", "-q")
+    git(repo.data, "add", "-A")
+    git(repo.data, "commit", "-q", "-m", "data")
+    tree = committed_tree(repo.data)
+    assert (tree.prefix, tree.where) == ("", f"{tree.commit[:12]}:.")
+    result = publish(tree, PublishOptions())
+    copy = tmp_path / "copy"  # (on disk, .git would be stray files)
+    shutil.copytree(repo.data, copy, ignore=shutil.ignore_patterns(".git"))
+    assert result.manifest_bytes == publish(
+        copy, PublishOptions(source_commit=tree.commit)).manifest_bytes
+    previous = read_previous(result.manifest_bytes)
+    (path,) = repo.data.rglob("alpha-1.0-*.toml")
+    path.write_text(path.read_text().replace("'>=3.8'", "'>=3.9'"))
+    (repo.data / "stray.txt").write_text("x")
+    git(repo.data, "add", "-A")
+    git(repo.data, "commit", "-q", "-m", "change")
+    tree = committed_tree(repo.data)
+    assert tree.changed_since(previous.source_commit or "") == {
+        path.relative_to(repo.data).parts, ("stray.txt",)}
+    with pytest.raises(PublishError) as caught:
+        publish(tree, PublishOptions(previous=previous))
+    assert str(caught.value).startswith(f"{tree.commit[:12]}:./stray.txt: stray file")
