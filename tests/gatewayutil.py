@@ -74,9 +74,11 @@ def serve_process(*cars: Path, env: Mapping[str, str] | None = None
     """The real ``ipwhl serve CARS --port 0``: yields (process, "127.0.0.1:PORT", log lines).
 
     The log list fills as the gateway writes standard error."""
-    proc = subprocess.Popen([sys.executable, "-m", "ipwhl_checks", "serve", *map(str, cars),
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+    # (faulthandler: stop_process() can have a stuck server print its threads' stacks)
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ipwhl_checks", "serve",
+                             *map(str, cars), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     if not first.startswith("serving http://"):
@@ -98,6 +100,25 @@ def serve_process(*cars: Path, env: Mapping[str, str] | None = None
             proc.terminate()
         proc.wait(timeout=30)
         reader.join(timeout=5)
+
+
+def stop_process(proc: subprocess.Popen[str], log: list[str], how: int,
+                 timeout: float = 30.0) -> int:
+    """Send *how* (SIGINT, SIGTERM) to a served gateway and wait for its exit code; if it
+    does not stop in *timeout* seconds, fail with its threads' stacks (faulthandler prints
+    them on SIGABRT) and the end of its log."""
+    import signal
+    import time
+
+    proc.send_signal(how)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        proc.wait(timeout=30)
+        time.sleep(0.5)  # the log reader drains standard error
+        pytest.fail(f"ipwhl serve did not stop in {timeout:.0f} s after signal {how}; its "
+                    f"stacks and log:\n{''.join(log)[-6000:]}")
 
 
 def wait_for_log(log: list[str], text: str, start: int = 0, timeout: float = 10.0) -> str:

@@ -20,7 +20,7 @@ import pytest
 from multiformats import CID, multihash
 
 from .gatewayutil import gateway as start_gateway
-from .gatewayutil import get, needs_npm, npm_car, serve_process, wait_for_log
+from .gatewayutil import get, needs_npm, npm_car, serve_process, stop_process, wait_for_log
 
 pytestmark = [pytest.mark.npm, needs_npm]
 
@@ -288,8 +288,7 @@ def test_serve_command_logs_and_stops_on_ctrl_c(cars) -> None:  # type: ignore[n
         assert get(host, f"/ipfs/{root}/a.txt")[0] == 200
         assert get(host, f"/ipfs/{root}/none")[0] == 404
         wait_for_log(log, "/none")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) in (0, 130)
+        assert stop_process(proc, log, signal.SIGINT) in (0, 130)
     text = "".join(log)
     assert f'"GET /ipfs/{root}/a.txt" 200 6 ' in text
     assert f'"GET /ipfs/{root}/none" 404' in text
