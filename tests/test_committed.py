@@ -20,7 +20,13 @@ from ipwhl_checks.previous import read_previous
 from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
-from .test_publish_git import CHANGES, _symlinked_project, committed, git  # noqa: F401
+from .test_publish_git import (  # noqa: F401 (fixtures)
+    CHANGES,
+    _symlinked_project,
+    committed,
+    git,
+    git_identity,
+)
 
 
 def _outcome(tree: object, car: Path, **options: object) -> tuple[str, bytes, bytes]:
@@ -147,13 +153,9 @@ BAD: list[tuple[str, str, str, str]] = [
 
 @pytest.mark.parametrize(("setup", "root", "rev", "message"), BAD)
 def test_bad_commits_are_one_line_errors(
-        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        repo: Repo, git_identity: None, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
         capsys: pytest.CaptureFixture[str], setup: str, root: str, rev: str,
         message: str) -> None:
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo.root.parent))
     if setup != "none":
         git(repo.root, "init", "-q")
@@ -214,11 +216,7 @@ def test_the_settings_file_is_read_as_committed(
 
 
 def test_a_data_tree_at_the_top_of_its_repository(
-        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        repo: Repo, git_identity: None, tmp_path: Path) -> None:  # noqa: F811
     git(repo.data, "init", "-q")
     git(repo.data, "add", "-A")
     git(repo.data, "commit", "-q", "-m", "data")

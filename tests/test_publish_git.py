@@ -78,12 +78,17 @@ CHANGES: list[tuple[Callable[[Repo], None], int]] = [
 
 
 @pytest.fixture
-def committed(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
-    """*repo* as a git work tree with everything committed; the commit's id."""
+def git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git configured by a file of the test's own (a committer's name), nothing else."""
     config = tmp_path / "gitconfig"
     config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def committed(repo: Repo, git_identity: None) -> str:  # noqa: F811
+    """*repo* as a git work tree with everything committed; the commit's id."""
     git(repo.root, "init", "-q")
     git(repo.root, "add", "-A")
     git(repo.root, "commit", "-q", "-m", "data")
@@ -156,11 +161,7 @@ def test_a_committed_change_is_read_from_the_two_commits(
 
 
 def test_no_answer_from_git_outside_a_work_tree_or_without_the_commit(
-        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        repo: Repo, git_identity: None) -> None:  # noqa: F811
     assert changed_files(repo.data, "0" * 40) is None  # not a git work tree
     git(repo.root, "init", "-q")
     git(repo.root, "add", "-A")
