@@ -26,7 +26,7 @@ from .errors import PublishError
 from .layout import prefix
 from .manifest import LAYOUT, declaration_digest, project_digest
 from .previous import Previous, PriorProject
-from .settings import SETTINGS_FILE, Settings, load_settings, parse_settings
+from .settings import SETTINGS_FILE, Settings, load_settings
 from .tree import load_file
 
 __all__ = ["Scan", "scan_tree"]
@@ -92,14 +92,6 @@ class _WorkTree:
         return contents
 
 
-def _settings(tree: CommittedTree) -> Settings:
-    """The committed tree's settings file, read (the defaults without one)."""
-    content = tree.read_path((SETTINGS_FILE,))
-    if content is None:
-        return Settings(path=None)
-    return parse_settings(content, Path(tree.where) / SETTINGS_FILE)
-
-
 @dataclass
 class Scan:
     """The data tree as publishing needs it."""
@@ -127,7 +119,7 @@ def scan_tree(root: Path | CommittedTree, previous: Previous | None, reuse: bool
     known to be (see :func:`.changed_files`).
     """
     tree = _WorkTree(root, head) if isinstance(root, Path) else root
-    scan = Scan(tree.settings() if isinstance(tree, _WorkTree) else _settings(tree))
+    scan = Scan(tree.settings())
     profile = scan.settings.profile
     if previous is not None and (previous.profile != profile or previous.layout != LAYOUT):
         previous = None  # another profile or layout: nothing can be reused

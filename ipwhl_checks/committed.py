@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PublishError
+from .settings import SETTINGS_FILE, Settings, parse_settings
 
 __all__ = ["CommittedTree", "committed_tree"]
 
@@ -137,6 +138,14 @@ class CommittedTree:
         if done.returncode or len(fields) != 3 or fields[1] != b"blob":
             return None
         return rest[:int(fields[2])]
+
+    def settings(self) -> Settings:
+        """The committed settings file (:mod:`ipwhl_checks.settings`), checked; the
+        defaults without one."""
+        content = self.read_path((SETTINGS_FILE,))
+        if content is None:
+            return Settings(path=None)
+        return parse_settings(content, Path(self.where) / SETTINGS_FILE)
 
     def changed_since(self, commit: str) -> set[tuple[str, ...]] | None:
         """Path parts of every file added, changed or deleted in the tree since *commit*;
