@@ -30,6 +30,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .errors import ReleaseError
 
@@ -44,6 +45,7 @@ __all__ = [
     "parse_tag_message",
     "read_release",
     "release_tags",
+    "signature_kind",
 ]
 
 MESSAGE_FORMAT = "ipwhl-release/1"
@@ -51,7 +53,14 @@ TAG_PREFIX = "ipwhl-"
 _FIELDS = ("format", "root-cid", "manifest-cid", "profile", "projects", "wheels", "bytes",
            "source-commit")
 _FIELD = re.compile(r"([a-z-]+): (\S+)")
-_SIGNATURE = re.compile(r"^-----BEGIN [A-Z ]*SIGNATURE-----$", re.MULTILINE)
+
+Kind = Literal["ssh", "openpgp", "x509"]
+# git's gpg-interface.c (sigtypes): the armor lines that open a signature, and the format
+# each one means; parse_signed_buffer() takes the last such line as the signature's start.
+_KINDS: dict[str, Kind] = {"SSH SIGNATURE": "ssh", "PGP SIGNATURE": "openpgp",
+                           "PGP MESSAGE": "openpgp", "SIGNED MESSAGE": "x509"}
+_SIGNATURE_START = re.compile(r"^-----BEGIN (SSH SIGNATURE|PGP SIGNATURE|PGP MESSAGE|"
+                              r"SIGNED MESSAGE)-----$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ def format_tag_message(info: ReleaseInfo) -> str:
 def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
     """Read the fields of a release tag message (a trailing signature is ignored)."""
     where = f"tag {tag!r}" if tag else "tag message"
-    text = _SIGNATURE.split(text, maxsplit=1)[0]
+    text = _SIGNATURE_START.split(text, maxsplit=1)[0]
     fields: dict[str, str] = {}
     for line in text.splitlines()[1:]:
         if m := _FIELD.fullmatch(line.strip()):
@@ -126,7 +135,16 @@ def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = No
     args = ["tag", "-s", "-a", "-m", format_tag_message(info)]
     if key:
         args += ["-u", key]
-    git(repo, *args, name, info.source_commit, what=f"signing tag {name!r} (git tag -s)")
+    what = f"signing tag {name!r} (git tag -s)"
+    done = git(repo, *args, name, info.source_commit, what=what)
+    # Some git versions (2.39 among them) keep the tag, unsigned, when ssh-keygen cannot
+    # sign (a missing key file, say): git prints ssh-keygen's error and exits 0.  A release
+    # tag is never left unsigned.
+    if signature_kind(repo, f"refs/tags/{name}") is None:
+        git(repo, "tag", "-d", name, check=False)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        said = f": {lines[0].strip()}" if lines else ""
+        raise ReleaseError(f"{what} made no signature{said}; the tag was deleted")
 
 
 def read_release(repo: Path, tag: str) -> ReleaseInfo:
@@ -140,6 +158,14 @@ def read_release(repo: Path, tag: str) -> ReleaseInfo:
         raise ReleaseError(f"tag {tag!r} was created under another name ({names[0]!r})"
                            if names else f"tag {tag!r} has no name in its header")
     return parse_tag_message(message, tag)
+
+
+def signature_kind(repo: Path, tag: str) -> Kind | None:
+    """How *tag* is signed, from the signature block of its tag object (None: unsigned)."""
+    done = git(repo, "cat-file", "tag", tag, check=False)
+    _header, _, body = done.stdout.partition("\n\n")
+    starts = _SIGNATURE_START.findall(body) if done.returncode == 0 else []
+    return _KINDS[starts[-1]] if starts else None
 
 
 def release_tags(repo: Path) -> list[str]:

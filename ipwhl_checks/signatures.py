@@ -39,35 +39,19 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 from .errors import VerifyError
-from .release import git
+from .release import signature_kind
 
 __all__ = ["ALLOWED_KEYS", "ALLOWED_SIGNERS", "signature_kind", "verify_signature"]
 
 ALLOWED_SIGNERS = PurePosixPath(".ipwhl/allowed_signers")
 ALLOWED_KEYS = PurePosixPath(".ipwhl/allowed_signers.asc")
 
-Kind = Literal["ssh", "openpgp", "x509"]
-# git's gpg-interface.c (sigtypes): the armor lines that open a signature, and the format
-# each one means; parse_signed_buffer() takes the last such line as the signature's start.
-_KINDS: dict[str, Kind] = {"SSH SIGNATURE": "ssh", "PGP SIGNATURE": "openpgp",
-                           "PGP MESSAGE": "openpgp", "SIGNED MESSAGE": "x509"}
-_SIGNATURE_START = re.compile(r"^-----BEGIN (SSH SIGNATURE|PGP SIGNATURE|PGP MESSAGE|"
-                              r"SIGNED MESSAGE)-----$", re.MULTILINE)
 _OPENPGP_KEYS = "-----BEGIN PGP PUBLIC KEY BLOCK-----"  # RFC 4880 section 6.2
 # The throw-away GnuPG home: no gpg-agent or dirmngr, never a key from the network, and
 # trust is decided here (the key is in the repository's file), not by gpg's trust model.
 _GPG_CONF = "no-autostart\nno-auto-key-retrieve\ntrust-model always\n"
-
-
-def signature_kind(repo: Path, tag: str) -> Kind | None:
-    """How *tag* is signed, from the signature block of its tag object (None: unsigned)."""
-    done = git(repo, "cat-file", "tag", tag, check=False)
-    _header, _, body = done.stdout.partition("\n\n")
-    starts = _SIGNATURE_START.findall(body) if done.returncode == 0 else []
-    return _KINDS[starts[-1]] if starts else None
 
 
 def _holds_openpgp_keys(path: Path) -> bool:

@@ -159,6 +159,18 @@ def test_release_refuses_an_existing_tag(
     # (an uncommitted change is not published: tests/test_committed.py)
 
 
+def test_release_without_its_signing_key_leaves_no_tag(
+        signed: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # git 2.39 keeps an unsigned tag and exits 0 here; newer ones fail: either way, no tag
+    missing = tmp_path / "moved-away"
+    git(signed.root, "config", "user.signingkey", str(missing))
+    code, _out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-nokey")
+    assert code == 1
+    assert err.startswith("ipwhl release: signing tag 'ipwhl-nokey' (git tag -s) ")
+    assert str(missing) in err and len(err.splitlines()) == 1
+    assert git(signed.root, "tag", "--list") == ""
+
+
 GOOD = """IPWHL release bafyroot
 
 format: ipwhl-release/1
