@@ -1,21 +1,30 @@
 """The ``ipwhl`` command line: ``ipwhl COMMAND [ARGS...]``.
 
-Exit codes: 0 success / clean, 1 a problem was found or an operation failed, 2 usage error.
-Errors derived from :class:`~ipwhl_checks.errors.IpwhlError` are printed on one line to
-standard error; no traceback reaches the user.
+Exit codes: 0 success / clean, 1 a problem was found or an operation failed, 2 usage error,
+128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).  Errors derived from
+:class:`~ipwhl_checks.errors.IpwhlError` are printed on one line to standard error; no
+traceback reaches the user.
+
+A command stopped by SIGTERM (a CI job cancelled) or SIGHUP (its terminal closed) unwinds
+the way Ctrl-C does, instead of dying where it stands: the temporary files of a write in
+progress (a CAR, a ``--out`` tree, a download) are removed, and the targets are untouched.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from . import __version__
 from .errors import IpwhlError, UsageError
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "Terminated", "main"]
 
 # name -> (module under ipwhl_checks.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -44,6 +53,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (a BaseException, like KeyboardInterrupt: ``except
+    Exception`` does not stop it, every ``finally`` runs)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _unwind_on_termination() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP raise :class:`Terminated` (where they
+    would kill the process); a signal the caller ignores stays ignored."""
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                saved[signum] = signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
@@ -63,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     try:
-        return int(module.run(args))
+        with _unwind_on_termination():
+            return int(module.run(args))
     except UsageError as e:
         print(f"ipwhl {name}: error: {e}", file=sys.stderr)
         return 2
@@ -73,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ipwhl {name}: interrupted", file=sys.stderr)
         return 130
+    except Terminated as e:
+        print(f"ipwhl {name}: stopped by {e}", file=sys.stderr)
+        return 128 + e.signum
     except BrokenPipeError:
         return 1
 
