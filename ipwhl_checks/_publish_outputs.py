@@ -1,15 +1,20 @@
 """Where a publish writes: the ``--out`` directory and the CAR, staged under temporary
-names in their target's directory and moved into place only by :meth:`Outputs.commit`."""
+names in their target's directory and moved into place only by :meth:`Outputs.commit`.
+
+A failed write (a full disk, a parent that is a file) is one :class:`PublishError` line
+naming the output it was for; the staged files are removed and the targets are untouched.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ._atomic import plain_mode
 from .errors import PublishError
@@ -35,27 +40,36 @@ class Outputs:
         self._car_tmp: Path | None = None
         self._options = options
         if options.out is not None:
-            target = Path(options.out)
-            if target.exists() and (not target.is_dir() or (
-                    any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
-                raise PublishError(f"{target}: exists and is not a published tree (no "
-                                   f"{MANIFEST_NAME}); refusing to replace it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-            os.chmod(self.out_tmp, plain_mode(directory=True))
-            stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
+            with _writing(Path(options.out)):
+                self._stage_out(stack, Path(options.out))
         if options.car is not None:
-            car = Path(options.car)
-            car.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
-            self._car_tmp = Path(tmp)
-            os.chmod(tmp, plain_mode())
-            stack.callback(self._car_tmp.unlink, missing_ok=True)
-            self._car_file = stack.enter_context(os.fdopen(fd, "w+b"))
-            # The root is known only at the end; its CID has a fixed length (the root is a
-            # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
-            # written with a placeholder root of that length and rewritten in place.
-            self._car = CarWriter(self._car_file, [_placeholder_root(profile)])
+            with _writing(Path(options.car)):
+                self._stage_car(stack, Path(options.car), profile)
+
+    def _stage_out(self, stack: ExitStack, target: Path) -> None:
+        if target.exists() and (not target.is_dir() or (
+                any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
+            raise PublishError(f"{target}: exists and is not a published tree (no "
+                               f"{MANIFEST_NAME}); refusing to replace it")
+        _make_parent(target)
+        self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        os.chmod(self.out_tmp, plain_mode(directory=True))
+        stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
+
+    def _stage_car(self, stack: ExitStack, car: Path, profile: str) -> None:
+        if car.is_dir():
+            raise PublishError(f"{car}: is a directory; --car names the CAR file to write")
+        _make_parent(car)
+        fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
+        self._car_tmp = Path(tmp)
+        stack.callback(self._car_tmp.unlink, missing_ok=True)
+        self._car_file = stack.enter_context(
+            io.BufferedRandom(_OutputFile(fd, "w+b", target=car)))
+        os.chmod(tmp, plain_mode())
+        # The root is known only at the end; its CID has a fixed length (the root is a
+        # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
+        # written with a placeholder root of that length and rewritten in place.
+        self._car = CarWriter(self._car_file, [_placeholder_root(profile)])
 
     @property
     def blocks(self) -> int:
@@ -71,8 +85,10 @@ class Outputs:
         if self.out_tmp is None:
             return None
         path = self.out_tmp / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("wb")
+        target = Path(str(self._options.out))
+        with _writing(target):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return io.BufferedWriter(_OutputFile(path, "wb", target=target))
 
     def write(self, relpath: str, data: bytes | memoryview) -> None:
         f = self.file(relpath)
@@ -85,19 +101,65 @@ class Outputs:
         if self._car_file is not None and self._car_tmp is not None \
                 and self._options.car is not None:
             assert self._car is not None
-            self._car.replace_roots([root.raw])
-            self._car_file.flush()
-            os.fsync(self._car_file.fileno())
-            os.replace(self._car_tmp, self._options.car)
+            with _writing(Path(self._options.car)):
+                self._car.replace_roots([root.raw])
+                self._car_file.flush()
+                os.fsync(self._car_file.fileno())
+                os.replace(self._car_tmp, self._options.car)
         if self.out_tmp is not None and self._options.out is not None:
             target = Path(self._options.out)
             old: Path | None = None
-            if target.exists() or target.is_symlink():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-                os.replace(target, old / "tree")
-            os.replace(self.out_tmp, target)
+            with _writing(target):
+                if target.exists() or target.is_symlink():
+                    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
+                                                dir=target.parent))
+                    os.replace(target, old / "tree")
+                try:
+                    os.replace(self.out_tmp, target)
+                except OSError:
+                    if old is not None:  # the previous tree goes back where it was
+                        os.replace(old / "tree", target)
+                    raise
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+class _OutputFile(io.FileIO):
+    """A file written for the output *target*: a failed write is a :class:`PublishError`
+    naming it (also when a buffer above it flushes)."""
+
+    def __init__(self, file: int | Path, mode: str, *, target: Path) -> None:
+        super().__init__(file, mode)
+        self.target = target
+
+    def write(self, data: Any, /) -> int:
+        try:  # (not _writing: this is called for every block of a CAR)
+            return super().write(data)
+        except OSError as e:
+            raise _unwritable(self.target, e) from e
+
+
+def _unwritable(target: Path, e: OSError) -> PublishError:
+    return PublishError(f"{target}: cannot write it ({e.strerror or e})")
+
+
+@contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """An OSError in the block is a :class:`PublishError` naming the output *target*."""
+    try:
+        yield
+    except OSError as e:
+        raise _unwritable(target, e) from e
+
+
+def _make_parent(target: Path) -> None:
+    """Create *target*'s missing parent directories, saying so if one of them is a file."""
+    for parent in target.parents:  # the nearest first
+        if parent.is_dir():
+            break
+        if parent.exists() or parent.is_symlink():
+            raise PublishError(f"{target}: {parent} is not a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _placeholder_root(profile_or_raw: str | bytes) -> bytes:

@@ -1,0 +1,57 @@
+"""``ipwhl publish`` whose outputs cannot be written: one line naming the output, exit 1, no
+traceback, and nothing left behind (a full disk is stood in for by a file size limit,
+RLIMIT_FSIZE, under which a write fails with EFBIG as it would with ENOSPC)."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ipwhl_checks.cli import main
+
+from .test_publish import Repo, repo  # noqa: F401 (the fixture)
+
+
+def _small_files() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+
+CASES: list[tuple[str, list[str], Callable[[], None] | None, str]] = [
+    ("car-under-a-file", ["--car", "a-file/x.car"], None,
+     "a-file/x.car: a-file is not a directory"),
+    ("car-under-a-file-deeper", ["--car", "a-file/sub/x.car"], None,
+     "a-file/sub/x.car: a-file is not a directory"),
+    ("car-is-a-directory", ["--car", "a-dir"], None,
+     "a-dir: is a directory; --car names the CAR file to write"),
+    ("out-under-a-file", ["--out", "a-file/site"], None,
+     "a-file/site: a-file is not a directory"),
+    ("car-disk-full", ["--car", "a-dir/x.car"], _small_files,
+     "a-dir/x.car: cannot write it (File too large)"),
+    ("out-disk-full", ["--out", "a-dir/site"], _small_files,
+     "a-dir/site: cannot write it (File too large)"),
+    ("both-disk-full", ["--out", "site", "--car", "x.car"], _small_files,
+     "x.car: cannot write it (File too large)"),  # (the CAR outgrows the limit first)
+]
+
+
+@pytest.mark.parametrize(("args", "limit", "error"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_an_output_that_cannot_be_written(
+        repo: Repo, args: list[str], limit: Callable[[], None] | None,  # noqa: F811
+        error: str) -> None:
+    assert main(["publish", "--root", str(repo.data)]) == 0  # the wheels in the cache
+    (repo.root / "a-file").write_text("not a directory\n")
+    (repo.root / "a-dir").mkdir()
+    before = sorted(p.relative_to(repo.root) for p in repo.root.rglob("*"))
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", "data",
+                           *args], cwd=repo.root, capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit)
+    assert (done.returncode, done.stderr) == (1, f"ipwhl publish: {error}\n")
+    assert sorted(p.relative_to(repo.root) for p in repo.root.rglob("*")) == before
