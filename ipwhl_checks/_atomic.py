@@ -7,11 +7,14 @@ Windows).  On any failure the temporary file is removed and the target is untouc
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write", "plain_mode"]
+__all__ = ["OutputFile", "atomic_write", "plain_mode"]
 
 
 def plain_mode(directory: bool = False) -> int:
@@ -47,3 +50,21 @@ def atomic_write(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class OutputFile(io.FileIO):
+    """A file written for an output (a CAR, a published tree): a failed write, a full disk
+    say, raises what *failed* makes of the OSError (an error that names the output), also
+    when a buffer above it flushes.  It is not an OSError, so no reader's ``except OSError``
+    on the way up takes it for its own file's."""
+
+    def __init__(self, file: int | str | os.PathLike[str], mode: str, *,
+                 failed: Callable[[OSError], Exception]) -> None:
+        super().__init__(file, mode)
+        self.failed = failed
+
+    def write(self, data: Any, /) -> int:
+        try:
+            return super().write(data)
+        except OSError as e:
+            raise self.failed(e) from e

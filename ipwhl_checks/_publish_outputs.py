@@ -13,10 +13,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-from ._atomic import plain_mode
+from ._atomic import OutputFile, plain_mode
 from .errors import PublishError
 from .manifest import MANIFEST_NAME
 from .unixfs import CarWriter, Node, get_profile
@@ -64,7 +65,7 @@ class Outputs:
         self._car_tmp = Path(tmp)
         stack.callback(self._car_tmp.unlink, missing_ok=True)
         self._car_file = stack.enter_context(
-            io.BufferedRandom(_OutputFile(fd, "w+b", target=car)))
+            io.BufferedRandom(OutputFile(fd, "w+b", failed=partial(_unwritable, car))))
         os.chmod(tmp, plain_mode())
         # The root is known only at the end; its CID has a fixed length (the root is a
         # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
@@ -88,7 +89,7 @@ class Outputs:
         target = Path(str(self._options.out))
         with _writing(target):
             path.parent.mkdir(parents=True, exist_ok=True)
-            return io.BufferedWriter(_OutputFile(path, "wb", target=target))
+            return io.BufferedWriter(OutputFile(path, "wb", failed=partial(_unwritable, target)))
 
     def write(self, relpath: str, data: bytes | memoryview) -> None:
         f = self.file(relpath)
@@ -124,23 +125,8 @@ class Outputs:
                 shutil.rmtree(old, ignore_errors=True)
 
 
-class _OutputFile(io.FileIO):
-    """A file written for the output *target*: a failed write is a :class:`PublishError`
-    naming it (also when a buffer above it flushes)."""
-
-    def __init__(self, file: int | Path, mode: str, *, target: Path) -> None:
-        super().__init__(file, mode)
-        self.target = target
-
-    def write(self, data: Any, /) -> int:
-        try:  # (not _writing: this is called for every block of a CAR)
-            return super().write(data)
-        except OSError as e:
-            raise _unwritable(self.target, e) from e
-
-
 def _unwritable(target: Path, e: OSError) -> PublishError:
-    return PublishError(f"{target}: cannot write it ({e.strerror or e})")
+    return PublishError(f"{target}: cannot write ({e.strerror or e})")
 
 
 @contextmanager

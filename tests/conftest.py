@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import socketserver
 import subprocess
 import sys
@@ -26,6 +28,13 @@ def running(server: socketserver.BaseServer) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def small_files_only() -> None:
+    """For ``preexec_fn``: the child can write no file beyond 1 KiB (RLIMIT_FSIZE); a write
+    past it fails with EFBIG, as one on a full disk fails with ENOSPC."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (else the signal kills the writer)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
 
 
 def new_data_root(tmp_path: Path, settings: str) -> Path:

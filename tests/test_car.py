@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from ipwhl_checks.unixfs import (
     write_car,
 )
 
-from .conftest import run_ipwhl
+from .conftest import run_ipwhl, small_files_only
 
 DATA = Path(__file__).parent / "data" / "car"
 ROOTS = {
@@ -157,6 +159,20 @@ def test_cli_leaves_nothing_behind_on_error(tmp_path, capsys):
     assert err.count("is a special file") == 2 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.car", "root"]
     assert (tmp_path / "old.car").read_bytes() == (DATA / "good-unixfs-v0-2015.car").read_bytes()
+
+
+def test_cli_on_a_full_disk_names_the_car(tmp_path):
+    tree = make_fixture_tree(tmp_path / "root")
+    (tree / "big.bin").write_bytes(bytes(range(256)) * 64)  # 16 KiB: past the limit
+    (tmp_path / "out.car").write_bytes(b"the previous CAR")
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "car", "root", "-o",
+                           "out.car"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, preexec_fn=small_files_only)
+    # (not "root/big.bin: cannot read": the failed write is the CAR's)
+    assert (done.returncode, done.stderr) == (
+        1, "ipwhl car: out.car: cannot write (File too large)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.car", "root"]
+    assert (tmp_path / "out.car").read_bytes() == b"the previous CAR"
 
 
 @pytest.mark.parametrize(

@@ -1,27 +1,19 @@
 """``ipwhl publish`` whose outputs cannot be written: one line naming the output, exit 1, no
-traceback, and nothing left behind (a full disk is stood in for by a file size limit,
-RLIMIT_FSIZE, under which a write fails with EFBIG as it would with ENOSPC)."""
+traceback, and nothing left behind (a full disk is stood in for by a file size limit:
+:func:`.conftest.small_files_only`)."""
 
 from __future__ import annotations
 
-import resource
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from ipwhl_checks.cli import main
 
+from .conftest import small_files_only
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
-
-
-def _small_files() -> None:
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
-
 
 CASES: list[tuple[str, list[str], Callable[[], None] | None, str]] = [
     ("car-under-a-file", ["--car", "a-file/x.car"], None,
@@ -32,12 +24,12 @@ CASES: list[tuple[str, list[str], Callable[[], None] | None, str]] = [
      "a-dir: is a directory; --car names the CAR file to write"),
     ("out-under-a-file", ["--out", "a-file/site"], None,
      "a-file/site: a-file is not a directory"),
-    ("car-disk-full", ["--car", "a-dir/x.car"], _small_files,
-     "a-dir/x.car: cannot write it (File too large)"),
-    ("out-disk-full", ["--out", "a-dir/site"], _small_files,
-     "a-dir/site: cannot write it (File too large)"),
-    ("both-disk-full", ["--out", "site", "--car", "x.car"], _small_files,
-     "x.car: cannot write it (File too large)"),  # (the CAR outgrows the limit first)
+    ("car-disk-full", ["--car", "a-dir/x.car"], small_files_only,
+     "a-dir/x.car: cannot write (File too large)"),
+    ("out-disk-full", ["--out", "a-dir/site"], small_files_only,
+     "a-dir/site: cannot write (File too large)"),
+    ("both-disk-full", ["--out", "site", "--car", "x.car"], small_files_only,
+     "x.car: cannot write (File too large)"),  # (the CAR outgrows the limit first)
 ]
 
 

@@ -9,10 +9,12 @@ every block must match its CID and every root must be in the file; prints
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
 from pathlib import Path
 
+from .._atomic import OutputFile
 from ..errors import CarError
 from ..settings import PROFILES
 from ..unixfs import DagBuilder, Profile, get_profile, verify_car, write_car
@@ -35,12 +37,15 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
     """Write the DAG of *path* to the CAR *output* atomically; return the root CID."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
     out = Path(output)
+
+    def failed(e: OSError) -> CarError:
+        return CarError(f"{output}: cannot write ({e.strerror})")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     except OSError as e:
-        raise CarError(f"{output}: cannot write ({e.strerror})") from e
+        raise failed(e) from e
     try:
-        with os.fdopen(fd, "wb") as f:
+        with io.BufferedWriter(OutputFile(fd, "wb", failed=failed)) as f:
             # The root is known at the end: a placeholder of the same length goes first.
             version_codec = b"" if profile.cid_version == 0 else b"\x01\x70"
             car = write_car(f, [version_codec + b"\x12\x20" + bytes(32)])
@@ -51,7 +56,7 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
         os.replace(tmp, out)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise CarError(f"{output}: cannot write ({e.strerror})") from e
+        raise failed(e) from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
