@@ -10,6 +10,7 @@ wheel whose CID is not known yet (``ipwhl add``).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ._atomic import OutputFile, atomic_write
 from ._cidtext import cid_text
 from ._http import Client, FetchOptions, check_url
 from .declaration import Declaration
@@ -98,14 +100,29 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _unwritable_cache(e: OSError) -> DownloadError:
+    return DownloadError(f"cannot write to the wheel cache {cache_dir()} ({e.strerror or e})")
+
+
+@contextmanager
+def _writing_cache() -> Iterator[None]:
+    """An OSError in the block (a full disk, say) is a DownloadError naming the cache: not
+    the source being read, which the caller's messages would otherwise blame."""
+    try:
+        yield
+    except OSError as e:
+        raise _unwritable_cache(e) from e
+
+
 @contextmanager
 def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
     tmp_root = cache_dir() / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
+    with _writing_cache():
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
     path = Path(name)
     try:
-        with os.fdopen(fd, "w+b") as out:
+        with io.BufferedRandom(OutputFile(fd, "w+b", failed=_unwritable_cache)) as out:
             yield path, out
     finally:
         path.unlink(missing_ok=True)
@@ -113,8 +130,9 @@ def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
 
 def _store(tmp: Path, cid: str, filename: str) -> Path:
     target = _cache_path(cid, filename)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
+    with _writing_cache():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
     return target
 
 
@@ -189,11 +207,9 @@ def _digest_file(profile: str, sha256: str) -> Path:
 
 def _remember(profile: str, sha256: str, cid: str) -> None:
     path = _digest_file(profile, sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        f.write(cid)
-    os.replace(tmp, path)
+    with _writing_cache():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, cid)
 
 
 def _known(profile: str, sha256: str, filename: str) -> CacheEntry | None:

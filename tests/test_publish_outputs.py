@@ -4,16 +4,19 @@ traceback, and nothing left behind (a full disk is stood in for by a file size l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from ipwhl_checks.cli import main
 
 from .conftest import small_files_only
-from .test_publish import Repo, repo  # noqa: F401 (the fixture)
+from .test_publish import Repo, repo, write_declaration  # noqa: F401 (the fixture)
+from .wheelmaker import make_wheel
 
 CASES: list[tuple[str, list[str], Callable[[], None] | None, str]] = [
     ("car-under-a-file", ["--car", "a-file/x.car"], None,
@@ -47,3 +50,18 @@ def test_an_output_that_cannot_be_written(
                           preexec_fn=limit)
     assert (done.returncode, done.stderr) == (1, f"ipwhl publish: {error}\n")
     assert sorted(p.relative_to(repo.root) for p in repo.root.rglob("*")) == before
+
+
+def test_a_full_wheel_cache_is_named_not_the_source(repo: Repo) -> None:  # noqa: F811
+    wheel = make_wheel(repo.wheels, "aaa", "1.0", files={"aaa/blob.bin": os.urandom(4096)})
+    declaration = write_declaration(repo.data, wheel, f"{repo.base}/{wheel.name}",
+                                    requires_python=None)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "ipwhl"
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", "data",
+                           "--car", "x.car"], cwd=repo.root, capture_output=True, text=True,
+                          timeout=120, preexec_fn=small_files_only)
+    assert (done.returncode, done.stderr) == (
+        1, f"ipwhl publish: {declaration.relative_to(repo.root)}: cannot write to the wheel "
+           f"cache {cache} (File too large); nothing was published\n")
+    assert list((cache / "tmp").iterdir()) == []
+    assert sorted(p.name for p in repo.root.iterdir()) == ["data"]
