@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import WriteError
+
 __all__ = ["OutputFile", "atomic_write", "plain_mode"]
 
 
@@ -37,18 +39,26 @@ def _mode(path: Path) -> int:
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:
-    """Replace *path* with *content* (text is written as UTF-8 with LF line ends)."""
+    """Replace *path* with *content* (text is written as UTF-8 with LF line ends).
+
+    :class:`~ipwhl_checks.errors.WriteError` ("PATH: cannot write (reason)") when it
+    cannot; *path* is then as it was."""
     path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     mode = _mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise WriteError(f"{path}: cannot write ({e.strerror or e})") from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise WriteError(f"{path}: cannot write ({e.strerror or e})") from e
         raise
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "UsageError",
     "VerifyError",
     "WheelError",
+    "WriteError",
 ]
 
 
@@ -69,3 +70,7 @@ class ReleaseError(IpwhlError):
 
 class VerifyError(IpwhlError):
     """A release tag's signature is not trusted, or its CID does not match its tree."""
+
+
+class WriteError(IpwhlError):
+    """An output file cannot be written (a full disk, a parent that is a file...)."""

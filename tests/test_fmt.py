@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from packaging.specifiers import SpecifierSet
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import DeclarationError
 from ipwhl_checks.fmt import format_file, format_text, render, write_declaration
+
+from .conftest import small_files_only
 
 GOLDEN = Path(__file__).parent / "data" / "declarations" / "fmt"
 CASES = sorted(p.name for p in GOLDEN.iterdir())
@@ -160,3 +164,17 @@ def test_fmt_command_reports_what_it_cannot_format(tmp_path, monkeypatch, capsys
     assert err == ""
     assert main(["fmt", "data/nope.toml"]) == 2
     assert "no such file or directory: 'data/nope.toml'" in capsys.readouterr().err
+
+
+def test_fmt_command_on_a_full_disk_leaves_the_file(tmp_path, monkeypatch):
+    path = _fmt_tree(tmp_path, monkeypatch)
+    dependencies = "".join(f'"dependency-number-{i}>=1.0" ,' for i in range(40))
+    text = (f"content-id = '{CID}'\nsource = 'index:x/x-1.0-py3-none-any.whl'\n"
+            f"extras = []\ndependencies = [{dependencies}]\n")  # its canonical form > 1 KiB
+    path.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "fmt"], capture_output=True,
+                          text=True, timeout=120, preexec_fn=small_files_only)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, f"{DECL}: cannot write (File too large)\n", "")
+    assert path.read_text() == text
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import DeclarationError
+from ..errors import DeclarationError, WriteError
 from ..fmt import format_file
 from ..layout import SUFFIX
 from ..settings import SETTINGS_FILE
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     for path in _declarations(paths):
         try:
             changed = format_file(path, write=not args.check)
-        except DeclarationError as e:
+        except (DeclarationError, WriteError) as e:
             print(e)
             status = 1
             continue
