@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks._atomic import atomic_write, plain_mode
+from ipwhl_checks.errors import WriteError
 
 
 @pytest.mark.parametrize("content", ["text with ünicode\n", b"\x00bytes\xff"])
@@ -33,7 +34,7 @@ def test_failed_rename_leaves_target_untouched_and_no_temp_file(tmp_path: Path) 
     target = tmp_path / "dir"
     target.mkdir()
     (target / "keep").write_text("old")
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match=r"dir: cannot write \(Is a directory\)$"):
         atomic_write(target, "new")  # a file cannot replace a non-empty directory
     assert (target / "keep").read_text() == "old"
     assert os.listdir(tmp_path) == ["dir"]
