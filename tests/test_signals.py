@@ -1,6 +1,7 @@
-"""A command stopped by a signal leaves nothing half-written: ``ipwhl publish`` killed while
-a wheel downloads, its CAR and ``--out`` tree already staged, with a real HTTP server on
-127.0.0.1 holding the download open."""
+"""A command stopped by a signal stops promptly and leaves nothing half-written: ``ipwhl
+publish`` killed while a wheel downloads, its CAR and ``--out`` tree already staged, and
+``ipwhl check --online`` killed with downloads queued, each against a real HTTP server on
+127.0.0.1 that holds the downloads open."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,10 +23,11 @@ from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
 
 @contextmanager
-def stalling_server(directory: Path) -> Iterator[tuple[str, threading.Event, threading.Event]]:
+def stalling_server(directory: Path) -> Iterator[tuple[str, list[str], threading.Event]]:
     """Serve *directory*, each file's first half only, then hold the connection open until
-    *release* is set; *arrived* is set once a download has stalled."""
-    arrived, release = threading.Event(), threading.Event()
+    *release* is set; *stalled* lists the paths of the downloads held so far."""
+    stalled: list[str] = []
+    release = threading.Event()
 
     class Stall(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -34,7 +37,7 @@ def stalling_server(directory: Path) -> Iterator[tuple[str, threading.Event, thr
             self.end_headers()
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()
-            arrived.set()
+            stalled.append(self.path)
             release.wait(60)
 
         def log_message(self, format: str, *args: object) -> None:
@@ -44,9 +47,23 @@ def stalling_server(directory: Path) -> Iterator[tuple[str, threading.Event, thr
     server.daemon_threads = True
     with running(server) as port:
         try:
-            yield f"http://127.0.0.1:{port}", arrived, release
+            yield f"http://127.0.0.1:{port}", stalled, release
         finally:
             release.set()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def serve_from(repo: Repo, base: str) -> None:  # noqa: F811
+    """Point every declaration of *repo* at the server *base*."""
+    for declaration in repo.data.rglob("*.toml"):
+        text = declaration.read_text()
+        declaration.write_text(text.replace(repo.base, base))
 
 
 def _default_sigint() -> None:
@@ -61,16 +78,14 @@ def _default_sigint() -> None:
 def test_a_publish_stopped_by_a_signal_leaves_nothing_behind(
         repo: Repo, how: int, code: int, said: str) -> None:  # noqa: F811
     cache = Path(os.environ["XDG_CACHE_HOME"])
-    with stalling_server(repo.wheels) as (base, arrived, _release):
-        for declaration in repo.data.rglob("*.toml"):
-            text = declaration.read_text()
-            declaration.write_text(text.replace(repo.base, base))
+    with stalling_server(repo.wheels) as (base, stalled, _release):
+        serve_from(repo, base)
         process = subprocess.Popen(
             [sys.executable, "-m", "ipwhl_checks", "publish", "--root", "data", "--out", "site",
              "--car", "out/x.car"], cwd=repo.root, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
         try:
-            assert arrived.wait(60), "the publish never asked for a wheel"
+            wait_for(lambda: bool(stalled), "the publish never asked for a wheel")
             # mid-write: the outputs are staged and half a wheel is in the cache
             staged = sorted(p.name for p in repo.root.rglob(".*") if p.parent.name != "data")
             assert [name.split(".")[1] for name in staged] == ["site", "x"], staged
@@ -83,3 +98,26 @@ def test_a_publish_stopped_by_a_signal_leaves_nothing_behind(
     assert sorted(p.name for p in repo.root.iterdir()) == ["data", "out"]
     assert list((repo.root / "out").iterdir()) == []
     assert list((cache / "ipwhl" / "tmp").iterdir()) == []
+
+
+def test_an_online_check_stopped_by_a_signal_starts_no_more_downloads(
+        repo: Repo) -> None:  # noqa: F811
+    for i in range(16):
+        repo.add(f"extra{i:02}", "1.0")
+    with stalling_server(repo.wheels) as (base, stalled, release):
+        serve_from(repo, base)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ipwhl_checks", "check", "--online", "--root", "data"],
+            cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "IPWHL_RETRIES": "0"})  # (a cut download is not tried again)
+        try:
+            wait_for(lambda: len(stalled) == 4, "the check never had 4 downloads running")
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)  # (Executor.map cancels the queued calls; the 4 running go on)
+            release.set()
+            _out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        # the 4 running downloads ended; none of the 17 queued ones started
+        assert (process.returncode, err, len(stalled)) == (
+            143, "ipwhl check: stopped by SIGTERM\n", 4)
