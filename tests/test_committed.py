@@ -188,8 +188,10 @@ def test_release_ignores_an_uncommitted_change(
     uncommitted = repo.add("epsilon", "1.0")
     monkeypatch.chdir(repo.root)
     assert main(["release", "--tag", "ipwhl-1"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[-2:] == ["tag: ipwhl-1", expected]
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-2:] == ["tag: ipwhl-1", expected]
+    assert err == (f"ipwhl release: note: 1 uncommitted change in data/ not in this release "
+                   f"(it publishes commit {committed[:12]})\n")
     assert git(repo.root, "rev-parse", "ipwhl-1^{commit}").strip() == committed
     assert main(["verify", "ipwhl-1"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == expected

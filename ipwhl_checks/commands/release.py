@@ -3,7 +3,8 @@
 Publishes the data tree as committed at ``--commit`` (default: HEAD), read from git's
 objects (:mod:`ipwhl_checks.committed`): uncommitted changes and untracked files are not
 published (the tag names the commit it was published from, the last one that changed
-``--root``), and the work tree is not walked to look for them.  The
+``--root``); without ``--commit``, a note on standard error counts them (``git
+status``).  The
 annotated tag is signed with the maintainer's git signing configuration (``git tag -s``:
 SSH when ``gpg.format=ssh``, else OpenPGP; ``-u`` picks the key) and its message carries
 the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release`).  Prints the
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
-from ..committed import committed_tree
+from ..committed import CommittedTree, committed_tree
 from ..errors import ReleaseError
 from ..last_release import last_release
 from ..publish import publish
@@ -41,6 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(and verified) through this IPFS gateway")
 
 
+def _note_uncommitted(tree: CommittedTree) -> None:
+    """Say on standard error when the data tree on disk differs from HEAD's (ignored files
+    aside): those changes are not in the release, which is HEAD's tree."""
+    status = git(tree.top, "--literal-pathspecs", "status", "--porcelain",
+                 "--untracked-files=all", "--", tree.prefix or ".", check=False)
+    changed = len(status.stdout.splitlines()) if status.returncode == 0 else 0
+    if changed:
+        print(f"ipwhl release: note: {changed} uncommitted change{'s' * (changed > 1)} in "
+              f"{tree.prefix or '.'}/ not in this release (it publishes commit "
+              f"{tree.commit[:12]})", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     tree = committed_tree(args.root, args.commit or "HEAD")
     commit, repo = tree.commit, tree.top
@@ -50,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
+    if args.commit is None:
+        _note_uncommitted(tree)
     options = options_from_args(args, commit)
     if args.previous_from is not None:
         if args.previous is not None or args.out is not None:
