@@ -35,7 +35,7 @@ from .errors import DownloadError
 from .simple_index import IndexFile, project_files, project_url
 from .sources import Source, default_index_url
 
-__all__ = ["Client", "FetchOptions", "HttpStatusError", "check_url"]
+__all__ = ["Client", "FetchOptions", "HttpStatusError", "check_url", "request_failure"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
@@ -271,18 +271,44 @@ class _Truncated(Exception):
 
 
 def _reason(e: BaseException, options: FetchOptions) -> str:
-    if isinstance(e, requests.ConnectTimeout):
-        return f"no connection within {options.connect_timeout:g} s"
-    if isinstance(e, requests.Timeout) or "timed out" in str(e).lower():
-        return f"no answer within {options.read_timeout:g} s"
     if isinstance(e, _HttpStatus | _Truncated):
         return str(e)
+    return request_failure(e, options.connect_timeout, options.read_timeout)
+
+
+def request_failure(e: BaseException, connect_timeout: float, read_timeout: float) -> str:
+    """A few words for a failed request, for people: ``connection failed: Connection
+    refused``, not the three nested exceptions requests and urllib3 wrap it in."""
+    if isinstance(e, requests.ConnectTimeout):
+        return f"no connection within {connect_timeout:g} s"
+    if isinstance(e, requests.Timeout) or "timed out" in str(e).lower():
+        return f"no answer within {read_timeout:g} s"
     text = str(e)
     if "IncompleteRead" in text or "Connection broken" in text:
         return "the connection closed before the end of the file"
     if isinstance(e, requests.ConnectionError):
-        return "connection failed"
+        why = _os_reason(e)
+        return f"connection failed: {why}" if why else "connection failed"
     return text or type(e).__name__
+
+
+def _os_reason(e: BaseException) -> str | None:
+    """The operating system's words for the error under *e* ("Connection refused", "Name
+    or service not known"), found through the exceptions requests and urllib3 wrap."""
+    seen: set[int] = set()
+    stack = [e]
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.strerror:
+            return str(error.strerror)
+        for inner in (*error.args, getattr(error, "reason", None), error.__cause__,
+                      error.__context__):
+            if isinstance(inner, BaseException):
+                stack.append(inner)
+    return None
 
 
 @contextmanager

@@ -173,7 +173,8 @@ def test_connection_refused(index: IndexServer) -> None:
         pass  # closed: nothing listens on the port any more
     source = f"{url}/{NAME}"
     assert _error(index, _declared(index, source)) == (
-        f"cannot download {source}: connection failed (after 2 attempts)")
+        f"cannot download {source}: connection failed: Connection refused (after 2 "
+        "attempts)")
 
 
 def test_redirect_to_a_file_url_is_refused(index: IndexServer, tmp_path: Path) -> None:

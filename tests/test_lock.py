@@ -7,6 +7,7 @@ Truths we did not produce: the wheel files' sha256 (hashlib over the files on di
 from __future__ import annotations
 
 import hashlib
+import socket
 import subprocess
 import sys
 import threading
@@ -101,6 +102,17 @@ def test_lock_failures_are_one_line(repo, args, status, message) -> None:  # typ
     assert done.returncode == status
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_gateway_that_is_not_there_is_one_line(repo) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as sock:  # a port nothing listens on once it is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = run_main("lock", "--cid", repo["root"], "--gateway", f"http://127.0.0.1:{port}",
+                    "--env", "current", "app")
+    assert (done.returncode, done.stderr) == (1, (
+        f"ipwhl lock: http://127.0.0.1:{port}/ipfs/{repo['root']}/manifest.json: cannot fetch "
+        "(connection failed: Connection refused)\n"))
 
 
 def test_unknown_cid_is_one_line(repo) -> None:  # type: ignore[no-untyped-def]

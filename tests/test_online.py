@@ -224,7 +224,7 @@ def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.
     path = write_tree(root, index)
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing/")
     assert ipwhl(["check", "--online", "--root", str(root), str(path)]) == 1
-    assert "source: cannot download http://127.0.0.1:9/nothing/demo/: connection failed " \
-        "(after 1 attempt)" in capsys.readouterr().out
+    assert "source: cannot download http://127.0.0.1:9/nothing/demo/: connection failed: " \
+        "Connection refused (after 1 attempt)" in capsys.readouterr().out
     assert ipwhl(["check", "--online", "--root", str(root), "--index-url", index.index_url,
                   str(path)]) == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from .._cidtext import parse_cid
+from .._http import request_failure
 from ..errors import DownloadError, IpwhlError
 from .content import file_size, iter_file
 from .paths import NotFoundError, resolve
@@ -51,7 +52,8 @@ def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0) 
                             raise DownloadError(f"{url}: CAR larger than {_LIMIT} bytes")
                         f.write(chunk)
         except requests.RequestException as e:
-            raise DownloadError(f"{url}: cannot fetch ({e})") from e
+            why = request_failure(e, timeout, timeout)
+            raise DownloadError(f"{url}: cannot fetch ({why})") from e
         store = BlockStore([car])
         try:
             if root not in store:
