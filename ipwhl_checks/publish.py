@@ -358,8 +358,9 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
-        raise PublishError(f"{first}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-                           + "; run `ipwhl check` and fix the tree before publishing")
+        others = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        raise PublishError(f"{first}{others}; run `ipwhl check` and fix the tree before "
+                           "publishing")
     profile = scan.settings.profile
     delta = previous if options.car is not None else None  # a delta CAR on top of it
     with ExitStack() as stack:

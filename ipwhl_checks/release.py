@@ -42,6 +42,7 @@ __all__ = [
     "default_tag_name",
     "format_tag_message",
     "git",
+    "git_reason",
     "parse_tag_message",
     "read_release",
     "release_tags",
@@ -117,10 +118,20 @@ def git(repo: Path, *args: str, check: bool = True,
     except OSError as e:
         raise ReleaseError(f"cannot run git ({e})") from e
     if check and done.returncode:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        last = lines[-1] if lines else f"exit status {done.returncode}"
-        raise ReleaseError(f"{what} failed: {last}")
+        why = git_reason(done.stderr or done.stdout) or f"exit status {done.returncode}"
+        raise ReleaseError(f"{what} failed: {why}")
     return done
+
+
+def git_reason(output: str) -> str:
+    """The line of git's error output that says what went wrong: the first ``fatal:`` or
+    ``error:`` line (later ones are often advice: "Please make sure you have the correct
+    access rights / and the repository exists."), else the last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else ""
 
 
 def default_tag_name(now: float | None = None) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IpwhlError, ReleaseError
-from .release import ReleaseInfo, git, read_release, release_tags
+from .release import ReleaseInfo, git, git_reason, read_release, release_tags
 from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 
 __all__ = ["Plan", "apply", "checkout", "pip_config", "plan"]
@@ -53,8 +53,7 @@ def checkout(repo: str) -> Iterator[tuple[Path, bool]]:
         done = subprocess.run(["git", "clone", "--quiet", "--bare", "--", repo, tmp],
                               capture_output=True, text=True)
         if done.returncode:
-            lines = done.stderr.strip().splitlines()
-            raise ReleaseError(f"cannot clone {repo!r}: {lines[-1] if lines else 'git failed'}")
+            raise ReleaseError(f"cannot clone {repo!r}: {git_reason(done.stderr) or 'git failed'}")
         yield Path(tmp), True
 
 

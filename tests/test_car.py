@@ -190,3 +190,15 @@ def test_cli_usage_errors(args, message, tmp_path, capsys, monkeypatch):
     assert main(["car", *args]) == 1
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["car", "--verify", "fifo"], "ipwhl car: fifo: cannot read (not a regular file)"),
+    (["serve", "fifo", "--port", "0"], "ipwhl serve: fifo: cannot open CAR (not a regular file)"),
+    (["car", "--verify", "."], "ipwhl car: .: cannot read (is a directory)"),
+], ids=["verify", "serve", "directory"])
+def test_a_fifo_is_refused_not_waited_on(tmp_path, args, error):
+    os.mkfifo(tmp_path / "fifo")  # opening it to read would wait for a writer
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (1, error + "\n")

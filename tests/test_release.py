@@ -16,6 +16,7 @@ from ipwhl_checks.last_release import last_release
 from ipwhl_checks.release import (
     ReleaseInfo,
     format_tag_message,
+    git_reason,
     parse_tag_message,
     read_release,
     release_tags,
@@ -262,3 +263,18 @@ def test_previous_from_a_gateway_checks_what_it_fetches(
     _tag("ipwhl-3", message, tmp_path / "stranger")  # the newest tag, forged
     with pytest.raises(VerifyError, match="not an allowed signer"):
         last_release(Path("."), "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(("output", "reason"), [
+    ("fatal: repository '/nowhere' does not exist\n",
+     "fatal: repository '/nowhere' does not exist"),
+    ("fatal: '/x' does not appear to be a git repository\nfatal: Could not read from remote "
+     "repository.\n\nPlease make sure you have the correct access rights\nand the repository "
+     "exists.\n", "fatal: '/x' does not appear to be a git repository"),
+    ("error: gpg failed to sign the data\nerror: unable to sign the tag\n",
+     "error: gpg failed to sign the data"),
+    ("hint: something\nno prefix here\n", "no prefix here"),
+    ("", ""),
+])
+def test_git_reason_is_the_line_that_says_what_failed(output: str, reason: str) -> None:
+    assert git_reason(output) == reason

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .._cidtext import canonical, cid_length, cid_multihash, cid_text, read_varint
 from ..errors import CarError
-from ..unixfs import CarReader
+from ..unixfs import CarReader, open_car
 
 __all__ = ["BlockMissingError", "BlockStore", "CorruptBlockError"]
 
@@ -73,11 +73,7 @@ class BlockStore:
             raise
 
     def _add(self, path: Path) -> None:
-        try:
-            f = path.open("rb", buffering=_READ)
-        except OSError as e:
-            raise CarError(f"{path}: cannot open CAR ({e.strerror or e})") from e
-        with f:
+        with open_car(path, "cannot open CAR", buffering=_READ) as f:
             header = CarReader(f, str(path))  # the CID engine's header parser
             roots, offset = [bytes(r) for r in header.roots], header.offset
             self.roots += [r for r in roots if r not in self.roots]

@@ -37,7 +37,16 @@ from __future__ import annotations
 
 from ._murmur3 import murmur3_x64_64
 from ._node import Node
-from .car import CarReader, CarWriter, index_car, read_car, verify_block, verify_car, write_car
+from .car import (
+    CarReader,
+    CarWriter,
+    index_car,
+    open_car,
+    read_car,
+    verify_block,
+    verify_car,
+    write_car,
+)
 from .dag import DagBuilder, RawSink, Sink, file_cid
 from .profiles import PROFILES, Profile, get_profile
 
@@ -54,6 +63,7 @@ __all__ = [
     "get_profile",
     "index_car",
     "murmur3_x64_64",
+    "open_car",
     "read_car",
     "verify_block",
     "verify_car",

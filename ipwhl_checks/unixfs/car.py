@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import BinaryIO
@@ -25,6 +26,7 @@ __all__ = [
     "CarReader",
     "CarWriter",
     "index_car",
+    "open_car",
     "read_car",
     "verify_block",
     "verify_car",
@@ -192,14 +194,37 @@ def read_car(stream: BinaryIO, name: str = "CAR") -> CarReader:
     return CarReader(stream, name)
 
 
+def open_car(path: str | os.PathLike[str], what: str = "cannot read",
+             buffering: int = -1) -> BinaryIO:
+    """*path* open for reading, as a CAR file must be: a regular file (a FIFO or a device is
+    refused, without waiting for a writer).  :class:`CarError` ``"PATH: <what> (reason)"``
+    when it cannot be opened."""
+    name = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise CarError(f"{name}: {what} ({e.strerror or e})") from e
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "is a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise CarError(f"{name}: {what} ({kind})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def verify_car(path: str | os.PathLike[str]) -> tuple[list[CID], int]:
     """(roots, block count) of a CAR whose every block matches its CID and holds its roots."""
-    try:
-        with open(path, "rb") as f:
+    with open_car(path) as f:
+        try:
             reader = CarReader(f, os.fspath(path))
             seen = {bytes(cid) for cid, _, _ in reader}
-    except OSError as e:
-        raise CarError(f"{os.fspath(path)}: cannot read ({e.strerror})") from e
+        except OSError as e:
+            raise CarError(f"{os.fspath(path)}: cannot read ({e.strerror})") from e
     for root in reader.roots:
         if bytes(root) not in seen:
             raise CarError(f"{os.fspath(path)}: root {root} has no block in the CAR")
@@ -215,11 +240,7 @@ def index_car(path: str | os.PathLike[str]) -> dict[CID, tuple[int, int]]:
     """
     name = os.fspath(path)
     index: dict[CID, tuple[int, int]] = {}
-    try:
-        f = open(path, "rb")  # noqa: SIM115 (closed by the `with` below; open errors differ)
-    except OSError as e:
-        raise CarError(f"{name}: cannot read ({e.strerror})") from e
-    with f:
+    with open_car(path) as f:
         reader = CarReader(f, name)
         size = os.fstat(f.fileno()).st_size
         pos = reader.offset
