@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._gitchanges import changed_files
+from ._regular import read_regular
 from .committed import CommittedTree
 from .declaration import Declaration, Problem
 from .errors import PublishError
@@ -85,8 +86,7 @@ class _WorkTree:
         for parts in files:
             path = os.path.join(self.where, *parts)
             try:
-                with open(path, "rb") as f:
-                    contents.append(f.read())
+                contents.append(read_regular(path))
             except OSError as e:
                 raise PublishError(f"{path}: cannot read ({e.strerror})") from e
         return contents

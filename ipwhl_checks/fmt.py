@@ -44,6 +44,7 @@ from tomlkit.exceptions import InvalidStringError
 from tomlkit.items import String
 
 from ._atomic import atomic_write
+from ._regular import read_regular
 from .declaration import KEYS
 from .errors import DeclarationError
 
@@ -139,7 +140,7 @@ def format_file(path: Path, *, write: bool = True) -> bool:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
         text = data.decode("utf-8")
     except OSError as e:
         raise DeclarationError(f"{path}: cannot read ({e.strerror})") from e

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 
+from ._regular import read_regular
 from .errors import SettingsError
 
 __all__ = [
@@ -199,12 +200,11 @@ def load_settings(root: Path) -> Settings:
     """Read ``<root>/repository.toml``; an original IPWHL tree without it gets the defaults."""
     path = Path(root) / SETTINGS_FILE
     try:
-        with path.open("rb") as f:
-            content = f.read()
+        content = read_regular(path)
     except FileNotFoundError:
         return Settings(path=None)
     except OSError as e:
-        raise SettingsError(f"{path}: cannot read settings ({e})") from e
+        raise SettingsError(f"{path}: cannot read settings ({e.strerror or e})") from e
     return parse_settings(content, path)
 
 

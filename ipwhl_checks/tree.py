@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from ._nogc import paused_gc
+from ._regular import read_regular
 from .declaration import Declaration, Problem, read_declaration
 from .errors import DeclarationError
 from .layout import SUFFIX, locate
@@ -64,8 +65,7 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
         return None, problems
     if data is None:
         try:
-            with open(display, "rb") as f:
-                data = f.read()
+            data = read_regular(display)
         except OSError as e:
             return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
     fields, found = read_declaration(data, profile)

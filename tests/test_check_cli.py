@@ -4,7 +4,10 @@ scripts listing the same things."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -166,3 +169,26 @@ def test_online_flag_calls_the_online_checks(tmp_path, capsys):
     _tree(tmp_path, {})  # no declarations: nothing to download, no network
     assert main(["check", "--online", "--root", str(tmp_path / "data")]) == 0
     assert capsys.readouterr().out == ""
+
+
+FIFO_CASES = [  # (the FIFO, the command, its exit code, where it speaks, what it says)
+    (A, ["check"], 1, "stdout", f"{A}: cannot read (not a regular file)"),
+    (A, ["fmt"], 1, "stdout", f"{A}: cannot read (not a regular file)"),
+    (A, ["publish"], 1, "stderr", f"ipwhl publish: {A}: cannot read (not a regular file)"),
+    ("data/repository.toml", ["check"], 1, "stderr",
+     "ipwhl check: data/repository.toml: cannot read settings (not a regular file)"),
+]
+
+
+@pytest.mark.parametrize(("fifo", "command", "code", "stream", "says"), FIFO_CASES,
+                         ids=["check", "fmt", "publish", "settings"])
+def test_a_fifo_in_the_tree_is_reported_not_waited_on(tmp_path, fifo, command, code, stream,
+                                                      says):
+    _tree(tmp_path, {C: _declaration("c")})
+    (tmp_path / fifo).unlink(missing_ok=True)
+    (tmp_path / fifo).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(tmp_path / fifo)  # reading it would wait for a writer that never comes
+    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", *command], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == code
+    assert says in getattr(done, stream).splitlines()[0]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import BinaryIO
@@ -18,6 +17,7 @@ from typing import BinaryIO
 from multiformats import CID
 
 from .._cidtext import cid_length, varint
+from .._regular import open_regular
 from ..errors import CarError
 from ._carheader import encode_header, parse_header
 from ._node import to_cid
@@ -199,22 +199,10 @@ def open_car(path: str | os.PathLike[str], what: str = "cannot read",
     """*path* open for reading, as a CAR file must be: a regular file (a FIFO or a device is
     refused, without waiting for a writer).  :class:`CarError` ``"PATH: <what> (reason)"``
     when it cannot be opened."""
-    name = os.fspath(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return open_regular(path, buffering)
     except OSError as e:
-        raise CarError(f"{name}: {what} ({e.strerror or e})") from e
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "is a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise CarError(f"{name}: {what} ({kind})")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb", buffering=buffering)
-    except BaseException:
-        os.close(fd)
-        raise
+        raise CarError(f"{os.fspath(path)}: {what} ({e.strerror or e})") from e
 
 
 def verify_car(path: str | os.PathLike[str]) -> tuple[list[CID], int]:
