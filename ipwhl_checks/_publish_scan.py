@@ -28,26 +28,9 @@ from .layout import prefix
 from .manifest import LAYOUT, declaration_digest, project_digest
 from .previous import Previous, PriorProject
 from .settings import SETTINGS_FILE, Settings, load_settings
-from .tree import load_file
+from .tree import load_file, walk_files
 
 __all__ = ["Scan", "scan_tree"]
-
-
-def _walk(root: str, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """The path parts of every file under *root* (in its directory *under*), sorted
-    (os.scandir: no Path objects)."""
-    found: list[tuple[str, ...]] = []
-
-    def visit(directory: str, parts: tuple[str, ...]) -> None:
-        with os.scandir(directory) as it:
-            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
-        for name, is_dir in entries:
-            if is_dir:
-                visit(os.path.join(directory, name), (*parts, name))
-            else:
-                found.append((*parts, name))
-    visit(os.path.join(root, *under), under)
-    return found
 
 
 class _WorkTree:
@@ -64,10 +47,10 @@ class _WorkTree:
         return changed_files(self.root, commit, self.head)
 
     def files(self, under: Iterable[tuple[str, ...]] | None = None) -> list[tuple[str, ...]]:
-        """Every file under the root, or at or below the paths *under*, as :func:`_walk`
+        """Every file under the root, or at or below the paths *under*, as :func:`.tree.walk_files`
         lists them (a symlink is a file)."""
         if under is None:
-            return _walk(self.where)
+            return walk_files(self.where)
         found: set[tuple[str, ...]] = set()
         for target in under:
             for i in range(1, len(target) + 1):
@@ -75,10 +58,10 @@ class _WorkTree:
                 if not os.path.lexists(path):
                     break
                 if os.path.islink(path) or not os.path.isdir(path):
-                    found.add(target[:i])  # _walk lists it as a file
+                    found.add(target[:i])  # walk_files lists it as a file
                     break
                 if i == len(target):
-                    found.update(_walk(self.where, target))
+                    found.update(walk_files(self.where, target))
         return sorted(found)
 
     def read(self, files: Sequence[tuple[str, ...]]) -> list[bytes]:
@@ -86,7 +69,7 @@ class _WorkTree:
         for parts in files:
             path = os.path.join(self.where, *parts)
             try:
-                contents.append(read_regular(path))
+                contents.append(read_regular(path, follow_symlinks=False))
             except OSError as e:
                 raise PublishError(f"{path}: cannot read ({e.strerror})") from e
         return contents

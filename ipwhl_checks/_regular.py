@@ -5,6 +5,10 @@ some writer came along, so a check or a publish would hang with no word.  These 
 without blocking, look at what they opened, and refuse anything but a regular file with
 an :class:`OSError` (``strerror`` "not a regular file", or :class:`IsADirectoryError`)
 that the callers already report like any other unreadable file.
+
+The data tree's files are read without following symbolic links: git commits a link, not
+the file it points to, so a publish from the commit (:mod:`ipwhl_checks.committed`)
+refuses one, and the checks that run before the commit must refuse it too.
 """
 
 from __future__ import annotations
@@ -17,9 +21,20 @@ from typing import BinaryIO
 __all__ = ["open_regular", "read_regular"]
 
 
-def open_regular(path: str | os.PathLike[str], buffering: int = -1) -> BinaryIO:
-    """*path* open for reading in binary mode, if it is a regular file (symlinks followed)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+def open_regular(path: str | os.PathLike[str], buffering: int = -1, *,
+                 follow_symlinks: bool = True) -> BinaryIO:
+    """*path* open for reading in binary mode, if it is a regular file.  Without
+    *follow_symlinks*, a symbolic link is refused too ("is a symbolic link")."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if not follow_symlinks and e.errno in (errno.ELOOP, errno.EMLINK) \
+                and os.path.islink(path):
+            raise OSError(errno.ELOOP, "is a symbolic link", os.fspath(path)) from e
+        raise
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
@@ -34,7 +49,7 @@ def open_regular(path: str | os.PathLike[str], buffering: int = -1) -> BinaryIO:
         raise
 
 
-def read_regular(path: str | os.PathLike[str]) -> bytes:
+def read_regular(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> bytes:
     """The bytes of the regular file *path* (see :func:`open_regular`)."""
-    with open_regular(path) as f:
+    with open_regular(path, follow_symlinks=follow_symlinks) as f:
         return f.read()

@@ -42,11 +42,14 @@ def _kind(value: object) -> str:
 # --- the checks -------------------------------------------------------------------------
 
 def _iw100_toml(data: bytes) -> tuple[dict[str, object] | None, Messages]:
-    """IW100 not TOML: the file is not UTF-8 text that parses as TOML.
+    """IW100 not TOML: the file is not UTF-8 text that parses as TOML, or cannot be read
+    as a regular file (a symbolic link, a FIFO, an unreadable file).
 
-    Why: nothing else can be checked, and tools that read the tree would fail on it.
+    Why: nothing else can be checked, and tools that read the tree would fail on it; git
+    commits a symbolic link, not the file it points to, so a publish from the commit
+    refuses one.
     Fix: correct the syntax at the line and column given (or run ``ipwhl fmt`` on a
-    file written by ``ipwhl add``).
+    file written by ``ipwhl add``); replace a link or a special file by the declaration.
     """
     try:
         return tomllib.loads(data.decode("utf-8")), []

@@ -140,7 +140,7 @@ def format_file(path: Path, *, write: bool = True) -> bool:
     """
     path = Path(path)
     try:
-        data = read_regular(path)
+        data = read_regular(path, follow_symlinks=False)
         text = data.decode("utf-8")
     except OSError as e:
         raise DeclarationError(f"{path}: cannot read ({e.strerror})") from e

@@ -200,7 +200,7 @@ def load_settings(root: Path) -> Settings:
     """Read ``<root>/repository.toml``; an original IPWHL tree without it gets the defaults."""
     path = Path(root) / SETTINGS_FILE
     try:
-        content = read_regular(path)
+        content = read_regular(path, follow_symlinks=False)
     except FileNotFoundError:
         return Settings(path=None)
     except OSError as e:

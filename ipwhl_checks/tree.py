@@ -20,7 +20,7 @@ from .errors import DeclarationError
 from .layout import SUFFIX, locate
 from .settings import Settings, load_settings
 
-__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root"]
+__all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root", "walk_files"]
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,31 @@ class Tree:
     problems: list[Problem]  # of the files asked about (all files when none were given)
 
 
+def walk_files(root: str | Path, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The path parts of every file under *root* (in its directory *under*), sorted.
+
+    A symbolic link is listed as a file, whatever it points to (a directory included): the
+    data tree holds regular files and directories only, and reading a link
+    (:func:`load_file`) reports it.  os.scandir, no Path objects."""
+    found: list[tuple[str, ...]] = []
+
+    def visit(directory: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(directory) as it:
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+        for name, is_dir in entries:
+            if is_dir:
+                visit(os.path.join(directory, name), (*parts, name))
+            else:
+                found.append((*parts, name))
+    visit(os.path.join(os.fspath(root), *under), under)
+    return found
+
+
+
 def iter_files(directory: Path) -> Iterator[Path]:
-    """Every file under *directory*, depth first, in sorted order."""
-    for parent, dirs, files in os.walk(directory):
-        dirs.sort()
-        for name in sorted(files):
-            yield Path(parent, name)
+    """Every file under *directory* (see :func:`walk_files`), in sorted order."""
+    for parts in walk_files(directory):
+        yield Path(directory, *parts)
 
 
 def relative_to_root(root: Path, path: Path) -> PurePath:
@@ -65,7 +84,7 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
         return None, problems
     if data is None:
         try:
-            data = read_regular(display)
+            data = read_regular(display, follow_symlinks=False)
         except OSError as e:
             return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
     fields, found = read_declaration(data, profile)
@@ -78,16 +97,6 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
         content_id=fields.content_id, requires_python=fields.requires_python,
         extras=fields.extras, dependencies=fields.dependencies)
     return declaration, []
-
-
-def _walk(root: Path) -> Iterator[tuple[str, ...]]:
-    """The parts of every file under *root*, relative to it, in sorted order."""
-    top = str(root)
-    for parent, dirs, files in os.walk(top):
-        dirs.sort()
-        base = () if parent == top else tuple(parent[len(top) + 1:].split(os.sep))
-        for name in sorted(files):
-            yield (*base, name)
 
 
 def _selected(root: Path, paths: Sequence[Path]) -> set[PurePath]:
@@ -124,7 +133,7 @@ def _load_tree(root: Path, paths: Sequence[Path] | None, only_projects: bool) ->
                     for name in os.listdir(root.joinpath(*d)) if name.endswith(SUFFIX)}
         files: Iterable[tuple[str, ...]] = sorted(siblings | {r.parts for r in selected})
     else:
-        files = _walk(root)
+        files = walk_files(root)
     wanted = None if selected is None else {rel.parts for rel in selected}
     declarations: list[Declaration] = []
     problems: list[Problem] = []
