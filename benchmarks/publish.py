@@ -36,6 +36,9 @@ Part 2 measures the hashing share again on REAL_PROJECTS (default 400) projects 
 wheel sizes follow the bundled data/'s: :data:`DATA_SIZE_QUANTILES` are the 5% quantiles
 of its 1,150 wheels (median 294 KiB, mean 3.0 MB), sampled log-linearly between them.
 
+Last, a summary gives each incremental ratio (to the warm full publish) and each hashing
+share in CPU time, with its target.
+
     python benchmarks/publish.py [PROJECTS] [MEDIAN_KB] [REAL_PROJECTS]
 """
 
@@ -212,12 +215,18 @@ def build_sized(root: Path, sizes: list[int]) -> tuple[Path, Path]:
     return data, wheels
 
 
+# (what, CPU ratio, target, whether above the target is met), printed last by main()
+SUMMARY: list[tuple[str, float, float, bool]] = []
+
+
 def _verdict(value: float, target: float, above: bool) -> str:
     met = value > target if above else value < target
     return "met" if met else "NOT met"
 
 
-def _share(label: str, floor: float, hashed: int, wall: float, cpu: float) -> None:
+def _share(label: str, floor: float, hashed: int, wall: float, cpu: float,
+           summary: str) -> None:
+    SUMMARY.append((summary, floor / cpu, 0.7, True))
     print(f"{label:34} {'':9} {floor:8.2f}s   hashlib.sha256 alone over {hashed / 1e9:.2f} GB")
     print(f"  hashing share (floor / publish):  {floor / wall:8.2%}  {floor / cpu:8.2%}"
           f"   target > 70%: wall {_verdict(floor / wall, 0.7, True)}, "
@@ -248,6 +257,8 @@ def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Pr
           f"git {git_cpu_time() - git_cpu:.2f}s cpu")
     for name, full, full_cpu in baselines:
         _ratio(name, inc, inc_cpu, full, full_cpu)
+    SUMMARY.append((f"{label.rstrip(':')} / full publish", inc_cpu / baselines[0][2], 0.05,
+                    False))
     return delta
 
 
@@ -333,7 +344,8 @@ def part1(root: Path, projects: int, kb: int) -> None:
     assert car_cids(root / "delta-commit.car") == car_cids(root / "delta-committed.car")
 
     floor, hashed = hashing_floor(result, root / "cache")
-    _share("hashing floor:", floor, hashed, full, full_cpu)
+    _share("hashing floor:", floor, hashed, full, full_cpu,
+           f"hashing share, {kb} KiB median wheels")
 
 
 def part2(root: Path, projects: int) -> None:
@@ -347,7 +359,8 @@ def part2(root: Path, projects: int) -> None:
     full, full_cpu, result = timed(data)
     print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s")
     floor, hashed = hashing_floor(result, root / "cache")
-    _share("hashing floor:", floor, hashed, full, full_cpu)
+    _share("hashing floor:", floor, hashed, full, full_cpu,
+           "hashing share, wheels sized like data/'s")
 
 
 def main() -> int:
@@ -358,6 +371,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp:
             os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
             part(Path(tmp), *args)
+    print("\nsummary, CPU time (`ipwhl release` in CI publishes incrementally --commit):")
+    for what, value, target, above in SUMMARY:
+        print(f"  {what:52} {value:7.2%}   target {'>' if above else '<'} {target:.0%}: "
+              f"{_verdict(value, target, above)}")
     return 0
 
 
