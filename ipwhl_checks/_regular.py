@@ -21,10 +21,9 @@ from typing import BinaryIO
 __all__ = ["open_regular", "read_regular"]
 
 
-def open_regular(path: str | os.PathLike[str], buffering: int = -1, *,
-                 follow_symlinks: bool = True) -> BinaryIO:
-    """*path* open for reading in binary mode, if it is a regular file.  Without
-    *follow_symlinks*, a symbolic link is refused too ("is a symbolic link")."""
+def _open(path: str | os.PathLike[str], follow_symlinks: bool) -> tuple[int, int]:
+    """(file descriptor, size) of the regular file *path*, open for reading.  O_NONBLOCK
+    keeps a FIFO from blocking the open; it changes nothing for a regular file's reads."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -36,13 +35,23 @@ def open_regular(path: str | os.PathLike[str], buffering: int = -1, *,
             raise OSError(errno.ELOOP, "is a symbolic link", os.fspath(path)) from e
         raise
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory", os.fspath(path))
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def open_regular(path: str | os.PathLike[str], buffering: int = -1, *,
+                 follow_symlinks: bool = True) -> BinaryIO:
+    """*path* open for reading in binary mode, if it is a regular file.  Without
+    *follow_symlinks*, a symbolic link is refused too ("is a symbolic link")."""
+    fd, _size = _open(path, follow_symlinks)
+    try:
         return os.fdopen(fd, "rb", buffering=buffering)
     except BaseException:
         os.close(fd)
@@ -51,5 +60,14 @@ def open_regular(path: str | os.PathLike[str], buffering: int = -1, *,
 
 def read_regular(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> bytes:
     """The bytes of the regular file *path* (see :func:`open_regular`)."""
-    with open_regular(path, follow_symlinks=follow_symlinks) as f:
-        return f.read()
+    fd, size = _open(path, follow_symlinks)
+    try:
+        first = os.read(fd, size + 1)
+        if len(first) == size:  # fstat's size, and nothing after it: the whole file
+            return first
+        chunks = [first]  # it grew or shrank meanwhile, or is too large for one read
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
