@@ -58,14 +58,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._atomic import atomic_write
 from ._nogc import paused_gc
 from .errors import PublishError
 
@@ -509,13 +508,5 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def dump_manifest(manifest: Manifest, path: Path) -> None:
-    """Write *manifest* to *path* atomically (temp file in the same directory, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(manifest_bytes(manifest))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write *manifest* to *path* atomically (:func:`~ipwhl_checks._atomic.atomic_write`)."""
+    atomic_write(path, manifest_bytes(manifest))

@@ -26,7 +26,7 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.manifest import load_manifest, manifest_bytes, parse_manifest
+from ipwhl_checks.manifest import dump_manifest, load_manifest, manifest_bytes, parse_manifest
 from ipwhl_checks.unixfs import file_cid, read_car
 
 from .conftest import ROOT, run_ipwhl, running
@@ -234,6 +234,9 @@ def test_manifest_describes_every_wheel(repo: Repo, tmp_path: Path,
     # the manifest's bytes are canonical: writing what was read gives the same bytes
     data = (site / "manifest.json").read_bytes()
     assert manifest_bytes(parse_manifest(data)) == data
+    dump_manifest(manifest, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_pip_resolves_from_metadata_and_checks_hashes(repo: Repo, tmp_path: Path,

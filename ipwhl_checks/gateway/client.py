@@ -54,6 +54,9 @@ def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0) 
         except requests.RequestException as e:
             why = request_failure(e, timeout, timeout)
             raise DownloadError(f"{url}: cannot fetch ({why})") from e
+        except OSError as e:  # the temporary directory is full, say
+            raise DownloadError(f"{url}: cannot keep the CAR in {tmp} ({e.strerror or e})") \
+                from e
         store = BlockStore([car])
         try:
             if root not in store:
