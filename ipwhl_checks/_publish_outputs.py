@@ -120,6 +120,7 @@ class Outputs:
                 except OSError:
                     if old is not None:  # the previous tree goes back where it was
                         os.replace(old / "tree", target)
+                        old.rmdir()
                     raise
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
