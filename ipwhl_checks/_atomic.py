@@ -3,6 +3,10 @@
 The new content goes to a temporary file in the target's directory (same file system),
 which is then renamed over the target with :func:`os.replace` (atomic on POSIX and
 Windows).  On any failure the temporary file is removed and the target is untouched.
+
+Outputs too large to hold in memory (a CAR, a published tree's files, a download) are
+streamed into such a temporary file by their own writers, through :class:`OutputFile`:
+a write that fails, on a full disk say, raises an error that names the output.
 """
 
 from __future__ import annotations
