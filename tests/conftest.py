@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import socketserver
 import subprocess
 import sys
@@ -30,11 +28,29 @@ def running(server: socketserver.BaseServer) -> Iterator[int]:
         server.server_close()
 
 
-def small_files_only() -> None:
-    """For ``preexec_fn``: the child can write no file beyond 1 KiB (RLIMIT_FSIZE); a write
-    past it fails with EFBIG, as one on a full disk fails with ENOSPC."""
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (else the signal kills the writer)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+# Run in a small Python that sets up the process, then execs ``python -m ipwhl_checks``:
+# what it sets (a signal disposition, a resource limit) outlives exec, and unlike
+# subprocess's preexec_fn it is safe when the test process runs threads (its servers).
+_SMALL_FILES = ("import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+                "resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))")
+_DEFAULT_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.SIG_DFL)"
+_EXEC = "; import os, sys; os.execv(sys.executable, [sys.executable, '-m', 'ipwhl_checks', " \
+        "*sys.argv[1:]])"
+
+
+def ipwhl_argv(*args: str, small_files: bool = False, default_sigint: bool = False
+               ) -> list[str]:
+    """The command line of ``ipwhl ARGS`` run as a user would (``python -m ipwhl_checks``).
+
+    *small_files*: it can write no file beyond 1 KiB (RLIMIT_FSIZE, SIGXFSZ ignored): a
+    write past that fails with EFBIG, as one on a full disk fails with ENOSPC.
+    *default_sigint*: Ctrl-C (SIGINT) stops it even if the test runner ignores SIGINT.
+    """
+    setup = [code for code, wanted in ((_SMALL_FILES, small_files),
+                                       (_DEFAULT_SIGINT, default_sigint)) if wanted]
+    if not setup:
+        return [sys.executable, "-m", "ipwhl_checks", *args]
+    return [sys.executable, "-c", "; ".join(setup) + _EXEC, *args]
 
 
 def new_data_root(tmp_path: Path, settings: str) -> Path:

@@ -23,7 +23,7 @@ from ipwhl_checks.unixfs import (
     write_car,
 )
 
-from .conftest import run_ipwhl, small_files_only
+from .conftest import ipwhl_argv, run_ipwhl
 
 DATA = Path(__file__).parent / "data" / "car"
 ROOTS = {
@@ -165,9 +165,8 @@ def test_cli_on_a_full_disk_names_the_car(tmp_path):
     tree = make_fixture_tree(tmp_path / "root")
     (tree / "big.bin").write_bytes(bytes(range(256)) * 64)  # 16 KiB: past the limit
     (tmp_path / "out.car").write_bytes(b"the previous CAR")
-    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "car", "root", "-o",
-                           "out.car"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, preexec_fn=small_files_only)
+    done = subprocess.run(ipwhl_argv("car", "root", "-o", "out.car", small_files=True),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     # (not "root/big.bin: cannot read": the failed write is the CAR's)
     assert (done.returncode, done.stderr) == (
         1, "ipwhl car: out.car: cannot write (File too large)\n")

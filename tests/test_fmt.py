@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from ipwhl_checks.cli import main
 from ipwhl_checks.errors import DeclarationError
 from ipwhl_checks.fmt import format_file, format_text, render, write_declaration
 
-from .conftest import small_files_only
+from .conftest import ipwhl_argv
 
 GOLDEN = Path(__file__).parent / "data" / "declarations" / "fmt"
 CASES = sorted(p.name for p in GOLDEN.iterdir())
@@ -172,8 +171,8 @@ def test_fmt_command_on_a_full_disk_leaves_the_file(tmp_path, monkeypatch):
     text = (f"content-id = '{CID}'\nsource = 'index:x/x-1.0-py3-none-any.whl'\n"
             f"extras = []\ndependencies = [{dependencies}]\n")  # its canonical form > 1 KiB
     path.write_text(text)
-    done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "fmt"], capture_output=True,
-                          text=True, timeout=120, preexec_fn=small_files_only)
+    done = subprocess.run(ipwhl_argv("fmt", small_files=True), capture_output=True,
+                          text=True, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (
         1, f"{DECL}: cannot write (File too large)\n", "")
     assert path.read_text() == text

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import running
+from .conftest import ipwhl_argv, running
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
 
@@ -66,10 +66,6 @@ def serve_from(repo: Repo, base: str) -> None:  # noqa: F811
         declaration.write_text(text.replace(repo.base, base))
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a test runner's worker may ignore it
-
-
 @pytest.mark.parametrize(("how", "code", "said"), [
     (signal.SIGINT, 130, "ipwhl publish: interrupted"),  # Ctrl-C
     (signal.SIGTERM, 143, "ipwhl publish: stopped by SIGTERM"),  # a cancelled CI job
@@ -81,9 +77,9 @@ def test_a_publish_stopped_by_a_signal_leaves_nothing_behind(
     with stalling_server(repo.wheels) as (base, stalled, _release):
         serve_from(repo, base)
         process = subprocess.Popen(
-            [sys.executable, "-m", "ipwhl_checks", "publish", "--root", "data", "--out", "site",
-             "--car", "out/x.car"], cwd=repo.root, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+            ipwhl_argv("publish", "--root", "data", "--out", "site", "--car", "out/x.car",
+                       default_sigint=True),  # (a test runner's worker may ignore SIGINT)
+            cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: bool(stalled), "the publish never asked for a wheel")
             # mid-write: the outputs are staged and half a wheel is in the cache
