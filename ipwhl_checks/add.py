@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -473,12 +474,21 @@ def apply_plan(plan: Plan) -> None:
         for directory in reversed(made):
             with contextlib.suppress(OSError):
                 directory.rmdir()
-        raise IpwhlError(f"cannot write the declarations, nothing written: {e}") from e
+        where = f"{_target_of(e.filename)}: " if e.filename else ""
+        raise IpwhlError(f"cannot write the declarations, nothing written: {where}"
+                         f"{e.strerror or e}") from e
     for path in sorted(plan.removes - set(plan.writes)):
         path.unlink(missing_ok=True)
         for parent in (path.parent, path.parent.parent):
             if parent != plan.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
+
+
+def _target_of(filename: object) -> str:
+    """The declaration a staged file stands for (``.<name>.<random>.tmp`` beside it)."""
+    path = Path(str(filename))
+    staged = re.fullmatch(r"\.(.+)\.[^.]+\.tmp", path.name)
+    return str(path.with_name(staged.group(1))) if staged else str(path)
 
 
 def _replace_all(staged: list[tuple[Path, Path]], old: dict[Path, bytes | None]) -> None:

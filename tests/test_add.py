@@ -274,7 +274,8 @@ def test_a_failed_write_writes_nothing(root: Path, capsys: pytest.CaptureFixture
     blocker.write_text("in the way")
     assert add(root, "speedups==1.0", "purelib==1.0") == 1
     err = capsys.readouterr().err
-    assert err.startswith("ipwhl add: cannot write the declarations, nothing written: ")
+    assert err == ("ipwhl add: cannot write the declarations, nothing written: "
+                   f"{blocker / 'purelib-1.0-py3-none-any.toml'}: Not a directory\n")
     assert not speedups.parent.exists()
     assert sorted(p.name for p in root.rglob("*")) == sorted(
         ["repository.toml", blocker.parent.name, blocker.name])
