@@ -163,6 +163,10 @@ def test_fmt_command_reports_what_it_cannot_format(tmp_path, monkeypatch, capsys
     assert err == ""
     assert main(["fmt", "data/nope.toml"]) == 2
     assert "no such file or directory: 'data/nope.toml'" in capsys.readouterr().err
+    (tmp_path / "README.md").write_text("# not a declaration\n")
+    assert main(["fmt", "README.md"]) == 2
+    assert capsys.readouterr().err == ("ipwhl fmt: error: not a declaration (a .toml file) "
+                                       "or a directory: 'README.md'\n")
 
 
 def test_fmt_command_on_a_full_disk_leaves_the_file(tmp_path, monkeypatch):

@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"ipwhl fmt: error: no such file or directory: {str(path)!r}", file=sys.stderr)
             return 2
+        if not path.is_dir() and not path.name.endswith(SUFFIX):
+            print(f"ipwhl fmt: error: not a declaration (a {SUFFIX} file) or a directory: "
+                  f"{str(path)!r}", file=sys.stderr)
+            return 2
     status = 0
     for path in _declarations(paths):
         try:
