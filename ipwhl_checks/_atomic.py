@@ -14,13 +14,14 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import WriteError
 
-__all__ = ["OutputFile", "atomic_write", "plain_mode"]
+__all__ = ["OutputFile", "atomic_write", "failing_as", "plain_mode"]
 
 
 def plain_mode(directory: bool = False) -> int:
@@ -82,3 +83,13 @@ class OutputFile(io.FileIO):
             return super().write(data)
         except OSError as e:
             raise self.failed(e) from e
+
+
+@contextmanager
+def failing_as(failed: Callable[[OSError], Exception]) -> Iterator[None]:
+    """An OSError in the block raises what *failed* makes of it (an error naming the
+    output being written), as :class:`OutputFile` does for its writes."""
+    try:
+        yield
+    except OSError as e:
+        raise failed(e) from e

@@ -11,13 +11,13 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from ._atomic import OutputFile, plain_mode
+from ._atomic import OutputFile, failing_as, plain_mode
 from .errors import PublishError
 from .manifest import MANIFEST_NAME
 from .unixfs import CarWriter, Node, get_profile
@@ -130,13 +130,9 @@ def _unwritable(target: Path, e: OSError) -> PublishError:
     return PublishError(f"{target}: cannot write ({e.strerror or e})")
 
 
-@contextmanager
-def _writing(target: Path) -> Iterator[None]:
+def _writing(target: Path) -> AbstractContextManager[None]:
     """An OSError in the block is a :class:`PublishError` naming the output *target*."""
-    try:
-        yield
-    except OSError as e:
-        raise _unwritable(target, e) from e
+    return failing_as(partial(_unwritable, target))
 
 
 def _make_parent(target: Path) -> None:

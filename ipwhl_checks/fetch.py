@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ._atomic import OutputFile, atomic_write
+from ._atomic import OutputFile, atomic_write, failing_as
 from ._cidtext import cid_text
 from ._http import Client, FetchOptions, check_url
 from .declaration import Declaration
@@ -101,23 +101,15 @@ def _sha256(path: Path) -> str:
 
 
 def _unwritable_cache(e: OSError) -> DownloadError:
+    """A full disk, say, names the cache: not the source being read, which the callers'
+    messages would otherwise blame."""
     return DownloadError(f"cannot write to the wheel cache {cache_dir()} ({e.strerror or e})")
-
-
-@contextmanager
-def _writing_cache() -> Iterator[None]:
-    """An OSError in the block (a full disk, say) is a DownloadError naming the cache: not
-    the source being read, which the caller's messages would otherwise blame."""
-    try:
-        yield
-    except OSError as e:
-        raise _unwritable_cache(e) from e
 
 
 @contextmanager
 def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
     tmp_root = cache_dir() / "tmp"
-    with _writing_cache():
+    with failing_as(_unwritable_cache):
         tmp_root.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
     path = Path(name)
@@ -130,7 +122,7 @@ def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
 
 def _store(tmp: Path, cid: str, filename: str) -> Path:
     target = _cache_path(cid, filename)
-    with _writing_cache():
+    with failing_as(_unwritable_cache):
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
     return target
@@ -207,7 +199,7 @@ def _digest_file(profile: str, sha256: str) -> Path:
 
 def _remember(profile: str, sha256: str, cid: str) -> None:
     path = _digest_file(profile, sha256)
-    with _writing_cache():
+    with failing_as(_unwritable_cache):
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, cid)
 
