@@ -5,7 +5,7 @@ Usage: ``.venv/bin/python benchmarks/check.py [--projects N] [--keep DIR]``
 Builds the tree in a temporary directory, then measures in one run and prints:
 
 * the floor: walking the tree and parsing every file with ``tomllib`` alone;
-* a full check (:func:`ipwhl_checks.check.check_tree` timed inside a fresh interpreter)
+* a full check (:func:`ipwhl_checks.checks.run.check_tree` timed inside a fresh interpreter)
   and the command ``ipwhl check --root DIR`` (interpreter start included), and their
   ratio to the floor (target: at most 3x);
 * the per-file pre-commit hook (``ipwhl-check-declarations``) on one changed file,
@@ -34,7 +34,7 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.repo.layout import declaration_path
 
 SETTINGS = """\
 profile = 'unixfs-v1-2025'
@@ -55,7 +55,7 @@ def _cid(name: str) -> str:
 
 def _text(source: str, cid: str, requires_python: str, extras: list[str],
           deps: list[str]) -> str:
-    """The canonical text (see ipwhl_checks.fmt; tomlkit is too slow for 30,000 files)."""
+    """The canonical text (see ipwhl_checks.repo.fmt; tomlkit is too slow for 30,000 files)."""
     lines = [f"source = '{source}'", f"content-id = '{cid}'",
              f"requires-python = '{requires_python}'",
              "extras = [" + ", ".join(f"'{e}'" for e in extras) + "]"]
@@ -111,7 +111,7 @@ def _floor(data: Path) -> tuple[float, float]:
 
 def _in_process(root: Path) -> tuple[float, float, int]:
     """check_tree's time in a fresh interpreter (imports and start-up excluded)."""
-    code = ("import time; from pathlib import Path; from ipwhl_checks.check import "
+    code = ("import time; from pathlib import Path; from ipwhl_checks.checks.run import "
             "check_tree; t, c = time.perf_counter(), time.process_time(); "
             "n = len(check_tree(Path('data'))); "
             "print(time.perf_counter() - t, time.process_time() - c, n)")

@@ -58,11 +58,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ipwhl_checks.committed import CommittedTree, committed_tree
-from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.previous import Previous, load_previous
-from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
-from ipwhl_checks.unixfs import DagBuilder, get_profile, index_car
+from ipwhl_checks.ipld.car import index_car
+from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish, source_commit
+from ipwhl_checks.publish.committed import CommittedTree, committed_tree
+from ipwhl_checks.publish.previous import Previous, load_previous
+from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.unixfs import DagBuilder, get_profile
 
 PROFILE = "unixfs-v1-2025"
 SETTINGS = f"profile = '{PROFILE}'\npython = ['3.12']\nplatforms = ['manylinux_2_28_x86_64']\n"

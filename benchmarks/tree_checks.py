@@ -22,10 +22,10 @@ from pathlib import Path
 
 from multiformats import CID, multihash
 
-from ipwhl_checks.deps import check_dependencies
-from ipwhl_checks.overlap import find_collisions
-from ipwhl_checks.settings import SETTINGS_FILE
-from ipwhl_checks.tree import iter_files, load_tree
+from ipwhl_checks.checks.deps import check_dependencies
+from ipwhl_checks.checks.overlap import find_collisions
+from ipwhl_checks.repo.settings import SETTINGS_FILE
+from ipwhl_checks.repo.tree import iter_files, load_tree
 
 SETTINGS = """profile = 'unixfs-v1-2025'
 python = ['3.11', '3.12', '3.13', '3.14']

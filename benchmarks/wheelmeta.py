@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ipwhl_checks._wheelmeta import wheel_metadata  # noqa: E402
-from ipwhl_checks.wheel import read_wheel  # noqa: E402
+from ipwhl_checks.sources._wheelmeta import wheel_metadata  # noqa: E402
+from ipwhl_checks.sources.wheel import read_wheel  # noqa: E402
 from tests.wheelmaker import make_wheel  # noqa: E402
 
 

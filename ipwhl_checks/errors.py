@@ -11,6 +11,7 @@ __all__ = [
     "CarError",
     "DeclarationError",
     "DownloadError",
+    "GitError",
     "IpwhlError",
     "PublishError",
     "ReleaseError",
@@ -38,6 +39,10 @@ class SettingsError(IpwhlError):
 
 class DeclarationError(IpwhlError):
     """A declaration file cannot be read or does not follow the schema."""
+
+
+class GitError(IpwhlError):
+    """git cannot be run, or a git command the operation needs failed."""
 
 
 class ResolutionError(IpwhlError):

@@ -12,7 +12,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import parse_wheel_filename
 
-from ipwhl_checks.declaration import Declaration
+from ipwhl_checks.repo.declaration import Declaration
 
 __all__ = ["declaration", "write_tree"]
 

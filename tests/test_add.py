@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks import online
+from ipwhl_checks.checks import online
 from ipwhl_checks.cli import main as ipwhl
-from ipwhl_checks.fmt import render
-from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.settings import Environment, load_settings
+from ipwhl_checks.repo.fmt import render
+from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.repo.settings import Environment, load_settings
+from ipwhl_checks.sources.wheel import read_wheel
 from ipwhl_checks.unixfs import file_cid
-from ipwhl_checks.wheel import read_wheel
 
 from .conftest import new_data_root, run_ipwhl
 from .indexserver import IndexServer, Status, use_index

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks._atomic import atomic_write, plain_mode
 from ipwhl_checks.errors import WriteError
+from ipwhl_checks.util.atomic import atomic_write, plain_mode
 
 
 @pytest.mark.parametrize("content", ["text with ünicode\n", b"\x00bytes\xff"])

@@ -14,14 +14,8 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import CarError
-from ipwhl_checks.unixfs import (
-    DagBuilder,
-    index_car,
-    read_car,
-    verify_block,
-    verify_car,
-    write_car,
-)
+from ipwhl_checks.ipld.car import index_car, read_car, verify_block, verify_car, write_car
+from ipwhl_checks.unixfs import DagBuilder
 
 from .conftest import ipwhl_argv, run_ipwhl
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ipwhl_checks.check import all_checks, explain
+from ipwhl_checks.checks.registry import all_checks, explain
 from ipwhl_checks.cli import main
-from ipwhl_checks.hooks import check_declarations_main, check_dependencies_main
+from ipwhl_checks.commands.hooks import check_declarations_main, check_dependencies_main
 
 from .conftest import ROOT, run_ipwhl
 

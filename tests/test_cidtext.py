@@ -1,4 +1,4 @@
-"""The one CID/varint module (ipwhl_checks._cidtext) against truths we did not produce:
+"""The one CID/varint module (ipwhl_checks.ipld.cid) against truths we did not produce:
 multiformats (the reference parser) and CIDs printed by kubo.
 
 Merged from the publisher's, the gateway's and the IW104 schema check's tests, every case kept.
@@ -13,7 +13,8 @@ import pytest
 from multiformats import CID, multihash
 from multiformats import varint as mf_varint
 
-from ipwhl_checks._cidtext import (
+from ipwhl_checks.errors import PublishError
+from ipwhl_checks.ipld.cid import (
     canonical,
     cid_kind,
     cid_length,
@@ -26,7 +27,6 @@ from ipwhl_checks._cidtext import (
     varint,
     varint_len,
 )
-from ipwhl_checks.errors import PublishError
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, as multibase b writes it
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main
-from ipwhl_checks.committed import committed_tree
 from ipwhl_checks.errors import PublishError
-from ipwhl_checks.previous import read_previous
-from ipwhl_checks.publish import PublishOptions, PublishResult, publish, source_commit
+from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish, source_commit
+from ipwhl_checks.publish.committed import committed_tree
+from ipwhl_checks.publish.previous import read_previous
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 from .test_publish_git import (  # noqa: F401 (fixtures)

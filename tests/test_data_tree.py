@@ -19,9 +19,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ipwhl_checks.check import check_tree
+from ipwhl_checks.checks.run import check_tree
 from ipwhl_checks.cli import main
-from ipwhl_checks.settings import load_settings
+from ipwhl_checks.repo.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

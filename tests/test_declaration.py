@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ipwhl_checks.declaration import check_content_id, parse_declaration
+from ipwhl_checks.repo.declaration import check_content_id, parse_declaration
 
 V1 = "unixfs-v1-2025"
 V0 = "unixfs-v0-2015"

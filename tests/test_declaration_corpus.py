@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.check import check_tree
+from ipwhl_checks.checks.run import check_tree
 from ipwhl_checks.cli import main
-from ipwhl_checks.hooks import check_declarations_main
+from ipwhl_checks.commands.hooks import check_declarations_main
 
 CORPUS = Path(__file__).parent / "data" / "declarations"
 BAD = sorted(p.name for p in (CORPUS / "bad").iterdir())

@@ -12,8 +12,8 @@ import dataclasses
 import pytest
 from packaging.tags import parse_tag
 
-from ipwhl_checks.deps import CHECKS, check_dependencies, describe_environments
-from ipwhl_checks.settings import Settings
+from ipwhl_checks.checks.deps import CHECKS, check_dependencies, describe_environments
+from ipwhl_checks.repo.settings import Settings
 
 from .declmaker import declaration as d
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.requirements import Requirement
 
-from ipwhl_checks.declaration import parse_declaration
-from ipwhl_checks.extras import marker_extras, requirements_for_extras
+from ipwhl_checks.repo.declaration import parse_declaration
+from ipwhl_checks.repo.extras import marker_extras, requirements_for_extras
 
 CID = "bafkreie7q3iidccmpvszul7kudcvvuavuo7u6gzlbobczuk5nqk3b4akba"
 # requests 2.32.3's Requires-Dist, as its wheel's METADATA writes them

@@ -12,9 +12,10 @@ import pytest
 from multiformats import CID
 from packaging.utils import parse_wheel_filename
 
-from ipwhl_checks.declaration import Declaration
 from ipwhl_checks.errors import DownloadError
-from ipwhl_checks.fetch import (
+from ipwhl_checks.repo.declaration import Declaration
+from ipwhl_checks.repo.source import index_source
+from ipwhl_checks.sources.fetch import (
     Client,
     ContentMismatch,
     FetchOptions,
@@ -23,7 +24,6 @@ from ipwhl_checks.fetch import (
     download_wheel,
     fetch_wheel,
 )
-from ipwhl_checks.sources import index_source
 
 from .indexserver import (
     Body,

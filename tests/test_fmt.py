@@ -1,7 +1,7 @@
 """The canonical formatter: golden before/after files, the fixer contract, atomic writes.
 
 The golden files in tests/data/declarations/fmt were written by hand from the rules in
-``ipwhl_checks.fmt``; the meaning of each output is checked with ``tomllib`` (the reader
+``ipwhl_checks.repo.fmt``; the meaning of each output is checked with ``tomllib`` (the reader
 the checks use, independent of tomlkit, which writes).
 """
 
@@ -20,7 +20,7 @@ from packaging.specifiers import SpecifierSet
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import DeclarationError
-from ipwhl_checks.fmt import format_file, format_text, render, write_declaration
+from ipwhl_checks.repo.fmt import format_file, format_text, render, write_declaration
 
 from .conftest import ipwhl_argv
 

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from ipwhl_checks.errors import DeclarationError
-from ipwhl_checks.layout import declaration_path, locate, prefix
+from ipwhl_checks.repo.layout import declaration_path, locate, prefix
 
 
 @pytest.mark.parametrize(("project", "expected"), [

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks import online
+from ipwhl_checks.checks import online
 from ipwhl_checks.cli import main as ipwhl
-from ipwhl_checks.fmt import render
-from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.sources import index_source
+from ipwhl_checks.repo.fmt import render
+from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.repo.source import index_source
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import run_ipwhl
@@ -211,7 +211,7 @@ def test_check_online_whole_tree_through_the_cli(tmp_path: Path, index: IndexSer
 def test_hook_and_command_as_a_user_runs_them(tmp_path: Path, index: IndexServer) -> None:
     root = tmp_path / "data"
     path = write_tree(root, index, extras=["socks", "tls"])
-    hook = [sys.executable, "-m", "ipwhl_checks.online", "--root", str(root), str(path)]
+    hook = [sys.executable, "-m", "ipwhl_checks.checks.online", "--root", str(root), str(path)]
     for result in (run_ipwhl("check", "--online", "--root", str(root), str(path)),
                    subprocess.run(hook, capture_output=True, text=True, timeout=120)):
         assert (result.returncode, result.stdout, result.stderr) == (

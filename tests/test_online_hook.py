@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main as ipwhl
-from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.repo.layout import declaration_path
 
 from .conftest import offline_pip_env
 from .indexserver import IndexServer

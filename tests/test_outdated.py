@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main as ipwhl
-from ipwhl_checks.fmt import render
-from ipwhl_checks.layout import declaration_path
+from ipwhl_checks.repo.fmt import render
+from ipwhl_checks.repo.layout import declaration_path
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import new_data_root, run_ipwhl

@@ -17,8 +17,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, parse_tag
 
-from ipwhl_checks.overlap import CHECKS, find_collisions
-from ipwhl_checks.settings import platform_tags
+from ipwhl_checks.checks.overlap import CHECKS, find_collisions
+from ipwhl_checks.repo.settings import platform_tags
 
 from .declmaker import declaration
 

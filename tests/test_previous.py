@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ipwhl_checks import previous as previous_module
 from ipwhl_checks.errors import PublishError
-from ipwhl_checks.manifest import (
+from ipwhl_checks.publish import previous as previous_module
+from ipwhl_checks.publish.manifest import (
     FileEntry,
     Manifest,
     ProjectEntry,
@@ -26,7 +26,7 @@ from ipwhl_checks.manifest import (
     project_line,
     render_manifest,
 )
-from ipwhl_checks.previous import ManifestLines, Previous, read_previous
+from ipwhl_checks.publish.previous import ManifestLines, Previous, read_previous
 from ipwhl_checks.unixfs import DagBuilder
 
 

@@ -25,9 +25,15 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main
-from ipwhl_checks.layout import declaration_path
-from ipwhl_checks.manifest import dump_manifest, load_manifest, manifest_bytes, parse_manifest
-from ipwhl_checks.unixfs import file_cid, read_car
+from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.publish.manifest import (
+    dump_manifest,
+    load_manifest,
+    manifest_bytes,
+    parse_manifest,
+)
+from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.unixfs import file_cid
 
 from .conftest import ROOT, run_ipwhl, running
 from .wheelmaker import make_wheel

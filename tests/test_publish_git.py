@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks._gitchanges import changed_files
 from ipwhl_checks.errors import PublishError
-from ipwhl_checks.previous import read_previous
-from ipwhl_checks.publish import PublishOptions, publish, source_commit
+from ipwhl_checks.publish.build import PublishOptions, publish, source_commit
+from ipwhl_checks.publish.gitchanges import changed_files
+from ipwhl_checks.publish.previous import read_previous
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from ipwhl_checks.simple_html import WheelLink, project_page, root_page
-from ipwhl_checks.simple_index import parse_html
+from ipwhl_checks.publish.simple_html import WheelLink, project_page, root_page
+from ipwhl_checks.sources.simple_index import parse_html
 
 SHA = "ab" * 32
 META = "cd" * 32

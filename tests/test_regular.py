@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks._regular import open_regular, read_regular
+from ipwhl_checks.util.regular import open_regular, read_regular
 
 
 def _file(content: bytes) -> Callable[[Path], None]:

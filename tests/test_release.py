@@ -12,15 +12,15 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import IpwhlError, ReleaseError, VerifyError
-from ipwhl_checks.last_release import last_release
-from ipwhl_checks.release import (
+from ipwhl_checks.release.last import last_release
+from ipwhl_checks.release.tag import (
     ReleaseInfo,
     format_tag_message,
-    git_reason,
     parse_tag_message,
     read_release,
     release_tags,
 )
+from ipwhl_checks.util.git import git_reason
 
 from .conftest import running
 from .gatewayutil import gateway

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.release import format_tag_message, read_release
-from ipwhl_checks.verify import signature_kind
+from ipwhl_checks.release.tag import format_tag_message, read_release
+from ipwhl_checks.release.verify import signature_kind
 
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 from .test_release import release, run

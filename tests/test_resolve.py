@@ -21,8 +21,8 @@ from packaging.utils import canonicalize_name
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import ResolutionError, SettingsError
-from ipwhl_checks.resolve import CurrentEnvironment, resolve, target_environment
-from ipwhl_checks.settings import Settings
+from ipwhl_checks.install.resolve import CurrentEnvironment, resolve, target_environment
+from ipwhl_checks.repo.settings import Settings
 
 from .declmaker import declaration, write_tree
 from .wheelmaker import make_wheel, wheel_filename

@@ -10,9 +10,10 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from ipwhl_checks.errors import DeclarationError
-from ipwhl_checks.fetch import Client, FetchOptions
-from ipwhl_checks.simple_index import parse_html, parse_json
-from ipwhl_checks.sources import default_index_url, index_source, parse_source
+from ipwhl_checks.repo.source import index_source, parse_source
+from ipwhl_checks.sources.fetch import Client, FetchOptions
+from ipwhl_checks.sources.pipconfig import default_index_url
+from ipwhl_checks.sources.simple_index import parse_html, parse_json
 
 from .indexserver import IndexServer
 from .wheelmaker import make_wheel

@@ -13,13 +13,13 @@ import random
 
 import pytest
 
-from ipwhl_checks._cidtext import varint
 from ipwhl_checks.errors import UnixFSError
+from ipwhl_checks.ipld.cid import varint
+from ipwhl_checks.ipld.dagpb import decode_pbnode, encode_pblink
 from ipwhl_checks.unixfs import get_profile
 from ipwhl_checks.unixfs._directory import build_directory, encode_name
 from ipwhl_checks.unixfs._murmur3 import murmur3_h1, murmur3_h1_many
 from ipwhl_checks.unixfs._node import Node
-from ipwhl_checks.unixfs._protobuf import decode_pbnode, encode_pblink
 
 # --- murmur3 of many keys: lanes of one big integer --------------------------------------
 

@@ -23,8 +23,9 @@ import pytest
 from multiformats import CID
 
 from ipwhl_checks.commands.car import write_path_car
-from ipwhl_checks.unixfs import DagBuilder, get_profile, read_car
-from ipwhl_checks.unixfs._protobuf import DIRECTORY, HAMT_SHARD, decode_pbnode, decode_unixfs
+from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.ipld.dagpb import DIRECTORY, HAMT_SHARD, decode_pbnode, decode_unixfs
+from ipwhl_checks.unixfs import DagBuilder, get_profile
 
 from .conftest import ROOT
 from .test_unixfs_vectors import HAMT_BOUNDARIES, kubo_names

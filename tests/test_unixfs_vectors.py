@@ -20,9 +20,7 @@ import struct
 import pytest
 
 from ipwhl_checks.errors import UnixFSError
-from ipwhl_checks.unixfs import DagBuilder, file_cid, get_profile
-from ipwhl_checks.unixfs._murmur3 import murmur3_x64_64
-from ipwhl_checks.unixfs._protobuf import (
+from ipwhl_checks.ipld.dagpb import (
     DIRECTORY,
     HAMT_SHARD,
     decode_pbnode,
@@ -30,6 +28,8 @@ from ipwhl_checks.unixfs._protobuf import (
     pblink_size,
     varint_len,
 )
+from ipwhl_checks.unixfs import DagBuilder, file_cid, get_profile
+from ipwhl_checks.unixfs._murmur3 import murmur3_x64_64
 
 V0, V1 = "unixfs-v0-2015", "unixfs-v1-2025"
 

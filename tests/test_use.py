@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.release import ReleaseInfo, format_tag_message
+from ipwhl_checks.release.tag import ReleaseInfo, format_tag_message
 
 from .gatewayutil import INSTALLED, build_repo, publish, run_main, serve_process
 from .test_install_e2e import clean_env, installed

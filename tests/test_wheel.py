@@ -16,7 +16,7 @@ from packaging.tags import parse_tag
 from packaging.version import Version
 
 from ipwhl_checks.errors import WheelError
-from ipwhl_checks.wheel import read_wheel
+from ipwhl_checks.sources.wheel import read_wheel
 
 from .wheelmaker import make_wheel, metadata_text
 

@@ -21,9 +21,9 @@ from typing import BinaryIO
 
 import pytest
 
-from ipwhl_checks._wheelmeta import wheel_metadata
 from ipwhl_checks.errors import WheelError
-from ipwhl_checks.wheel import MAX_METADATA_SIZE, read_wheel
+from ipwhl_checks.sources._wheelmeta import wheel_metadata
+from ipwhl_checks.sources.wheel import MAX_METADATA_SIZE, read_wheel
 
 from .wheelmaker import make_wheel, metadata_text
 

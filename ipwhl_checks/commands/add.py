@@ -3,7 +3,7 @@
 SPEC is ``NAME==VERSION`` or ``NAME[EXTRA,...]==VERSION`` (pip's choice of wheel on every
 supported environment, from the index; the extras are declared), a wheel URL, or a local
 wheel file together with ``--source URL``, the address it is published at.  Extras are
-curated (:mod:`ipwhl_checks.add`): only those wanted of a project are declared.
+curated (:mod:`ipwhl_checks.curate.add`): only those wanted of a project are declared.
 Writes canonical declarations, removes the replaced versions' ones, and prints one line
 per file written or removed; environments without a wheel and wanted extras a wheel
 lacks are named on standard error.  On any error nothing is written (exit 1).
@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..add import apply_plan, plan_add
-from ..fetch import Client, FetchOptions
-from ..sources import default_index_url
-from ..tree import load_tree
+from ..curate.add import apply_plan, plan_add
+from ..repo.tree import load_tree
+from ..sources.fetch import Client, FetchOptions
+from ..sources.pipconfig import default_index_url
 from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]

@@ -14,10 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from .._atomic import OutputFile
 from ..errors import CarError
-from ..settings import PROFILES
-from ..unixfs import DagBuilder, Profile, get_profile, verify_car, write_car
+from ..ipld.car import verify_car, write_car
+from ..repo.settings import PROFILES
+from ..unixfs import DagBuilder, Profile, get_profile
+from ..util.atomic import OutputFile
 from .cid import resolve_profile
 
 __all__ = ["add_arguments", "run"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..check import all_checks, explain, run_checks
+from ..checks.registry import all_checks, explain
+from ..checks.run import run_checks
 from ..errors import DeclarationError, UsageError
-from ..tree import load_tree, relative_to_root
+from ..repo.tree import load_tree, relative_to_root
 from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     tree = load_tree(args.root, args.paths or None)
     problems = run_checks(tree)
     if args.online:
-        from ..online import check_online
+        from ..checks.online import check_online
 
         checked = tree.declarations
         if args.paths:

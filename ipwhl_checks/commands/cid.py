@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..settings import PROFILES, discover_profile
+from ..repo.settings import PROFILES, discover_profile
 from ..unixfs import DagBuilder, get_profile
 
 __all__ = ["add_arguments", "resolve_profile", "run"]

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from ..errors import DeclarationError, WriteError
-from ..fmt import format_file
-from ..layout import SUFFIX
-from ..settings import SETTINGS_FILE
-from ..tree import iter_files
+from ..repo.fmt import format_file
+from ..repo.layout import SUFFIX
+from ..repo.settings import SETTINGS_FILE
+from ..repo.tree import iter_files
 from ._common import add_root
 
 __all__ = ["add_arguments", "run"]

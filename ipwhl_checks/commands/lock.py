@@ -16,13 +16,13 @@ import re
 import sys
 from pathlib import Path
 
-from .._atomic import atomic_write
 from ..errors import UsageError
 from ..gateway.client import fetch_verified
-from ..lock import lock, pylock_text, requirements_text
-from ..manifest import MANIFEST_NAME, parse_manifest
-from ..resolve import target_environment
-from ..settings import Settings
+from ..install.lock import lock, pylock_text, requirements_text
+from ..install.resolve import target_environment
+from ..publish.manifest import MANIFEST_NAME, parse_manifest
+from ..repo.settings import Settings
+from ..util.atomic import atomic_write
 from ._common import parse_requirements
 
 __all__ = ["DEFAULT_GATEWAY", "add_arguments", "run"]

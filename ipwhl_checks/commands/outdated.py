@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 
-from ..fetch import Client, FetchOptions
-from ..outdated import find_outdated
-from ..sources import default_index_url
-from ..tree import load_tree
+from ..curate.outdated import find_outdated
+from ..repo.tree import load_tree
+from ..sources.fetch import Client, FetchOptions
+from ..sources.pipconfig import default_index_url
 from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]

@@ -4,10 +4,10 @@
 Builds the published tree (PEP 503 pages, PEP 658 metadata files, the manifest) from the
 declarations under ``--root`` and the verified wheel bytes, prints a summary and, as the
 last line of standard output, the root CID: what ``ipwhl cid`` (and kubo's ``ipfs add -r``)
-gives for the tree ``--out`` writes.  See :mod:`ipwhl_checks.publish`.
+gives for the tree ``--out`` writes.  See :mod:`ipwhl_checks.publish.build`.
 
 The declarations are the files on disk, or with ``--commit REV`` those committed at REV,
-read from git's objects (:mod:`ipwhl_checks.committed`): the last commit at or before REV
+read from git's objects (:mod:`ipwhl_checks.publish.committed`): the last commit at or before REV
 that changed ``--root`` is the manifest's ``source-commit``, and the work tree is not
 looked at (nothing uncommitted is published; for a clean checkout the CID is the same).
 """
@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..committed import committed_tree
 from ..errors import PublishError
-from ..previous import load_previous
-from ..publish import PublishOptions, PublishResult, publish, source_commit
+from ..publish.build import PublishOptions, PublishResult, publish, source_commit
+from ..publish.committed import committed_tree
+from ..publish.previous import load_previous
 from ._common import add_index_url
 
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOptions:
     """The options of ``ipwhl publish``/``release``; *commit*: what
-    :func:`~ipwhl_checks.publish.source_commit` says of ``--root`` (its tree is then known
+    :func:`~ipwhl_checks.publish.build.source_commit` says of ``--root`` (its tree is then known
     to be that commit's)."""
     previous = None
     if args.previous is not None:

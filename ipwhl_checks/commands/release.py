@@ -1,18 +1,18 @@
 """``ipwhl release [--tag NAME] [-u KEY] [--previous-from GATEWAY] [publish options]``.
 
 Publishes the data tree as committed at ``--commit`` (default: HEAD), read from git's
-objects (:mod:`ipwhl_checks.committed`): uncommitted changes and untracked files are not
+objects (:mod:`ipwhl_checks.publish.committed`): uncommitted changes and untracked files are not
 published (the tag names the commit it was published from, the last one that changed
 ``--root``); without ``--commit``, a note on standard error counts them (``git
 status``).  The
 annotated tag is signed with the maintainer's git signing configuration (``git tag -s``:
 SSH when ``gpg.format=ssh``, else OpenPGP; ``-u`` picks the key) and its message carries
-the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release`).  Prints the
+the root CID, the manifest CID and the counts (:mod:`ipwhl_checks.release.tag`).  Prints the
 tag name, then the root CID as the last line.  Push the tag with ``git push REMOTE TAG``.
 
 ``--previous-from GATEWAY`` publishes on top of the newest release tag: its signature
 checked, its manifest fetched through the IPFS gateway and checked against the tag's CIDs
-(:mod:`ipwhl_checks.last_release`), then used as ``--previous`` (unchanged projects are
+(:mod:`ipwhl_checks.release.last`), then used as ``--previous`` (unchanged projects are
 reused, ``--car`` writes a delta).  Without a release tag yet, the publish is a full one.
 """
 
@@ -22,11 +22,12 @@ import argparse
 import dataclasses
 import sys
 
-from ..committed import CommittedTree, committed_tree
 from ..errors import ReleaseError
-from ..last_release import last_release
-from ..publish import publish
-from ..release import ReleaseInfo, create_tag, default_tag_name, git
+from ..publish.build import publish
+from ..publish.committed import CommittedTree, committed_tree
+from ..release.last import last_release
+from ..release.tag import ReleaseInfo, create_tag, default_tag_name
+from ..util.git import git
 from .publish import add_publish_arguments, options_from_args, print_result
 
 __all__ = ["add_arguments", "run"]

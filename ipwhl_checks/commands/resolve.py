@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..resolve import resolve, target_environment
-from ..tree import load_tree
+from ..install.resolve import resolve, target_environment
+from ..repo.tree import load_tree
 from ._common import add_root, parse_requirements, require_root
 
 __all__ = ["add_arguments", "run"]

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from .._cidtext import cid_text
 from ..errors import IpwhlError
 from ..gateway import BlockStore, GatewayServer
+from ..ipld.cid import cid_text
 
 __all__ = ["add_arguments", "run"]
 

@@ -2,7 +2,7 @@
 [--dry-run]``: set pip's site index-url to the newest verified release.
 
 Prints the release, the signature report, what it set (or, with ``--dry-run``, would
-set) and the command that undoes it.  See :mod:`ipwhl_checks.use`.
+set) and the command that undoes it.  See :mod:`ipwhl_checks.release.use`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import shlex
 import sys
 
-from ..use import apply, checkout, plan
+from ..release.use import apply, checkout, plan
 from ._common import add_allowed_signers
 from .lock import DEFAULT_GATEWAY
 

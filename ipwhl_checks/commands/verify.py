@@ -8,7 +8,7 @@ replaces either, its format told by its content.  Then recomputes the root CID f
 tagged data tree (wheels from the cache, else from their sources) and compares it, the
 manifest CID and the counts with the tag message.  Prints the signature report and, as
 the last line, the verified root CID; any mismatch is one line and exit 1.
-See :mod:`ipwhl_checks.verify`.
+See :mod:`ipwhl_checks.release.verify`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..release import git
-from ..verify import verify_release
+from ..release.verify import verify_release
+from ..util.git import git
 from ._common import add_allowed_signers, add_index_url
 
 __all__ = ["add_arguments", "run"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import requests
 
-from .._cidtext import parse_cid
-from .._http import request_failure
 from ..errors import DownloadError, IpwhlError
+from ..ipld.cid import parse_cid
+from ..sources.http import request_failure
 from .content import file_size, iter_file
 from .paths import NotFoundError, resolve
 from .store import BlockStore

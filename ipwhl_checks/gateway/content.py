@@ -11,9 +11,9 @@ import html
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from .._cidtext import DAG_PB, canonical, cid_codec, cid_text, varint
 from ..errors import UnixFSError
-from ..unixfs.dagpb import FILE, RAW, Node, decode_node
+from ..ipld._dagpb_read import FILE, RAW, Node, decode_node
+from ..ipld.cid import DAG_PB, canonical, cid_codec, cid_text, varint
 from .paths import entries, load_node
 from .store import BlockStore
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .._cidtext import DAG_PB, canonical, cid_codec, cid_text
+from ..ipld._dagpb_read import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
+from ..ipld.cid import DAG_PB, canonical, cid_codec, cid_text
 from ..unixfs import murmur3_x64_64  # the CID engine's, tested against kubo
-from ..unixfs.dagpb import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
 from .store import BlockStore
 
 __all__ = ["MURMUR3_X64_64", "NotFoundError", "Resolved", "entries", "load_node", "resolve"]

@@ -22,9 +22,9 @@ from http.server import ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from .._cidtext import cid_text, parse_cid
 from ..errors import CarError, UnixFSError
-from ..unixfs.dagpb import DIRECTORY, HAMT_SHARD
+from ..ipld._dagpb_read import DIRECTORY, HAMT_SHARD
+from ..ipld.cid import cid_text, parse_cid
 from ._http import Abort, ResponseWriter, content_type, parse_range
 from .content import file_size, iter_car, iter_file, listing_html
 from .paths import NotFoundError, Resolved, resolve

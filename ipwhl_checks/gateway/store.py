@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._cidtext import canonical, cid_length, cid_multihash, cid_text, read_varint
 from ..errors import CarError
-from ..unixfs import CarReader, open_car
+from ..ipld.car import CarReader, open_car
+from ..ipld.cid import canonical, cid_length, cid_multihash, cid_text, read_varint
 
 __all__ = ["BlockMissingError", "BlockStore", "CorruptBlockError"]
 

@@ -26,7 +26,7 @@ Public API::
     verify_block(cid, data)                           # CarError unless data matches cid
     murmur3_x64_64(name)                              # the HAMT hash (hashType 0x22)
 
-Reading dag-pb/UnixFS nodes (leniently, for the gateway): :mod:`ipwhl_checks.unixfs.dagpb`.
+Reading dag-pb/UnixFS nodes (leniently, for the gateway): :mod:`ipwhl_checks.ipld._dagpb_read`.
 
 ``Node.size`` is the cumulative size, the ``Tsize`` a parent directory's link carries.
 Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
@@ -37,23 +37,11 @@ from __future__ import annotations
 
 from ._murmur3 import murmur3_x64_64
 from ._node import Node
-from .car import (
-    CarReader,
-    CarWriter,
-    index_car,
-    open_car,
-    read_car,
-    verify_block,
-    verify_car,
-    write_car,
-)
 from .dag import DagBuilder, RawSink, Sink, file_cid
 from .profiles import PROFILES, Profile, get_profile
 
 __all__ = [
     "PROFILES",
-    "CarReader",
-    "CarWriter",
     "DagBuilder",
     "Node",
     "Profile",
@@ -61,11 +49,5 @@ __all__ = [
     "Sink",
     "file_cid",
     "get_profile",
-    "index_car",
     "murmur3_x64_64",
-    "open_car",
-    "read_car",
-    "verify_block",
-    "verify_car",
-    "write_car",
 ]

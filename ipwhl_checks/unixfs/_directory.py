@@ -26,10 +26,11 @@ import operator
 from collections.abc import Collection, Mapping
 
 from ..errors import UnixFSError
+from ..ipld.cid import DAG_PB, cid_bytes
+from ..ipld.dagpb import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
 from ._file import Emit
 from ._hamt import build_hamt
-from ._node import DAG_PB, Node, cid_bytes
-from ._protobuf import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
+from ._node import Node
 from .profiles import Profile
 
 __all__ = ["build_directory", "encode_name", "is_sharded", "size_estimate"]

@@ -30,8 +30,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-from ._node import DAG_PB, RAW, Node, cid_bytes
-from ._protobuf import FILE, encode_pblink, encode_pbnode, encode_unixfs, varint, varint_len
+from ..ipld.cid import DAG_PB, RAW, cid_bytes
+from ..ipld.dagpb import FILE, encode_pblink, encode_pbnode, encode_unixfs, varint, varint_len
+from ._node import Node
 from .profiles import Profile
 
 __all__ = ["Emit", "Observe", "build_file"]

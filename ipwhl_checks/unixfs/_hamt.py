@@ -16,10 +16,10 @@ import hashlib
 from collections.abc import Collection, Sequence
 
 from ..errors import UnixFSError
+from ..ipld.cid import DAG_PB, cid_bytes
+from ..ipld.dagpb import HAMT_SHARD, encode_pblink, encode_unixfs, varint
 from ._file import Emit
 from ._murmur3 import murmur3_h1, murmur3_h1_many
-from ._node import DAG_PB, cid_bytes
-from ._protobuf import HAMT_SHARD, encode_pblink, encode_unixfs, varint
 
 __all__ = ["MURMUR3_X64_64", "build_hamt", "name_hash"]
 

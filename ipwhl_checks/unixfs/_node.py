@@ -7,38 +7,17 @@ the ``CID`` object only when asked.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 from multiformats import CID
 
-__all__ = ["DAG_PB", "RAW", "Node", "cid_bytes", "to_cid"]
+from ..ipld.cid import to_cid
 
-DAG_PB = 0x70  # multicodec dag-pb
-RAW = 0x55  # multicodec raw
-SHA2_256 = 0x12
+__all__ = ["Node"]
 
 Kind = Literal["file", "directory", "symlink"]
-
-
-def cid_bytes(version: int, codec: int, digest: bytes) -> bytes:
-    """Binary CID of a sha2-256 *digest* (32 bytes). CIDv0 is only defined for dag-pb."""
-    multihash = b"\x12\x20" + digest
-    if version == 0:
-        return multihash
-    return bytes((1, codec)) + multihash  # both codecs are < 0x80: one varint byte
-
-
-def block_cid(version: int, codec: int, block: bytes) -> bytes:
-    return cid_bytes(version, codec, hashlib.sha256(block).digest())
-
-
-def to_cid(raw: bytes) -> CID:
-    """A ``multiformats.CID`` of a binary CID, in the base kubo prints it in."""
-    cid = CID.decode(raw)
-    return cid if cid.version == 0 else cid.set(base="base32")
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from typing import BinaryIO
 
 from multiformats import CID
 
-from .._cidtext import cid_text
 from ..errors import UnixFSError
+from ..ipld.cid import DAG_PB, cid_bytes, cid_text, to_cid
+from ..ipld.dagpb import SYMLINK, encode_pbnode, encode_unixfs
 from ._directory import build_directory, is_sharded
 from ._file import Observe, build_file
-from ._node import DAG_PB, Node, cid_bytes, to_cid
-from ._protobuf import SYMLINK, encode_pbnode, encode_unixfs
+from ._node import Node
 from .profiles import Profile, get_profile
 
 __all__ = ["DagBuilder", "RawSink", "Sink", "file_cid"]

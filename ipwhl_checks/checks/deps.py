@@ -1,0 +1,274 @@
+"""Dependencies satisfied on every supported environment (checks IW4xx).
+
+For every supported environment, every declaration installable there (its tags match and
+its ``requires-python`` admits that Python), and every dependency whose marker is true
+there (PEP 508, evaluated for no extra and for each declared extra), the one declaration
+of that project installable there must satisfy it: its version is in the specifier
+(pre-releases allowed) and it declares every extra the requirement asks for.
+
+The same problem on several environments is one line naming them all.  Work is done per
+set of environments, not per environment: each declaration gets a bit mask of the
+environments it installs on (cached per tag set and per ``requires-python``), each
+marker a mask of the environments it is true on (cached per marker and extras).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from ..repo.declaration import Declaration, Problem
+from ..repo.settings import Environment, Settings
+from ..util.nogc import paused_gc
+
+__all__ = ["CHECKS", "check_dependencies", "describe_environments"]
+
+
+def _where(text: str) -> str:
+    return f" (on {text})"
+
+
+def _iw401_missing(d: Declaration, req: Requirement, where: str) -> Problem:
+    """IW401 missing project: a dependency names a project the repository does not have.
+
+    Why: installing the declaring wheel from the repository would fail (or pull the
+    project from elsewhere).  Fix: add a declaration of the project (``ipwhl add``), or
+    remove the declaring wheel.
+    """
+    name = canonicalize_name(req.name)
+    return Problem(str(d.path), f"dependency {str(req)!r}: project {name!r} is not in the "
+                   f"repository{_where(where)}", "IW401")
+
+
+def _iw402_version(d: Declaration, req: Requirement, where: str, t: Declaration) -> Problem:
+    """IW402 wrong version: the project's declaration there has a version the dependency
+    excludes.
+
+    Why: pip would find no version it may install there.  Fix: upgrade (or downgrade) the
+    dependency's declarations to a version in the specifier, or the declaring wheel to a
+    release that accepts the version the repository has.
+    """
+    return Problem(str(d.path), f"dependency {str(req)!r}: {str(t.path)!r} has version "
+                   f"{t.version}{_where(where)}", "IW402")
+
+
+def _iw403_extra(d: Declaration, req: Requirement, where: str, t: Declaration,
+                 missing: Sequence[str]) -> Problem:
+    """IW403 missing extra: the dependency asks for an extra the declaration there lacks.
+
+    Why: the extra's own dependencies would not be known to the repository, and the
+    checks and the resolver could not follow them.  Fix: add the extra (and its
+    dependencies, as the wheel's metadata says) to the dependency's declaration.
+    """
+    extras = ", ".join(repr(e) for e in missing)
+    noun = "extra" if len(missing) == 1 else "extras"
+    return Problem(str(d.path), f"dependency {str(req)!r}: {str(t.path)!r} does not declare "
+                   f"{noun} {extras}{_where(where)}", "IW403")
+
+
+def _iw404_not_installable(d: Declaration, req: Requirement, where: str) -> Problem:
+    """IW404 not installable: the repository has the project, but no wheel of it installs
+    on an environment where the dependency is needed.
+
+    Why: installing the declaring wheel there would fail.  Fix: add a wheel of the
+    dependency for those environments (e.g. a ``manylinux_2_28_aarch64`` build), or
+    narrow the declaring wheel's tags or ``requires-python``.
+    """
+    name = canonicalize_name(req.name)
+    return Problem(str(d.path), f"dependency {str(req)!r}: no declaration of {name!r} is "
+                   f"installable{_where(where)}", "IW404")
+
+
+def _iw405_marker(d: Declaration, req: Requirement, where: str, error: str) -> Problem:
+    """IW405 bad marker: a dependency's marker cannot be evaluated on an environment.
+
+    Why: neither pip nor the checks can decide whether the dependency applies.  Fix:
+    correct the marker (compare versions with version-like values, PEP 508).
+    """
+    return Problem(str(d.path), f"dependency {str(req)!r}: marker cannot be evaluated "
+                   f"({error}){_where(where)}", "IW405")
+
+
+CHECKS: dict[str, Callable[..., object]] = {
+    "IW401": _iw401_missing,
+    "IW402": _iw402_version,
+    "IW403": _iw403_extra,
+    "IW404": _iw404_not_installable,
+    "IW405": _iw405_marker,
+}
+
+
+def describe_environments(mask: int, environments: Sequence[Environment]) -> str:
+    """The environments whose bits are set in *mask*, compactly, in brace-expansion form.
+
+    ``every supported environment``, or e.g.
+    ``{cp311,cp312}-{manylinux_2_28_x86_64,win_amd64}, cp313-win_amd64``.
+    """
+    if mask == (1 << len(environments)) - 1:
+        return "every supported environment"
+    platforms: dict[str, list[str]] = defaultdict(list)  # python -> its platforms in mask
+    for i, env in enumerate(environments):
+        if mask >> i & 1:
+            platforms[env.name.split("-", 1)[0]].append(env.platform)
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for python, plats in platforms.items():
+        groups[tuple(plats)].append(python)
+    return ", ".join(f"{_brace(pythons)}-{_brace(plats)}" for plats, pythons in groups.items())
+
+
+def _brace(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else "{" + ",".join(items) + "}"
+
+
+class _Masks:
+    """Bit masks over the supported environments, cached.
+
+    Caches are keyed by ``id()`` of objects the declarations keep alive (the tree loader
+    shares one Requirement or SpecifierSet per distinct text) and fall back to text.
+    """
+
+    def __init__(self, environments: Sequence[Environment]) -> None:
+        self.environments = environments
+        self.pythons = [Version(env.markers["python_full_version"]) for env in environments]
+        self._tags: dict[frozenset[Tag], int] = {}
+        self._python: dict[str, int] = {}
+        self._python_ids: dict[int, tuple[SpecifierSet, int]] = {}
+        self._markers: dict[tuple[str, tuple[str, ...]], tuple[int, int, str]] = {}
+        self._requirements: dict[int, tuple[Requirement, str, str, str]] = {}
+        self._admitted: dict[tuple[str, str], bool] = {}
+        self._descriptions: dict[int, str] = {}
+
+    def installable(self, d: Declaration) -> int:
+        """The environments *d* installs on: its tags match and requires-python admits."""
+        mask = self._tags.get(d.tags)
+        if mask is None:
+            mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(d.tags))
+            self._tags[d.tags] = mask
+        spec = d.requires_python
+        if mask and spec is not None:
+            known = self._python_ids.get(id(spec))
+            if known is None:
+                key = str(spec)
+                admitted = self._python.get(key)
+                if admitted is None:
+                    admitted = sum(1 << i for i, v in enumerate(self.pythons)
+                                   if spec.contains(v, prereleases=True))
+                    self._python[key] = admitted
+                known = self._python_ids[id(spec)] = (spec, admitted)
+            mask &= known[1]
+        return mask
+
+    def requirement(self, req: Requirement) -> tuple[str, str, str]:
+        """(normalized project name, marker text, specifier text) of *req*."""
+        known = self._requirements.get(id(req))
+        if known is None:
+            marker = str(req.marker) if req.marker is not None else ""
+            known = self._requirements[id(req)] = (
+                req, canonicalize_name(req.name), marker, str(req.specifier))
+        return known[1], known[2], known[3]
+
+    def admits(self, req: Requirement, specifier: str, t: Declaration, version: str) -> bool:
+        """Whether *req*'s specifier (text *specifier*) admits *t*'s version (text *version*)."""
+        found = self._admitted.get((specifier, version))
+        if found is None:
+            found = self._admitted[specifier, version] = req.specifier.contains(
+                t.version, prereleases=True)
+        return found
+
+    def marker(self, req: Requirement, text: str, extras: tuple[str, ...]) -> tuple[int, int, str]:
+        """(where true, where it cannot be evaluated, why) for the marker of *req*, evaluated
+        with ``extra`` set to "" and to each of *extras*."""
+        assert req.marker is not None
+        key = (text, extras if "extra" in text else ())
+        found = self._markers.get(key)
+        if found is None:
+            true = broken = 0
+            error = ""
+            for i, env in enumerate(self.environments):
+                for extra in ("", *key[1]):
+                    try:
+                        if req.marker.evaluate({**env.markers, "extra": extra}):
+                            true |= 1 << i
+                    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as e:
+                        broken |= 1 << i
+                        error = str(e)
+            found = self._markers[key] = (true, broken, error)
+        return found
+
+    def where(self, mask: int) -> str:
+        found = self._descriptions.get(mask)
+        if found is None:
+            found = self._descriptions[mask] = describe_environments(mask, self.environments)
+        return found
+
+
+def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
+    have = {canonicalize_name(e) for e in t.extras}
+    return sorted({canonicalize_name(e) for e in req.extras} - have)
+
+
+_Group = list[tuple[Declaration, int]]
+_Candidates = list[tuple[Declaration, int, str]]  # declaration, mask, version text
+
+
+@paused_gc()  # see ipwhl_checks.util.nogc
+def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
+    """Every unmet dependency of *declarations* on the environments of *settings*."""
+    masks = _Masks(settings.environments)
+    by_project: dict[str, _Candidates] = defaultdict(list)
+    # Declarations of one project with the same extras and the same (shared) requirement
+    # objects, e.g. the wheels of one release, are checked once over their joint mask.
+    groups: dict[tuple[object, ...], _Group] = defaultdict(list)
+    for d in declarations:
+        mask = masks.installable(d)
+        by_project[d.project].append((d, mask, str(d.version)))
+        if mask and d.dependencies:
+            groups[d.project, d.extras, *map(id, d.dependencies)].append((d, mask))
+    problems: list[Problem] = []
+    where = masks.where
+
+    def report(group: _Group, problem_mask: int, make: Callable[..., Problem],
+               req: Requirement, *args: object) -> None:
+        for d, mask in group:
+            if mask & problem_mask:
+                problems.append(make(d, req, where(mask & problem_mask), *args))
+
+    for group in groups.values():
+        first = group[0][0]
+        mask = 0
+        for _d, m in group:
+            mask |= m
+        for req in first.dependencies:
+            name, marker, specifier = masks.requirement(req)
+            active = mask
+            if marker:
+                true, broken, error = masks.marker(req, marker, first.extras)
+                if broken & mask:
+                    report(group, broken, _iw405_marker, req, error)
+                active &= true
+                if not active:
+                    continue
+            candidates = by_project.get(name)
+            if not candidates:
+                report(group, active, _iw401_missing, req)
+                continue
+            covered = 0
+            for t, t_mask, version in candidates:
+                common = active & t_mask
+                if not common:
+                    continue
+                covered |= common
+                if specifier and not masks.admits(req, specifier, t, version):
+                    report(group, common, _iw402_version, req, t)
+                if req.extras and (missing := _missing_extras(req, t)):
+                    report(group, common, _iw403_extra, req, t, missing)
+            if active & ~covered:
+                report(group, active & ~covered, _iw404_not_installable, req)
+    return sorted(problems)

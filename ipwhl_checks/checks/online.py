@@ -1,0 +1,229 @@
+"""The online checks (IW5xx): each declaration against the wheel its source gives.
+
+The wheel is downloaded (or taken from the verified cache,
+:func:`ipwhl_checks.sources.fetch.fetch_wheel`) and its ``.dist-info/METADATA`` compared
+with the declaration, field by field, with ``packaging``'s normalization and no regard to
+order.  ``extras`` may be a subset of the wheel's (curated, :mod:`ipwhl_checks.repo.extras`);
+``dependencies`` are compared with the wheel's requirements for no extra and the declared extras.  A source that cannot be read is
+reported as ``source: ...`` (IW501), apart from the mismatches, which name the field:
+``path: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'``.
+
+``ipwhl-sources [--root DIR] [--index-url URL] [PATH ...]`` is the pre-commit hook
+(``pre-push`` and ``manual`` stages): it checks the given declarations (default: all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from ..errors import DeclarationError, DownloadError, IpwhlError, WheelError
+from ..repo.declaration import Declaration, Problem
+from ..repo.extras import requirements_for_extras
+from ..repo.settings import Settings
+from ..repo.source import parse_source
+from ..sources.fetch import Client, ContentMismatch, FetchOptions, fetch_wheel
+from ..sources.wheel import WheelInfo, read_wheel
+
+__all__ = ["CHECKS", "check_online", "compare", "main", "normalized_requirement"]
+
+_WORKERS = 4
+
+
+def _iw501_unreachable(declaration: Declaration, error: IpwhlError) -> list[str]:
+    """IW501 source unreachable: the wheel could not be downloaded from its ``source``.
+
+    Why: nobody can verify (or install) a wheel that cannot be fetched.  The message says
+    what failed: no connection, an HTTP error, a timeout, a refused URL (plain http to
+    another host, a redirect to a local file), the size cap, or a file that is not listed
+    on the index's project page.  Fix: correct ``source``, or retry when the server is back.
+    """
+    return [f"source: {error}"]
+
+
+def _iw502_content_id(declaration: Declaration, error: ContentMismatch) -> list[str]:
+    """IW502 content-id mismatch: the source gives other bytes than the declared CID.
+
+    Why: the CID is the promise IPWHL makes; different bytes are a different wheel (or a
+    tampered one).  Fix: if the wheel was rebuilt upstream, regenerate the declaration
+    with ``ipwhl add``; otherwise find out why the source changed.
+    """
+    return [f"content-id: declared {error.declared!r} but {error.url} gives {error.actual!r}"]
+
+
+def _iw503_not_the_wheel(declaration: Declaration, error: IpwhlError) -> list[str]:
+    """IW503 not the declared wheel: the source names another file, or is not a valid wheel.
+
+    Why: the file name carries the project, version and tags the tree is checked with.
+    Fix: point ``source`` at the wheel the declaration's file name names.
+    """
+    return [f"source: {error}"]
+
+
+def _specifier(value: SpecifierSet | None) -> str:
+    return repr(str(value)) if value is not None else "nothing"
+
+
+def _iw504_requires_python(declared: SpecifierSet | None, wheel: SpecifierSet | None) -> list[str]:
+    """IW504 requires-python mismatch: ``requires-python`` differs from the wheel's Requires-Python.
+
+    Why: the dependency checks decide on which Pythons the wheel is installable from it.
+    Fix: copy the wheel's value (``ipwhl add`` does).
+    """
+    if declared == wheel:
+        return []
+    wants = f"requires {_specifier(wheel)}" if wheel is not None else "requires nothing"
+    return [f"requires-python: declared {_specifier(declared)} but the wheel {wants}"]
+
+
+def _iw505_extras(declared: Iterable[str], wheel: Iterable[str]) -> list[str]:
+    """IW505 extra not provided: ``extras`` names an extra the wheel's Provides-Extra lacks.
+
+    Why: a requirement on that extra would install less than asked, and the dependency
+    check would trust an extra that does not exist.  ``extras`` is the curated subset of
+    the wheel's extras the repository supports (:mod:`ipwhl_checks.repo.extras`), so an extra
+    of the wheel that is not declared is fine.  Fix: drop the extra, or correct its
+    spelling (normalized, PEP 685).
+    """
+    theirs = {canonicalize_name(e) for e in wheel}
+    return [f"extras: declared {e!r} but the wheel does not provide it"
+            for e in sorted({canonicalize_name(e) for e in declared} - theirs)]
+
+
+def normalized_requirement(requirement: Requirement) -> str:
+    """One text per meaning: normalized name and extras, sorted specifiers, marker."""
+    text: str = canonicalize_name(requirement.name)
+    if requirement.extras:
+        text += "[" + ",".join(sorted(canonicalize_name(e) for e in requirement.extras)) + "]"
+    text += f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
+    if requirement.marker is not None:
+        text += f"; {requirement.marker}"
+    return text
+
+
+def _iw506_dependencies(declared: Iterable[Requirement],
+                        wheel: Iterable[Requirement]) -> list[str]:
+    """IW506 dependencies mismatch: ``dependencies`` differ from the wheel's, for its extras.
+
+    The wheel's are its Requires-Dist whose marker names no extra or a declared one
+    (*wheel* comes restricted, :func:`ipwhl_checks.repo.extras.requirements_for_extras`).
+    Why: the dependency checks and the resolver trust the declaration; a dependency added,
+    dropped or loosened there lets the repository promise an install set pip would not
+    produce.  Fix: declare exactly those requirements (``ipwhl add`` does).
+    """
+    groups: dict[tuple[str, str], tuple[dict[str, Requirement], dict[str, Requirement]]]
+    groups = defaultdict(lambda: ({}, {}))
+    for side, requirements in enumerate((declared, wheel)):
+        for r in requirements:
+            key = (str(canonicalize_name(r.name)), str(r.marker or ""))
+            groups[key][side].setdefault(normalized_requirement(r), r)
+    messages = []
+    for key in sorted(groups):
+        ours, theirs = groups[key]
+        only_ours = [ours[k] for k in sorted(ours.keys() - theirs.keys())]
+        only_theirs = [theirs[k] for k in sorted(theirs.keys() - ours.keys())]
+        if len(only_ours) == 1 and len(only_theirs) == 1:
+            messages.append(f"dependencies: declared {str(only_ours[0])!r} but the wheel "
+                            f"requires {str(only_theirs[0])!r}")
+            continue
+        messages += [f"dependencies: declared {str(r)!r} but the wheel does not require it"
+                     for r in only_ours]
+        messages += [f"dependencies: the wheel requires {str(r)!r} but it is not declared"
+                     for r in only_theirs]
+    return messages
+
+
+CHECKS: dict[str, Callable[..., object]] = {
+    "IW501": _iw501_unreachable,
+    "IW502": _iw502_content_id,
+    "IW503": _iw503_not_the_wheel,
+    "IW504": _iw504_requires_python,
+    "IW505": _iw505_extras,
+    "IW506": _iw506_dependencies,
+}
+
+
+def compare(declaration: Declaration, wheel: WheelInfo) -> list[Problem]:
+    """The fields where *declaration* says other than *wheel*'s METADATA (for its extras)."""
+    path = str(declaration.path)
+    return ([Problem(path, m, "IW504") for m in _iw504_requires_python(
+                declaration.requires_python, wheel.requires_python)]
+            + [Problem(path, m, "IW505") for m in _iw505_extras(declaration.extras,
+                                                                wheel.extras)]
+            + [Problem(path, m, "IW506") for m in _iw506_dependencies(
+                declaration.dependencies,
+                requirements_for_extras(wheel.dependencies, declaration.extras))])
+
+
+def _check_one(declaration: Declaration, settings: Settings, index_url: str | None,
+               allow_file: bool, client: Client) -> list[Problem]:
+    path = str(declaration.path)
+    try:
+        source = parse_source(declaration.source)
+    except DeclarationError as e:
+        return [Problem(path, f"source: {e}", "IW503")]
+    if source.filename != declaration.filename:
+        return [Problem(path, f"source: names {source.filename!r} but the declaration is for "
+                              f"{declaration.filename!r}", "IW503")]
+    try:
+        wheel_path = fetch_wheel(declaration, settings, index_url=index_url,
+                                 allow_file=allow_file, client=client)
+    except ContentMismatch as e:
+        return [Problem(path, m, "IW502") for m in _iw502_content_id(declaration, e)]
+    except DownloadError as e:
+        return [Problem(path, m, "IW501") for m in _iw501_unreachable(declaration, e)]
+    try:
+        wheel = read_wheel(wheel_path, declaration.filename)
+    except WheelError as e:
+        return [Problem(path, f"source: not a valid wheel: {e}", "IW503")]
+    return compare(declaration, wheel)
+
+
+def check_online(declarations: Sequence[Declaration], settings: Settings, *,
+                 index_url: str | None = None, allow_file: bool = False) -> list[Problem]:
+    """Every online problem of *declarations*, sorted; downloads run a few at a time."""
+    if not declarations:
+        return []
+    with Client(FetchOptions.from_env(allow_file=allow_file)) as client, \
+            ThreadPoolExecutor(_WORKERS) as pool:
+        results = pool.map(lambda d: _check_one(d, settings, index_url, allow_file, client),
+                           declarations)
+        return sorted(p for found in results for p in found)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``ipwhl-sources`` hook: online checks of the given declarations."""
+    parser = argparse.ArgumentParser(prog="ipwhl-sources", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR")
+    parser.add_argument("--index-url", metavar="URL")
+    args = parser.parse_args(argv)
+    from ..repo.tree import load_tree
+
+    try:
+        tree = load_tree(args.root, args.paths or None, only_projects=bool(args.paths))
+    except IpwhlError as e:
+        print(f"ipwhl-sources: {e}", file=sys.stderr)
+        return 1
+    wanted = {p.resolve() for p in args.paths}
+    checked = [d for d in tree.declarations if not wanted or d.path.resolve() in wanted]
+    try:
+        problems = check_online(checked, tree.settings, index_url=args.index_url)
+    except IpwhlError as e:  # no index configured, an invalid environment variable
+        print(f"ipwhl-sources: {e}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

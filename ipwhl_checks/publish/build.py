@@ -1,0 +1,470 @@
+"""Publish a checked data tree as one UnixFS DAG: the PEP 503 tree, its manifest and a CAR.
+
+The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so it is what
+``ipfs add -r`` gives for the tree ``--out`` writes)::
+
+    /index.html                         PEP 503 root page, every project
+    /manifest.json                      ipwhl_checks.publish.manifest (format ipwhl-manifest/1)
+    /<project>/index.html               PEP 503 project page (PEP 658/714 attributes)
+    /<project>/<wheel file>             the declared wheel, byte for byte
+    /<project>/<wheel file>.metadata    its METADATA (PEP 658)
+
+Every wheel is read once, mapped from the wheel cache rather than copied: the same pass
+builds its DAG (whose root CID must equal the declared ``content-id``, else
+:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.
+Outputs are built under temporary names in the target's directory and renamed into place
+only when everything succeeded.
+
+The declarations are the files on disk under the data root, or a commit's tree read from
+git's objects (:mod:`ipwhl_checks.publish.committed`: ``--commit``, ``ipwhl release`` and ``ipwhl
+verify``); a clean checkout of the commit gives the same outputs.
+
+Incremental publishing: given the previous release's manifest (read line by line,
+:mod:`ipwhl_checks.publish.previous`), a project whose declarations digest is unchanged is linked
+by its subtree CID and cumulative size, without fetching anything, and its manifest entry
+is carried over as it is; in a changed project every unchanged wheel is linked the same
+way, and so is ``/index.html`` when the project names are the same.  In a git work tree
+holding the previous manifest's ``source-commit``, git lists the files changed since (for
+a commit's tree: the difference between the two commits' trees) and only their projects
+are digested (:mod:`ipwhl_checks.publish.scan`; otherwise every
+declaration file is).  The CAR then holds only the blocks the previous release lacks (a
+delta CAR): a changed project's blocks that the previous manifest does not name, the new
+manifest's chunks that the previous one lacks, and of the root directory only the HAMT
+shards on the paths of the names that changed (a shard is a function of its place and its
+entries, so every other one is the previous root's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mmap
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from ..errors import DownloadError, GitError, PublishError, WheelError
+from ..ipld.cid import cid_raw, cid_raws, cid_text, same_cid
+from ..repo.declaration import Declaration
+from ..sources._wheelmeta import wheel_metadata
+from ..unixfs import DagBuilder, Node, get_profile
+from ..util.git import git
+from ..util.nogc import paused_gc
+from .committed import CommittedTree
+from .manifest import (
+    LAYOUT,
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    ProjectEntry,
+    WheelEntry,
+    parse_manifest,
+    project_digest,
+    project_line,
+    project_text,
+    render_manifest,
+)
+from .outputs import Outputs
+from .previous import ManifestLines, Previous, PriorProject
+from .scan import scan_tree
+from .simple_html import WheelLink, project_page, root_page
+
+__all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """Where the outputs go and how wheels are fetched."""
+
+    out: Path | None = None  # write the tree to this directory
+    car: Path | None = None  # write the DAG (a delta with `previous`) to this CAR
+    previous: Previous | None = None  # the previous release's manifest
+    index_url: str | None = None
+    allow_file: bool = False
+    source_commit: str | None = None
+    # the tree on disk is source_commit's, untracked and ignored files included (what
+    # source_commit() checks): git then lists the changes since --previous's commit
+    # without walking the tree again
+    clean: bool = False
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    root_cid: str
+    root_size: int
+    manifest_bytes: bytes  # the published manifest.json
+    manifest_cid: str
+    profile: str
+    projects: int
+    wheels: int
+    total_bytes: int
+    reused_projects: int = 0
+    fetched_wheels: int = 0
+    car_blocks: int = 0
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The published manifest, parsed."""
+        return parse_manifest(self.manifest_bytes, MANIFEST_NAME)
+
+
+def source_commit(root: Path) -> str | None:
+    """The last git commit that changed the data tree at *root*.
+
+    None outside git, or when the tree has uncommitted changes, untracked or ignored files
+    (an ignored file is not in the commit, yet a publish would read it).  Commits that
+    change only the tooling leave it (and so the root CID) as it was: the CID names the
+    data.
+    """
+    try:
+        head = git(root, "rev-parse", "--verify", "HEAD", check=False)
+        if head.returncode:
+            return None
+        status = git(root, "status", "--porcelain", "--untracked-files=all", "--ignored", "--",
+                     ".", check=False)
+        if status.returncode or status.stdout.strip():
+            return None
+        # In a shallow clone the oldest commit present stands for all history before it.
+        last = git(root, "log", "-1", "--format=%H", "--", ".", check=False)
+    except GitError:
+        return None
+    if last.returncode or not last.stdout.strip():
+        return None
+    return last.stdout.strip()
+
+
+def _linked(cid: str, size: int) -> Node:
+    """A DAG known by its CID and cumulative size: linked, not built (nothing is read)."""
+    return Node(cid_raw(cid), size)
+
+
+def _builder(profile: str, raw_sink: Sink | None) -> DagBuilder:
+    # raw_sink: blocks with binary CIDs (a multiformats.CID object costs ~0.3 ms)
+    return DagBuilder(profile, raw_sink=raw_sink)
+
+
+# ---- reading a wheel once --------------------------------------------------------------
+
+_RAW_SHA256 = b"\x01\x55\x12\x20"  # CIDv1, multicodec raw (0x55), sha2-256, 32 bytes
+
+
+def _whole_file_sha256(node: Node) -> str | None:
+    """The file's sha256 when its DAG is one raw block (a raw leaf holds the file's bytes
+    as they are, so the block's multihash digest is the file's sha256), else None."""
+    return node.raw[4:].hex() if node.raw[:4] == _RAW_SHA256 else None
+
+
+@contextmanager
+def _whole(f: IO[bytes], limit: int) -> Iterator[memoryview]:
+    """The (small) file open as *f*, up to *limit* bytes: mapped, or read where the file
+    system cannot map files."""
+    try:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        with memoryview(f.read(limit)) as view:
+            yield view
+        return
+    with mapped, memoryview(mapped)[:limit] as view:
+        yield view
+
+
+# ---- building the tree -----------------------------------------------------------------
+
+def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
+                      fresh: bool, wheels: str) -> Path | str:
+    """The declared wheel in the cache (*wheels*: its ``wheels`` directory); *fresh*: go
+    through the fetcher's verification."""
+    from ..sources.fetch import fetch_wheel
+    if not fresh:
+        # fetch module: the cache is ``<cache_dir>/wheels/<cid>/<filename>``; this pass
+        # verifies the CID itself, so a hit is not hashed twice.
+        cached = os.path.join(wheels, decl.content_id, decl.filename)
+        if os.path.isfile(cached):
+            return cached
+    return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
+
+
+# (binary CID, block): a block may be a view of a mapped wheel, written out, never kept
+Sink = Callable[[bytes, bytes | memoryview], None]
+
+
+def _once(sink: Sink) -> Sink:
+    """*sink*, given each block once (blocks come from the builder and from
+    :meth:`_Publisher.one_block`)."""
+    seen: set[bytes] = set()
+
+    def emit(raw: bytes, data: bytes | memoryview) -> None:
+        if raw not in seen:
+            seen.add(raw)
+            sink(raw, data)
+    return emit
+
+
+class _Publisher:
+    def __init__(self, builder: Any, outputs: Outputs, profile: str,
+                 options: PublishOptions, emit: Sink | None) -> None:
+        self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
+        self.emit = emit
+        settings = get_profile(profile)
+        self.chunk_size = settings.chunk_size
+        # UnixFS with raw leaves: a file of at most one chunk is one raw block (the empty
+        # file too), whose CIDv1 is its sha2-256 (see _whole_file_sha256); made here in one
+        # hash call, without the chunker's buffers, for the wheels, pages and .metadata.
+        self.small = self.chunk_size if settings.raw_leaves and settings.cid_version == 1 \
+            else -1
+        self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
+        self.fetched = 0
+        self.reused = 0
+
+    @property
+    def wheel_cache(self) -> str:
+        if self._wheels is None:
+            from ..sources.fetch import (
+                cache_dir,  # imports the HTTP client: only when a wheel is read
+            )
+            self._wheels = str(cache_dir() / "wheels")
+        return self._wheels
+
+    def one_block(self, data: bytes | memoryview) -> Node:
+        """The DAG of *data* (at most ``self.small`` bytes): one raw block."""
+        node = Node(_RAW_SHA256 + hashlib.sha256(data).digest(), len(data))
+        if self.emit is not None:
+            self.emit(node.raw, data)
+        return node
+
+    def add_bytes(self, relpath: str, data: bytes) -> tuple[Any, FileEntry]:
+        if len(data) <= self.small:
+            node = self.one_block(data)
+        else:
+            node = self.builder.add_file(io.BytesIO(data))
+        self.outputs.write(relpath, data)
+        digest = _whole_file_sha256(node) or hashlib.sha256(data).hexdigest()
+        return node, FileEntry(cid_text(node.raw), len(data), node.size, digest)
+
+    def add_wheel(self, decl: Declaration, digest: str) -> tuple[Any, Any, WheelEntry]:
+        relpath = f"{decl.project}/{decl.filename}"
+        for fresh in (False, True):
+            try:
+                path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
+                                         self.wheel_cache)
+            except DownloadError as e:
+                raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+            with open(path, "rb") as f:
+                node, size, sha256 = self._read_wheel_file(f, relpath)
+                if same_cid(node.raw, decl.content_id):
+                    # the declared bytes: their METADATA is the PEP 658 file
+                    metadata = self._metadata(decl, f, size)
+                    break
+            if fresh:
+                raise PublishError(
+                    f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
+                    f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
+        self.fetched += 1
+        meta_node, meta = self.add_bytes(relpath + ".metadata", metadata)
+        rp = decl.requires_python
+        entry = WheelEntry(
+            filename=decl.filename, version=str(decl.version), cid=cid_text(node.raw),
+            size=size, dag_size=node.size, metadata=meta,
+            sha256=sha256,
+            requires_python=None if rp is None else str(rp), extras=tuple(decl.extras),
+            dependencies=tuple(str(d) for d in decl.dependencies), source=decl.source,
+            declaration=digest)
+        return node, meta_node, entry
+
+    @staticmethod
+    def _metadata(decl: Declaration, f: BinaryIO, size: int) -> bytes:
+        """The wheel's METADATA (its agreement with the declaration is ``ipwhl check
+        --online``'s business: publishing needs the bytes, from a well-formed wheel)."""
+        try:
+            return wheel_metadata(f, size, decl.filename)
+        except WheelError as e:
+            raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+
+    def _read_wheel_file(self, f: IO[bytes], relpath: str) -> tuple[Node, int, str]:
+        """(DAG, size, sha256) of the wheel open as *f*, copied to the --out tree if any.
+
+        *f* is a file of the wheel cache (content-addressed, replaced only by rename, never
+        truncated): it is mapped and hashed in place, not copied into buffers (see
+        :meth:`~ipwhl_checks.unixfs.DagBuilder.add_file`)."""
+        size = os.fstat(f.fileno()).st_size
+        if 0 < size <= self.small:
+            with _whole(f, self.small + 1) as data:
+                if len(data) <= self.small:  # one raw block: its digest is the file's sha256
+                    self.outputs.write(relpath, data)
+                    node = self.one_block(data)
+                    return node, len(data), node.raw[4:].hex()
+            f.seek(0)  # it grew meanwhile
+        copy = self.outputs.file(relpath)
+        sha256 = hashlib.sha256()
+        read = [0]
+
+        def observe(view: memoryview) -> None:  # the same pass: whole-file sha256, copy
+            sha256.update(view)
+            if copy is not None:
+                copy.write(view)
+            read[0] += len(view)
+        with copy if copy is not None else ExitStack():
+            node = self.builder.add_file(f, observe=observe, mapped=True)
+        return node, read[0], sha256.hexdigest()
+
+    def add_project(self, name: str, decls: Sequence[Declaration], digests: dict[str, str],
+                    previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:
+        """The ``/<project>/`` directory; unchanged wheels of *previous* are linked by CID."""
+        old = {w.filename: w for w in previous.wheels} if previous else {}
+        children: dict[str, Node] = {}
+        entries = []
+        for decl in sorted(decls, key=lambda d: d.filename):
+            prior = old.get(decl.filename)
+            if prior is not None and prior.declaration == digests[decl.filename] \
+                    and self.options.out is None:
+                node = _linked(prior.cid, prior.dag_size)
+                meta_node = _linked(prior.metadata.cid, prior.metadata.dag_size)
+                entry = prior
+            else:
+                node, meta_node, entry = self.add_wheel(decl, digests[decl.filename])
+            children[decl.filename] = node
+            children[decl.filename + ".metadata"] = meta_node
+            entries.append(entry)
+        page = project_page(name, [WheelLink(e.filename, e.sha256, e.requires_python,
+                                             e.metadata.sha256) for e in entries])
+        children["index.html"], index = self.add_bytes(f"{name}/index.html", page)
+        node = self.builder.add_directory(children)
+        pdigest = project_digest(name, digests.values(), self.profile)
+        return node, ProjectEntry(name=name, cid=cid_text(node.raw), dag_size=node.size,
+                                  declarations=pdigest, index=index, wheels=tuple(entries))
+
+
+def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
+    """Publish the data tree at *root* (see the module docstring): the files on disk under
+    a directory, or a commit's tree (:func:`~ipwhl_checks.publish.committed.committed_tree`, whose
+    commit is then the manifest's ``source-commit``)."""
+    if isinstance(root, CommittedTree):
+        options = replace(options, source_commit=root.commit, clean=False)
+    else:
+        root = Path(root)
+        if not root.is_dir():
+            raise PublishError(f"the data root is not a directory: {str(root)!r}")
+    with paused_gc():  # many small objects, none in a cycle
+        return _publish(root, options)
+
+
+def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
+    scan = scan_tree(root, options.previous, reuse=options.out is None,
+                     head=options.source_commit if options.clean else None)
+    previous = scan.previous
+    if scan.problems:
+        first = sorted(scan.problems)[0]
+        more = len(scan.problems) - 1
+        others = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        raise PublishError(f"{first}{others}; run `ipwhl check` and fix the tree before "
+                           "publishing")
+    profile = scan.settings.profile
+    delta = previous if options.car is not None else None  # a delta CAR on top of it
+    with ExitStack() as stack:
+        outputs = Outputs(stack, options, profile)
+        if delta is not None:
+            outputs.held = _held_by(delta)
+        emit = _once(outputs.sink) if options.car is not None else None
+        builder = _builder(profile, emit)
+        pub = _Publisher(builder, outputs, profile, options, emit)
+        children: dict[str, Node] = {}
+        lines = ManifestLines()  # the projects' lines of the manifest
+        prior_entries: dict[str, ProjectEntry | None] = {}
+        wheels = total = 0  # of the projects built here
+        reused = dict(zip(scan.reused, cid_raws([p.cid for p in scan.reused.values()]),
+                          strict=True))
+        for name in sorted(scan.declarations.keys() | scan.reused.keys()):
+            prior = scan.reused.get(name)
+            if prior is not None:
+                children[name] = Node(reused[name], prior.dag_size)
+                lines.reuse(prior)
+                continue
+            old = prior_entries[name] = previous.entry(name) if previous is not None else None
+            children[name], entry = pub.add_project(
+                name, scan.declarations[name], scan.digests[name], old)
+            lines.add(project_line(name, project_text(entry)))
+            wheels += len(entry.wheels)
+            total += sum(w.size for w in entry.wheels)
+        if previous is not None and scan.reused:
+            more_wheels, more_bytes = _reused_totals(previous, scan.reused, prior_entries)
+            wheels, total = wheels + more_wheels, total + more_bytes
+        names = list(children)
+        if previous is not None and options.out is None and len(names) == len(
+                previous.projects) and names == list(previous.projects):
+            # the root page depends on the names alone (and the layout, the same)
+            index = previous.index
+            children["index.html"] = _linked(index.cid, index.dag_size)
+        else:
+            children["index.html"], index = pub.add_bytes("index.html", root_page(names))
+        manifest = render_manifest(
+            profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
+            wheels=wheels, total_bytes=total, lines=lines.pieces(), projects=lines.count)
+        changed = None
+        if delta is not None:
+            # the previous manifest's blocks (its first chunks may be this one's)
+            old_blocks: set[bytes] = set()
+            old_manifest = DagBuilder(profile, raw_sink=lambda cid, _: old_blocks.add(cid)) \
+                .add_file(io.BytesIO(delta.data))
+            outputs.held = old_blocks.__contains__
+        children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
+        if delta is not None:
+            changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
+            outputs.held = None  # the root's shards: new (see _changed_names)
+        root_node = builder.add_directory(children, changed)
+        outputs.commit(root_node)
+    return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
+                         manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
+                         profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
+                         reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
+                         car_blocks=outputs.blocks)
+
+
+def _reused_totals(previous: Previous, reused: dict[str, PriorProject],
+                   parsed: dict[str, ProjectEntry | None]) -> tuple[int, int]:
+    """(wheels, bytes) of the *reused* projects: the previous release's totals less its
+    other projects' (changed or dropped; *parsed*: the entries already read)."""
+    wheels, total = previous.wheels, previous.total_bytes
+    for name in previous.projects.keys() - reused.keys():
+        old = parsed[name] if name in parsed else previous.entry(name)
+        assert old is not None
+        wheels -= len(old.wheels)
+        total -= sum(w.size for w in old.wheels)
+    return wheels, total
+
+
+def _held_by(previous: Previous) -> Callable[[bytes], bool]:
+    """Whether *previous* links a file or directory of binary CID *raw* (see
+    :meth:`Previous.holds`)."""
+    def held(raw: bytes) -> bool:
+        return previous.holds(cid_text(raw))
+    return held
+
+
+def _changed_names(previous: Previous, reused: dict[str, PriorProject],
+                   children: dict[str, Node], old_manifest: Node,
+                   builder: DagBuilder) -> set[str] | None:
+    """The root's entries added, dropped or relinked since *previous* (whose manifest's
+    DAG is *old_manifest*), for a delta CAR: the root then emits only the blocks the
+    previous root lacks.  None when the previous root was a HAMT and this one is not, or
+    the other way round: they share no blocks, and every block of the root is new."""
+    old = dict(children)
+    for name in children.keys() - reused.keys():
+        prior = previous.projects.get(name)
+        if prior is None:
+            del old[name]
+        else:
+            old[name] = _linked(prior.cid, prior.dag_size)
+    for name in previous.projects.keys() - children.keys():
+        prior = previous.projects[name]
+        old[name] = _linked(prior.cid, prior.dag_size)
+    old["index.html"] = _linked(previous.index.cid, previous.index.dag_size)
+    old[MANIFEST_NAME] = old_manifest
+    # (a project whose declarations changed may publish the same files: the same link)
+    changed = {name for name in old.keys() | children.keys() if name not in reused and (
+        name not in old or name not in children or old[name].raw != children[name].raw
+        or old[name].size != children[name].size)}
+    return changed if builder.is_sharded(old) == builder.is_sharded(children) else None

@@ -1,0 +1,155 @@
+"""Where a publish writes: the ``--out`` directory and the CAR, staged under temporary
+names in their target's directory and moved into place only by :meth:`Outputs.commit`.
+
+A failed write (a full disk, a parent that is a file) is one :class:`PublishError` line
+naming the output it was for; the staged files are removed and the targets are untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from functools import partial
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from ..errors import PublishError
+from ..ipld.car import CarWriter
+from ..unixfs import Node, get_profile
+from ..util.atomic import OutputFile, failing_as, plain_mode
+from .manifest import MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from .build import PublishOptions
+
+__all__ = ["Outputs"]
+
+
+class Outputs:
+    """The --out directory and the CAR, staged under temporary names until commit()."""
+
+    def __init__(self, stack: ExitStack, options: PublishOptions, profile: str) -> None:
+        self.out_tmp: Path | None = None
+        # For a delta CAR: whether the previous release holds the block of a binary CID
+        # (those are left out); the publisher sets it for each part of the tree it builds.
+        self.held: Callable[[bytes], bool] | None = None
+        self._car: CarWriter | None = None
+        self._car_file: IO[bytes] | None = None
+        self._car_tmp: Path | None = None
+        self._options = options
+        if options.out is not None:
+            with _writing(Path(options.out)):
+                self._stage_out(stack, Path(options.out))
+        if options.car is not None:
+            with _writing(Path(options.car)):
+                self._stage_car(stack, Path(options.car), profile)
+
+    def _stage_out(self, stack: ExitStack, target: Path) -> None:
+        if target.exists() and (not target.is_dir() or (
+                any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
+            raise PublishError(f"{target}: exists and is not a published tree (no "
+                               f"{MANIFEST_NAME}); refusing to replace it")
+        _make_parent(target)
+        self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        os.chmod(self.out_tmp, plain_mode(directory=True))
+        stack.callback(shutil.rmtree, self.out_tmp, ignore_errors=True)
+
+    def _stage_car(self, stack: ExitStack, car: Path, profile: str) -> None:
+        if car.is_dir():
+            raise PublishError(f"{car}: is a directory; --car names the CAR file to write")
+        _make_parent(car)
+        fd, tmp = tempfile.mkstemp(prefix=f".{car.name}.", dir=car.parent)
+        self._car_tmp = Path(tmp)
+        stack.callback(self._car_tmp.unlink, missing_ok=True)
+        self._car_file = stack.enter_context(
+            io.BufferedRandom(OutputFile(fd, "w+b", failed=partial(_unwritable, car))))
+        os.chmod(tmp, plain_mode())
+        # The root is known only at the end; its CID has a fixed length (the root is a
+        # dag-pb directory: 34 bytes under CIDv0, 36 under CIDv1), so the header is
+        # written with a placeholder root of that length and rewritten in place.
+        self._car = CarWriter(self._car_file, [_placeholder_root(profile)])
+
+    @property
+    def blocks(self) -> int:
+        return self._car.blocks if self._car is not None else 0
+
+    def sink(self, raw: bytes, data: bytes | memoryview) -> None:
+        if self._car is None:
+            return
+        if self.held is None or not self.held(raw):  # a delta CAR: only new blocks
+            self._car.add(raw, data)
+
+    def file(self, relpath: str) -> IO[bytes] | None:
+        if self.out_tmp is None:
+            return None
+        path = self.out_tmp / relpath
+        target = Path(str(self._options.out))
+        with _writing(target):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return io.BufferedWriter(OutputFile(path, "wb", failed=partial(_unwritable, target)))
+
+    def write(self, relpath: str, data: bytes | memoryview) -> None:
+        f = self.file(relpath)
+        if f is not None:
+            with f:
+                f.write(data)
+
+    def commit(self, root: Node) -> None:
+        """Move the outputs into place (only called when everything succeeded)."""
+        if self._car_file is not None and self._car_tmp is not None \
+                and self._options.car is not None:
+            assert self._car is not None
+            with _writing(Path(self._options.car)):
+                self._car.replace_roots([root.raw])
+                self._car_file.flush()
+                os.fsync(self._car_file.fileno())
+                os.replace(self._car_tmp, self._options.car)
+        if self.out_tmp is not None and self._options.out is not None:
+            target = Path(self._options.out)
+            old: Path | None = None
+            with _writing(target):
+                if target.exists() or target.is_symlink():
+                    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
+                                                dir=target.parent))
+                    os.replace(target, old / "tree")
+                try:
+                    os.replace(self.out_tmp, target)
+                except OSError:
+                    if old is not None:  # the previous tree goes back where it was
+                        os.replace(old / "tree", target)
+                        old.rmdir()
+                    raise
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _unwritable(target: Path, e: OSError) -> PublishError:
+    return PublishError(f"{target}: cannot write ({e.strerror or e})")
+
+
+def _writing(target: Path) -> AbstractContextManager[None]:
+    """An OSError in the block is a :class:`PublishError` naming the output *target*."""
+    return failing_as(partial(_unwritable, target))
+
+
+def _make_parent(target: Path) -> None:
+    """Create *target*'s missing parent directories, saying so if one of them is a file."""
+    for parent in target.parents:  # the nearest first
+        if parent.is_dir():
+            break
+        if parent.exists() or parent.is_symlink():
+            raise PublishError(f"{target}: {parent} is not a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _placeholder_root(profile_or_raw: str | bytes) -> bytes:
+    """A dag-pb CID of the root's length (binary), all-zero digest."""
+    if isinstance(profile_or_raw, bytes):
+        v1 = not profile_or_raw.startswith(b"\x12\x20")
+    else:
+        v1 = get_profile(profile_or_raw).cid_version == 1
+    return (b"\x01\x70" if v1 else b"") + b"\x12\x20" + bytes(32)

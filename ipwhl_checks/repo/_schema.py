@@ -1,0 +1,296 @@
+"""The schema of one declaration: checks IW100-IW108, each a function with a stable id.
+
+Each check's docstring says what is wrong, why it matters and how to fix it
+(``ipwhl check --explain IW1xx`` prints it).  :mod:`ipwhl_checks.repo.declaration` runs them
+through :func:`~ipwhl_checks.repo.declaration.parse_declaration`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from multiformats import CID
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from ..ipld.cid import cid_kind
+from .extras import marker_extras
+
+__all__ = ["CHECKS", "KEYS", "REQUIRED_KEYS", "Messages", "check_content_id",
+           "parse_requirement"]
+
+# The keys of a declaration, in canonical order.
+KEYS = ("source", "content-id", "requires-python", "extras", "dependencies")
+REQUIRED_KEYS = ("source", "content-id")
+
+Messages = list[tuple[str, str]]  # (check id, message)
+
+_SPACE = re.compile(r"\s")
+_TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean",
+               list: "an array", dict: "a table"}
+
+
+def _kind(value: object) -> str:
+    return _TOML_TYPES.get(type(value), "a date/time")
+
+
+# --- the checks -------------------------------------------------------------------------
+
+def _iw100_toml(data: bytes) -> tuple[dict[str, object] | None, Messages]:
+    """IW100 not TOML: the file is not UTF-8 text that parses as TOML, or cannot be read
+    as a regular file (a symbolic link, a FIFO, an unreadable file).
+
+    Why: nothing else can be checked, and tools that read the tree would fail on it; git
+    commits a symbolic link, not the file it points to, so a publish from the commit
+    refuses one.
+    Fix: correct the syntax at the line and column given (or run ``ipwhl fmt`` on a
+    file written by ``ipwhl add``); replace a link or a special file by the declaration.
+    """
+    try:
+        return tomllib.loads(data.decode("utf-8")), []
+    except UnicodeDecodeError as e:
+        return None, [("IW100", f"not UTF-8 text (byte {e.start} is {data[e.start]:#04x})")]
+    except tomllib.TOMLDecodeError as e:
+        return None, [("IW100", f"invalid TOML: {e}")]
+
+
+def _iw101_unknown_keys(table: Mapping[str, object]) -> Messages:
+    """IW101 unknown key: the declaration has a key the schema does not know.
+
+    Why: a misspelt key (``contentid``) would otherwise be ignored silently and the value
+    the curator meant would be missing.  Fix: use one of the keys ``source``,
+    ``content-id``, ``requires-python``, ``extras``, ``dependencies`` (the message
+    suggests the nearest one) or remove the key.
+    """
+    problems = []
+    for key in table:
+        if key in KEYS:
+            continue
+        close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(KEYS)}"
+        problems.append(("IW101", f"{key}: unknown key, {hint}"))
+    return problems
+
+
+def _iw102_missing_keys(table: Mapping[str, object]) -> Messages:
+    """IW102 missing key: a required key (``source`` or ``content-id``) is absent.
+
+    Why: without them the wheel can neither be fetched nor verified.  Fix: add the key;
+    ``ipwhl add`` writes both.
+    """
+    return [("IW102", f"{key}: missing required key") for key in REQUIRED_KEYS
+            if key not in table]
+
+
+def _iw103_source(value: object) -> Messages:
+    """IW103 bad source: ``source`` is not a non-empty string without spaces.
+
+    Why: the source says where the wheel file is fetched from (a URL of the wheel).
+    Fix: write the wheel's URL as a TOML string.
+    """
+    if not isinstance(value, str):
+        return [("IW103", f"source: expected a string, got {_kind(value)}")]
+    if not value or _SPACE.search(value):
+        return [("IW103", f"source: {value!r} is empty or contains white space")]
+    return []
+
+
+# UnixFS / CID spec: the kinds of CID each import profile produces.
+_PROFILE_CIDS = {
+    "unixfs-v0-2015": ((0, "dag-pb"),),
+    "unixfs-v1-2025": ((1, "raw"), (1, "dag-pb")),
+}
+
+
+def check_content_id(value: object, profile: str) -> list[str]:
+    """The problems of *value* as the content-id of a wheel in a repository of *profile*."""
+    if not isinstance(value, str):
+        return [f"content-id: expected a string, got {_kind(value)}"]
+    kind = cid_kind(value)  # kubo's two forms, fast; anything else: multiformats
+    if kind is None:
+        try:
+            cid = CID.decode(value)
+        except (ValueError, KeyError) as e:  # multiformats' documented errors
+            reason = str(e.args[0] if e.args else e).splitlines()[0]
+            return [f"content-id: {value!r} is not a CID ({reason})"]
+        if cid.hashfun.name != "sha2-256" or len(cid.raw_digest) != 32:
+            return [f"content-id: {value!r} uses hash {cid.hashfun.name}, expected sha2-256"]
+        kind = (cid.version, cid.codec.name)
+        if kind in ((1, "raw"), (1, "dag-pb")):  # a valid CID, but not as `ipfs add` prints it
+            canonical = cid.set(base="base32").encode()
+            return [f"content-id: {value!r} is not in base32, write it as {canonical!r}"]
+    expected = _PROFILE_CIDS.get(profile, ())
+    if kind not in expected:
+        made = " or ".join(f"CIDv{v} {codec}" for v, codec in expected)
+        return [f"content-id: {value!r} is a CIDv{kind[0]} {kind[1]}, but the "
+                f"repository's profile {profile!r} makes {made}"]
+    return []
+
+
+def _iw104_content_id(value: object, profile: str) -> Messages:
+    """IW104 bad content-id: ``content-id`` is not a CID of the kind the profile makes.
+
+    Why: the content-id names the wheel's bytes on IPFS; the published index links to it
+    and installers verify against it.  It must parse (multiformats), use sha2-256, and be
+    what ``ipfs add`` gives under the repository's import profile: CIDv0 (``Qm...``) for
+    ``unixfs-v0-2015``, a base32 CIDv1 raw or dag-pb (``bafk...``/``bafy...``) for
+    ``unixfs-v1-2025``.  Fix: run ``ipwhl cid WHEEL`` and copy what it prints.
+    """
+    return [("IW104", message) for message in check_content_id(value, profile)]
+
+
+@lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+def _iw105_requires_python(value: object) -> tuple[Messages, SpecifierSet | None]:
+    """IW105 bad requires-python: ``requires-python`` is not a PEP 440 specifier set.
+
+    Why: it decides on which Pythons the wheel is installable, for the dependency check
+    and for pip (``data-requires-python`` in the index).  Fix: copy the wheel's
+    ``Requires-Python`` metadata, e.g. ``'>=3.8'``.
+    """
+    if not isinstance(value, str):
+        return [("IW105", f"requires-python: expected a string, got {_kind(value)}")], None
+    try:
+        return [], _specifier(value)
+    except InvalidSpecifier:
+        return [("IW105", f"requires-python: {value!r} is not a valid PEP 440 "
+                 "specifier set")], None
+
+
+# PEP 685 / core metadata: a valid extra name (checked before normalization).
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def _strings(key: str, value: object, check: str) -> tuple[Messages, list[str]]:
+    if not isinstance(value, list):
+        return [(check, f"{key}: expected an array of strings, got {_kind(value)}")], []
+    problems = [(check, f"{key}[{i}]: expected a string, got {_kind(v)}")
+                for i, v in enumerate(value) if not isinstance(v, str)]
+    return problems, [v for v in value if isinstance(v, str)]
+
+
+def _iw106_extras(value: object) -> tuple[Messages, tuple[str, ...]]:
+    """IW106 bad extras: ``extras`` is not an array of unique, normalized extra names.
+
+    Why: dependencies name extras by their normalized name (PEP 685); a dependency on
+    ``pkg[extra]`` is satisfied only if the declaration lists that extra.  Fix: copy the
+    wheel's ``Provides-Extra`` values, normalized (lowercase, ``-`` for runs of ``-_.``),
+    each once.
+    """
+    problems, names = _strings("extras", value, "IW106")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(("IW106", f"extras: {name!r} is listed twice"))
+            continue
+        seen.add(name)
+        if not _NAME.match(name):
+            problems.append(("IW106", f"extras: {name!r} is not a valid extra name"))
+        elif canonicalize_name(name) != name:
+            problems.append(("IW106", f"extras: {name!r} is not normalized, "
+                             f"expected {canonicalize_name(name)!r}"))
+    return problems, tuple(names)
+
+
+@lru_cache(maxsize=65536)
+def parse_requirement(text: str) -> Requirement:
+    """``Requirement(text)``, cached: a tree repeats the same requirement strings often.
+
+    The result is shared; do not modify it.
+    """
+    return Requirement(text)
+
+
+def _iw107_dependencies(value: object) -> tuple[Messages, tuple[Requirement, ...]]:
+    """IW107 bad dependencies: ``dependencies`` is not an array of PEP 508 requirements.
+
+    Why: the dependency check and the resolver read each entry as a requirement; one that
+    does not parse cannot be checked.  Fix: copy the wheel's ``Requires-Dist`` values,
+    each once, e.g. ``'idna<4,>=2.5'`` or ``'PySocks>=1.5.6; extra == "socks"'``.
+    """
+    problems, texts = _strings("dependencies", value, "IW107")
+    requirements = []
+    seen: set[str] = set()
+    for text in texts:
+        try:
+            requirement = parse_requirement(text)
+        except InvalidRequirement as e:
+            problems.append(("IW107", f"dependencies: {text!r} is not a valid PEP 508 "
+                             f"requirement ({str(e).splitlines()[0]})"))
+            continue
+        key = "".join(text.split())  # PEP 508: white space between tokens is insignificant
+        if key in seen:
+            problems.append(("IW107", f"dependencies: {text!r} is listed twice"))
+        seen.add(key)
+        requirements.append(requirement)
+    return problems, tuple(requirements)
+
+
+def _iw108_undeclared_extras(requirements: tuple[Requirement, ...],
+                             extras: tuple[str, ...]) -> Messages:
+    """IW108 undeclared extra: a dependency's marker names only extras not in ``extras``.
+
+    Why: such a dependency can never be asked for: ``extras`` is the curated subset of
+    the wheel's ``Provides-Extra`` the repository supports, and ``dependencies`` keep only
+    what no extra or a declared extra asks for (:mod:`ipwhl_checks.repo.extras`).  So the
+    declaration lost an extra, kept a dependency it should have dropped, or the marker is
+    misspelt.  Fix: add the extra to ``extras`` (if the wheel provides it and the
+    repository supports it), drop the dependency, or correct the marker.
+    """
+    declared = {canonicalize_name(e) for e in extras}
+    problems = []
+    for requirement in requirements:
+        named = marker_extras(requirement.marker)
+        if any(canonicalize_name(name) in declared for name in named):
+            continue  # `extra == "a" or extra == "b"`: asked for by a declared extra
+        for name in named:
+            problems.append(("IW108", f"dependencies: {str(requirement)!r} names extra "
+                             f"{name!r}, which is not in extras"))
+    return problems
+
+
+CHECKS: dict[str, Callable[..., object]] = {
+    "IW100": _iw100_toml,
+    "IW101": _iw101_unknown_keys,
+    "IW102": _iw102_missing_keys,
+    "IW103": _iw103_source,
+    "IW104": _iw104_content_id,
+    "IW105": _iw105_requires_python,
+    "IW106": _iw106_extras,
+    "IW107": _iw107_dependencies,
+    "IW108": _iw108_undeclared_extras,
+}
+
+
+def _lists(extras: object, dependencies: object
+           ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    """IW106-IW108 on the two lists, cached: the wheels of one release (and many releases)
+    repeat the same lists, and parsing requirements is most of the cost of a check."""
+    if (isinstance(extras, list) and isinstance(dependencies, list)
+            and all(isinstance(v, str) for v in extras)
+            and all(isinstance(v, str) for v in dependencies)):
+        return _cached_lists(tuple(extras), tuple(dependencies))
+    return _check_lists(extras, dependencies)
+
+
+def _check_lists(extras: object, dependencies: object
+                 ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    problems, extra_names = _iw106_extras(extras)
+    found, requirements = _iw107_dependencies(dependencies)
+    problems += found + _iw108_undeclared_extras(requirements, extra_names)
+    return problems, extra_names, requirements
+
+
+@lru_cache(maxsize=16384)
+def _cached_lists(extras: tuple[str, ...], dependencies: tuple[str, ...]
+                  ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+    problems, names, requirements = _check_lists(list(extras), list(dependencies))
+    return problems, names, requirements

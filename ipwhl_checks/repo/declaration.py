@@ -1,0 +1,127 @@
+"""The declaration of one wheel: its data model and its schema (checks IW1xx).
+
+A declaration lives at ``data/<prefix>/<project>/<wheel-stem>.toml`` (see
+:mod:`ipwhl_checks.repo.layout`) and says::
+
+    source = '...'                 # where the wheel is (see ipwhl_checks.repo.source)
+    content-id = 'bafk...'         # what `ipfs add` gives for the wheel file
+    requires-python = '>=3.8'      # optional
+    extras = ['socks']             # optional, default []
+    dependencies = [               # optional, default []
+        'idna<4,>=2.5',
+        'PySocks!=1.5.7,>=1.5.6; extra == "socks"',
+    ]
+
+:func:`parse_declaration` validates the table ``tomllib`` read and reports every problem
+of the file, not only the first; :func:`read_declaration` reads one file.  The checks
+themselves (IW100-IW108, each with a stable id and a docstring saying what is wrong, why
+it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from ._schema import (
+    CHECKS,
+    KEYS,
+    REQUIRED_KEYS,
+    Messages,
+    _iw100_toml,
+    _iw101_unknown_keys,
+    _iw102_missing_keys,
+    _iw103_source,
+    _iw104_content_id,
+    _iw105_requires_python,
+    _lists,
+    check_content_id,
+    parse_requirement,
+)
+
+__all__ = [
+    "CHECKS",
+    "KEYS",
+    "REQUIRED_KEYS",
+    "Declaration",
+    "Fields",
+    "Problem",
+    "check_content_id",
+    "parse_declaration",
+    "parse_requirement",
+    "read_declaration",
+]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One valid declaration, with what its path says about the wheel."""
+
+    path: Path
+    filename: str  # the wheel's file name: "<wheel-stem>.whl"
+    project: NormalizedName  # PEP 503 normalized
+    version: Version
+    tags: frozenset[Tag]
+    source: str
+    content_id: str
+    requires_python: SpecifierSet | None
+    extras: tuple[str, ...]
+    dependencies: tuple[Requirement, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found by a check, printed as ``path: message``."""
+
+    path: str
+    message: str
+    check: str = ""  # the stable id of the check that found it, e.g. "IW101"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The values of a declaration that passed the schema."""
+
+    source: str
+    content_id: str
+    requires_python: SpecifierSet | None
+    extras: tuple[str, ...]
+    dependencies: tuple[Requirement, ...]
+
+
+def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields | None, Messages]:
+    """Validate a declaration's table; its fields (None if any problem) and every problem."""
+    problems = _iw101_unknown_keys(table) + _iw102_missing_keys(table)
+    if "source" in table:
+        problems += _iw103_source(table["source"])
+    if "content-id" in table:
+        problems += _iw104_content_id(table["content-id"], profile)
+    requires_python = None
+    if "requires-python" in table:
+        found, requires_python = _iw105_requires_python(table["requires-python"])
+        problems += found
+    found, extras, dependencies = _lists(table.get("extras", []), table.get("dependencies", []))
+    problems += found
+    if problems:
+        return None, problems
+    source, content_id = table["source"], table["content-id"]
+    assert isinstance(source, str) and isinstance(content_id, str)
+    return Fields(source, content_id, requires_python, extras, dependencies), []
+
+
+def read_declaration(data: bytes, profile: str) -> tuple[Fields | None, Messages]:
+    """Parse and validate the bytes of a declaration file."""
+    table, problems = _iw100_toml(data)
+    if table is None:
+        return None, problems
+    return parse_declaration(table, profile)

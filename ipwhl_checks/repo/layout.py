@@ -1,0 +1,180 @@
+"""Where a declaration lives in the data tree, and the checks of that layout (IW2xx).
+
+A declaration of the wheel ``<wheel-stem>.whl`` is ``<root>/<prefix>/<project>/<wheel-stem>.toml``
+(the layout of the original IPWHL tooling, so its data trees can be checked as they are):
+
+* ``<project>`` is the PEP 503 normalized project name;
+* ``<prefix>`` is two lowercase hex digits of the sum of the code points of ``<project>``,
+  modulo 256, which spreads the projects over at most 256 directories;
+* ``<wheel-stem>`` is the wheel's file name without ``.whl`` (PEP 427), whose name part
+  normalizes to ``<project>``.
+
+The only other file allowed under the root is the settings file (``repository.toml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePath
+
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from ..errors import DeclarationError
+from .settings import SETTINGS_FILE
+
+__all__ = [
+    "CHECKS",
+    "SUFFIX",
+    "Location",
+    "declaration_path",
+    "locate",
+    "prefix",
+]
+
+SUFFIX = ".toml"
+
+
+def prefix(project: str) -> str:
+    """The prefix directory of a normalized *project* name: ``prefix('requests') == '6c'``."""
+    return f"{sum(map(ord, project)) % 256:02x}"
+
+
+def declaration_path(root: Path, wheel_filename: str) -> Path:
+    """Where the declaration of the wheel *wheel_filename* lives under *root*."""
+    try:
+        name, _version, _build, _tags = parse_wheel_filename(wheel_filename)
+    except InvalidWheelFilename as e:
+        raise DeclarationError(f"not a wheel file name ({e}): {wheel_filename!r}") from e
+    stem = wheel_filename[: -len(".whl")]
+    return Path(root) / prefix(name) / name / f"{stem}{SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Location:
+    """What a declaration's place in the tree says about its wheel."""
+
+    filename: str  # "<wheel-stem>.whl"
+    project: NormalizedName
+    version: Version
+    tags: frozenset[Tag]
+
+
+# --- the checks: each yields the problems (messages) of one kind -------------------------
+
+Problems = list[tuple[str, str]]  # (check id, message)
+_Parsed = tuple[NormalizedName, Version, frozenset[Tag]]
+
+
+def _iw201_stray_file(parts: tuple[str, ...]) -> Problems:
+    """IW201 stray file: a file under the data root that is not a declaration.
+
+    Why: everything under ``data/`` is published or checked; a stray file is either a
+    declaration in the wrong place (and so silently ignored) or something that does not
+    belong in the tree.  Fix: move it to ``<prefix>/<project>/<wheel-stem>.toml`` (see
+    ``ipwhl_checks.repo.layout``) or delete it.
+    """
+    if parts == (SETTINGS_FILE,):
+        return []
+    if len(parts) != 3 or not parts[2].endswith(SUFFIX):
+        return [("IW201", "stray file: not a declaration "
+                 "(expected <prefix>/<project>/<wheel-stem>.toml or repository.toml)")]
+    return []
+
+
+def _iw202_wheel_name(stem: str) -> tuple[Problems, _Parsed | None]:
+    """IW202 bad wheel name: the file name is not a wheel file name with ``.toml`` for ``.whl``.
+
+    Why: the file name is the wheel's name in the published index; pip picks wheels by the
+    name, version and tags in it (PEP 427).  Fix: name the file after the wheel exactly,
+    e.g. ``requests-2.32.3-py3-none-any.toml`` for ``requests-2.32.3-py3-none-any.whl``.
+    """
+    try:
+        name, version, _build, tags = parse_wheel_filename(stem + ".whl")
+    except InvalidWheelFilename as e:
+        return [("IW202", f"not named <wheel-stem>.toml after a wheel: {e}")], None
+    return [], (name, version, tags)
+
+
+def _iw203_project_dir(project_dir: str) -> Problems:
+    """IW203 unnormalized project directory: the project directory is not a PEP 503 name.
+
+    Why: tools find a project's declarations by its normalized name; ``Foo_Bar`` and
+    ``foo-bar`` would be two directories for one project.  Fix: rename the directory to
+    the normalized name (lowercase, runs of ``-_.`` replaced by one ``-``).
+    """
+    normal = canonicalize_name(project_dir)
+    if project_dir != normal:
+        return [("IW203", f"project directory {project_dir!r} is not normalized, "
+                 f"expected {normal!r}")]
+    return []
+
+
+def _iw204_name_mismatch(name: NormalizedName, project_dir: str) -> Problems:
+    """IW204 name mismatch: the wheel's name is not the project its directory names.
+
+    Why: the declaration would be published under the wrong project.  Fix: move the
+    file into the directory of the wheel's project.
+    """
+    if name != canonicalize_name(project_dir):
+        return [("IW204", f"wheel name {name!r} does not match the project directory "
+                 f"{project_dir!r}")]
+    return []
+
+
+def _iw205_prefix(prefix_dir: str, project_dir: str) -> Problems:
+    """IW205 wrong prefix: the prefix directory is not the one the project name gives.
+
+    Why: tools compute where a project's declarations are from its name alone.  Fix: move
+    the project directory under the prefix given in the message.
+    """
+    expected = prefix(canonicalize_name(project_dir))
+    if prefix_dir != expected:
+        return [("IW205", f"prefix directory {prefix_dir!r} should be {expected!r} "
+                 f"for project {canonicalize_name(project_dir)!r}")]
+    return []
+
+
+CHECKS: dict[str, Callable[..., object]] = {
+    "IW201": _iw201_stray_file,
+    "IW202": _iw202_wheel_name,
+    "IW203": _iw203_project_dir,
+    "IW204": _iw204_name_mismatch,
+    "IW205": _iw205_prefix,
+}
+
+
+@lru_cache(maxsize=4096)
+def _directories(prefix_dir: str, project_dir: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_iw203_project_dir(project_dir) + _iw205_prefix(prefix_dir, project_dir))
+
+
+def locate(relpath: PurePath | tuple[str, ...]) -> tuple[Location | None, Problems]:
+    """Check the place *relpath* (relative to the data root, or its parts) of a file.
+
+    Returns the wheel the file declares (None if the path does not name one, or if the
+    file is the settings file) and every layout problem found, as (check id, message).
+    """
+    parts = relpath if isinstance(relpath, tuple) else relpath.parts
+    problems = _iw201_stray_file(parts)
+    if problems or parts == (SETTINGS_FILE,):
+        return None, problems
+    prefix_dir, project_dir, name = parts
+    stem = name[: -len(SUFFIX)]
+    problems += _directories(prefix_dir, project_dir)
+    wheel_problems, parsed = _iw202_wheel_name(stem)
+    problems += wheel_problems
+    if parsed is None:
+        return None, problems
+    project, version, tags = parsed
+    if project != project_dir:
+        problems += _iw204_name_mismatch(project, project_dir)
+    return Location(f"{stem}.whl", project, version, tags), problems

@@ -1,0 +1,218 @@
+"""Wheels by content: downloads verified against their CID, and the cache that keeps them.
+
+Wheels are streamed (through :class:`Client`, the one place that talks to the network,
+:mod:`ipwhl_checks.sources.http`) into a content-addressed cache,
+``$XDG_CACHE_HOME/ipwhl/wheels/<cid>/<filename>``, and re-verified whenever they are read.
+:func:`fetch_wheel` gives the declared wheel or raises; :func:`download_wheel` fetches a
+wheel whose CID is not known yet (``ipwhl add``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..errors import DownloadError
+from ..ipld.cid import cid_text
+from ..repo.declaration import Declaration
+from ..repo.settings import Settings
+from ..repo.source import parse_source
+from ..unixfs import DagBuilder
+from ..util.atomic import OutputFile, atomic_write, failing_as
+from .http import Client, FetchOptions, check_url
+
+__all__ = [
+    "CacheEntry",
+    "Client",
+    "ContentMismatch",
+    "FetchOptions",
+    "cache_dir",
+    "check_url",
+    "download_wheel",
+    "fetch_wheel",
+]
+
+
+class ContentMismatch(DownloadError):
+    """The bytes downloaded are not the ones declared (their CID differs)."""
+
+    def __init__(self, url: str, declared: str, actual: str) -> None:
+        super().__init__(f"content-id: declared {declared!r} but {url} gives {actual!r}")
+        self.url, self.declared, self.actual = url, declared, actual
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/ipwhl`` (XDG base directory spec: default ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "ipwhl"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A verified wheel in the cache: where it is, its CID (under the profile), its sha256."""
+
+    path: Path
+    cid: str
+    sha256: str
+
+
+def _profile_name(settings_or_profile: Settings | str) -> str:
+    return settings_or_profile if isinstance(settings_or_profile, str) \
+        else settings_or_profile.profile
+
+
+def _cid(path: Path, profile: str) -> str:
+    """The CID of a file of ours (in the cache, or a download being staged): mapped, not
+    read (nothing truncates it meanwhile; see :meth:`DagBuilder.add_file`)."""
+    with open(path, "rb") as f:
+        return cid_text(DagBuilder(profile).add_file(f, mapped=True).raw)
+
+
+def _same_cid(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        from multiformats import CID
+        return bool(CID.decode(a) == CID.decode(b))
+    except (ValueError, KeyError):
+        return False
+
+
+def _cache_path(cid: str, filename: str) -> Path:
+    if not cid.isalnum() or "/" in filename or filename.startswith("."):
+        raise DownloadError(f"cannot cache {filename!r} under content-id {cid!r}")
+    return cache_dir() / "wheels" / cid / filename
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _unwritable_cache(e: OSError) -> DownloadError:
+    """A full disk, say, names the cache: not the source being read, which the callers'
+    messages would otherwise blame."""
+    return DownloadError(f"cannot write to the wheel cache {cache_dir()} ({e.strerror or e})")
+
+
+@contextmanager
+def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
+    tmp_root = cache_dir() / "tmp"
+    with failing_as(_unwritable_cache):
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
+    path = Path(name)
+    try:
+        with io.BufferedRandom(OutputFile(fd, "w+b", failed=_unwritable_cache)) as out:
+            yield path, out
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _store(tmp: Path, cid: str, filename: str) -> Path:
+    target = _cache_path(cid, filename)
+    with failing_as(_unwritable_cache):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+    return target
+
+
+def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *,
+                index_url: str | None = None, allow_file: bool = False,
+                client: Client | None = None) -> Path:
+    """The declared wheel as a verified file in the cache, downloading it if needed.
+
+    The file's CID under the repository profile equals ``declaration.content_id`` (checked
+    on every call, also for a cache hit).  Raises :class:`ContentMismatch` for the wrong
+    bytes, :class:`DownloadError` when the source cannot be read, and
+    :class:`DeclarationError` for an invalid source.
+    """
+    profile = _profile_name(settings_or_profile)
+    cached = _cache_path(declaration.content_id, declaration.filename)
+    if cached.is_file():
+        if _same_cid(_cid(cached, profile), declaration.content_id):
+            return cached
+        cached.unlink(missing_ok=True)  # damaged in the cache: fetch it again
+    source = parse_source(declaration.source)
+    own = client or Client(FetchOptions.from_env(allow_file=allow_file))
+    try:
+        url, _entry = own.resolve(source, index_url)
+        with _staging(declaration.filename) as (tmp, out):
+            own.download(url, out)
+            out.flush()
+            actual = _cid(tmp, profile)
+            if not _same_cid(actual, declaration.content_id):
+                raise ContentMismatch(url, declaration.content_id, actual)
+            return _store(tmp, declaration.content_id, declaration.filename)
+    finally:
+        if client is None:
+            own.close()
+
+
+def download_wheel(source: str, settings_or_profile: Settings | str, *,
+                   index_url: str | None = None, allow_file: bool = False,
+                   client: Client | None = None) -> CacheEntry:
+    """Download *source* (no CID known yet), cache it under its CID and return the entry.
+
+    When the index lists a sha256 for the file, the download must match it, and a file
+    already in the cache with that sha256 is not downloaded again (its bytes are hashed
+    again to be sure).
+    """
+    profile = _profile_name(settings_or_profile)
+    parsed = parse_source(source)
+    own = client or Client(FetchOptions.from_env(allow_file=allow_file))
+    try:
+        url, entry = own.resolve(parsed, index_url)
+        listed = (entry.hashes.get("sha256") or "").lower() if entry else ""
+        if listed and (hit := _known(profile, listed, parsed.filename)):
+            return hit
+        with _staging(parsed.filename) as (tmp, out):
+            own.download(url, out)
+            out.flush()
+            digest = _sha256(tmp)
+            if listed and listed != digest:
+                raise DownloadError(f"{url}: the index lists sha256 {listed} but the "
+                                    f"download gives {digest}")
+            cid = _cid(tmp, profile)
+            stored = _store(tmp, cid, parsed.filename)
+        _remember(profile, digest, cid)
+        return CacheEntry(stored, cid, digest)
+    finally:
+        if client is None:
+            own.close()
+
+
+def _digest_file(profile: str, sha256: str) -> Path:
+    return cache_dir() / "sha256" / profile / sha256
+
+
+def _remember(profile: str, sha256: str, cid: str) -> None:
+    path = _digest_file(profile, sha256)
+    with failing_as(_unwritable_cache):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, cid)
+
+
+def _known(profile: str, sha256: str, filename: str) -> CacheEntry | None:
+    """The cached file whose sha256 is *sha256*, if it is there and still has those bytes."""
+    if not sha256.isalnum():
+        return None
+    try:
+        cid = _digest_file(profile, sha256).read_text().strip()
+        path = _cache_path(cid, filename)
+        if path.is_file() and _sha256(path) == sha256:
+            return CacheEntry(path, cid, sha256)
+    except (OSError, DownloadError):
+        pass
+    return None

@@ -1,0 +1,184 @@
+"""A simple repository client: a project page -> the files it lists.
+
+Reads PEP 691 JSON (``application/vnd.pypi.simple.v1+json``) when the index offers it and
+PEP 503 HTML otherwise, with the PEP 592 (yanked), PEP 658/714 (core metadata) and PEP 700
+(size) additions.  The parsers are pure; :func:`project_files` gets the page through a
+:class:`PageGetter` (``ipwhl_checks.sources.fetch.Client``), which owns the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Protocol
+from urllib.parse import unquote, urldefrag, urljoin
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from ..errors import DownloadError
+
+__all__ = [
+    "ACCEPT",
+    "IndexFile",
+    "PageGetter",
+    "parse_html",
+    "parse_json",
+    "project_files",
+    "project_url",
+]
+
+# PEP 691: ask for JSON, accept HTML; servers that know neither send text/html.
+ACCEPT = ("application/vnd.pypi.simple.v1+json, "
+          "application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01")
+_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file on a project page."""
+
+    filename: str
+    url: str  # absolute, without the #hash fragment
+    hashes: Mapping[str, str] = field(default_factory=dict)  # {"sha256": hex}
+    requires_python: SpecifierSet | None = None
+    yanked: bool = False
+    core_metadata: bool = False  # PEP 658/714: <url>.metadata is served
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.wheel is not None
+
+    @property
+    def wheel(self) -> tuple[NormalizedName, Version, frozenset[Tag]] | None:
+        """(project, version, tags) if this is a wheel with a valid file name."""
+        if not self.filename.endswith(".whl"):
+            return None
+        try:
+            name, version, _build, tags = parse_wheel_filename(self.filename)
+        except InvalidWheelFilename:
+            return None
+        return name, version, tags
+
+
+class PageGetter(Protocol):
+    def get_page(self, url: str, accept: str) -> tuple[str, str, bytes]:
+        """GET *url*: (final URL after redirects, Content-Type, body)."""
+
+
+def project_url(index_url: str, project: str) -> str:
+    # PEP 503: the project page is <index>/<normalized name>/.
+    return urljoin(index_url.rstrip("/") + "/", canonicalize_name(project) + "/")
+
+
+def project_files(client: PageGetter, index_url: str, project: str) -> list[IndexFile]:
+    """The files listed on *project*'s page of the index at *index_url*."""
+    url = project_url(index_url, project)
+    final_url, content_type, body = client.get_page(url, ACCEPT)
+    mime = content_type.split(";")[0].strip().lower()
+    if mime == _JSON_TYPE:
+        return parse_json(body, final_url)
+    if mime in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
+        return parse_html(body.decode("utf-8", "replace"), final_url)
+    raise DownloadError(f"{url}: unexpected content type {content_type!r} for a project page")
+
+
+def _requires_python(value: object) -> SpecifierSet | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return SpecifierSet(value)
+    except InvalidSpecifier:
+        return None  # pip ignores an invalid requires-python as well
+
+
+def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
+    """PEP 691: ``{"files": [{"filename", "url", "hashes", "requires-python", ...}]}``."""
+    try:
+        data = json.loads(body)
+        entries = data["files"]
+        if not isinstance(entries, list):
+            raise TypeError("'files' is not a list")
+    except (ValueError, KeyError, TypeError) as e:
+        raise DownloadError(f"{page_url}: not a PEP 691 project page ({e})") from e
+    files = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            continue
+        url = urljoin(page_url, entry["url"])
+        hashes = entry.get("hashes") if isinstance(entry.get("hashes"), dict) else {}
+        # PEP 714 renamed dist-info-metadata to core-metadata; both may appear.
+        meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+        files.append(IndexFile(
+            filename=str(entry.get("filename") or url.rsplit("/", 1)[-1]),
+            url=urldefrag(url).url,
+            hashes={str(k): str(v) for k, v in (hashes or {}).items()},
+            requires_python=_requires_python(entry.get("requires-python")),
+            yanked=bool(entry.get("yanked", False)),
+            core_metadata=bool(meta),
+        ))
+    return files
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "a":
+            self._open, self._text = dict(attrs), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.anchors.append((self._open, "".join(self._text).strip()))
+            self._open = None
+
+
+def parse_html(text: str, page_url: str) -> list[IndexFile]:
+    """PEP 503: one ``<a href="URL#sha256=HEX" data-requires-python=...>`` per file."""
+    parser = _Anchors()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    files = []
+    for attrs, anchor_text in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        url, fragment = urldefrag(urljoin(base, href))
+        hashes = {}
+        name, eq, value = fragment.partition("=")
+        if eq and name and value:
+            hashes[name] = value
+        # PEP 503: data-requires-python is HTML-escaped (the parser already unescaped it).
+        rp = attrs.get("data-requires-python")
+        meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        filename = url.rstrip("/").rsplit("/", 1)[-1]
+        files.append(IndexFile(
+            filename=unquote(filename) or anchor_text,
+            url=url,
+            hashes=hashes,
+            requires_python=_requires_python(rp),
+            yanked="data-yanked" in attrs,
+            core_metadata=meta is not None and meta != "false",
+        ))
+    return files

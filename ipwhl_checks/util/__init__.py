@@ -1,0 +1,2 @@
+"""Shared ground for every stage: files written whole (:mod:`.atomic`), only regular
+files read (:mod:`.regular`), git run (:mod:`.git`), the cyclic GC paused (:mod:`.nogc`)."""
