@@ -3,8 +3,9 @@
 The wheel is downloaded (or taken from the verified cache,
 :func:`ipwhl_checks.sources.fetch.fetch_wheel`) and its ``.dist-info/METADATA`` compared
 with the declaration, field by field, with ``packaging``'s normalization and no regard to
-order.  ``extras`` may be a subset of the wheel's (curated, :mod:`ipwhl_checks.repo.extras`);
-``dependencies`` are compared with the wheel's requirements for no extra and the declared extras.  A source that cannot be read is
+order. ``extras`` may be a subset of the wheel's (curated,
+:mod:`ipwhl_checks.repo.extras`); ``dependencies`` are compared with the wheel's
+requirements for no extra and the declared extras. A source that cannot be read is
 reported as ``source: ...`` (IW501), apart from the mismatches, which name the field:
 ``path: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'``.
 
