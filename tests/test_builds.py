@@ -33,8 +33,8 @@ import pytest
 import yaml
 
 from ipwhl_checks.cli import main
-from ipwhl_checks.ipld._dagpb_read import decode_node
 from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.ipld.dagpb import decode_node
 
 from .conftest import ROOT
 from .gatewayutil import gateway

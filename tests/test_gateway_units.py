@@ -7,7 +7,9 @@ import pytest
 from multiformats import CID, multihash
 
 from ipwhl_checks.gateway import content_type, parse_range
-from ipwhl_checks.ipld._dagpb_read import DIRECTORY, FILE, decode_node
+from ipwhl_checks.ipld.dagpb import DataType, decode_node
+
+DIRECTORY, FILE = DataType.DIRECTORY, DataType.FILE
 
 HELLO_V0 = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"  # "hello world\n", kubo
 

@@ -24,11 +24,13 @@ from multiformats import CID
 
 from ipwhl_checks.commands.car import write_path_car
 from ipwhl_checks.ipld.car import read_car
-from ipwhl_checks.ipld.dagpb import DIRECTORY, HAMT_SHARD, decode_pbnode, decode_unixfs
+from ipwhl_checks.ipld.dagpb import DataType, decode_node
 from ipwhl_checks.unixfs import DagBuilder, get_profile
 
 from .conftest import ROOT
 from .test_unixfs_vectors import HAMT_BOUNDARIES, kubo_names
+
+DIRECTORY, HAMT_SHARD = DataType.DIRECTORY, DataType.HAMT_SHARD
 
 INTEROP = ROOT / "tests" / "interop"
 NODE = shutil.which("node")
@@ -153,7 +155,7 @@ def test_multi_level_file_matches_npm(profile, size, tmp_path):
     assert (str(ours.cid), ours.size) == (theirs["cid"], theirs["size"])
     depth, cid = 0, bytes(ours.cid)  # the leftmost path: how many levels
     while cid in blocks and cid[:2] != b"\x01\x55":
-        links, _ = decode_pbnode(blocks[cid])
+        links = decode_node(blocks[cid]).links
         if not links:
             break
         depth, cid = depth + 1, links[0].cid
@@ -222,8 +224,7 @@ def test_block_estimate_counts_tsize_varints(last_len, kind, tmp_path):
     blocks: dict[bytes, bytes] = {}
     builder = DagBuilder(V1, lambda cid, block: blocks.setdefault(bytes(cid), block))
     ours = builder.add_directory(dict.fromkeys(names, builder.add_bytes(b"x" * 200)))
-    _, data = decode_pbnode(blocks[bytes(ours.cid)])
-    assert data is not None and decode_unixfs(data).type == kind
+    assert decode_node(blocks[bytes(ours.cid)]).type == kind
     if kind == DIRECTORY:
         assert len(blocks[bytes(ours.cid)]) == 256 * 1024
     job = {"id": "d", "profile": V1, "entries": [{"path": n, "size": 200} for n in names]}
@@ -250,8 +251,7 @@ def test_directory_of_directories_follows_boxo_not_npm(
     builder = DagBuilder(profile, lambda cid, block: blocks.setdefault(bytes(cid), block))
     sub = builder.add_directory({"f": builder.add_bytes(b"x")})
     ours = builder.add_directory(dict.fromkeys(names, sub))
-    _, data = decode_pbnode(blocks[bytes(ours.cid)])
-    assert data is not None and decode_unixfs(data).type == HAMT_SHARD
+    assert decode_node(blocks[bytes(ours.cid)]).type == HAMT_SHARD
     unsharded = dataclasses.replace(get_profile(profile), hamt_threshold=1 << 40)
     basic = DagBuilder(unsharded).add_directory(dict.fromkeys(names, sub))
     jobs = [{"id": "implicit", "profile": profile,
@@ -310,8 +310,9 @@ def test_our_car_reads_back_with_npm_exporter(profile, tree, tmp_path):
     assert got == expected_entries(root_dir)
     blocks = {bytes(cid): data for cid, data, _ in read_car(car.open("rb"))}
     sharded = next(r for r in rows if r["path"] == "sharded")
-    links, data = decode_pbnode(blocks[bytes(CID.decode(str(sharded["cid"])))])
-    assert data is not None and decode_unixfs(data).type == HAMT_SHARD
+    node = decode_node(blocks[bytes(CID.decode(str(sharded["cid"])))])
+    links = node.links
+    assert node.type == HAMT_SHARD
     assert any(len(link.name) == 2 for link in links)  # at least one sub-shard
 
 

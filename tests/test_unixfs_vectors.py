@@ -20,16 +20,11 @@ import struct
 import pytest
 
 from ipwhl_checks.errors import UnixFSError
-from ipwhl_checks.ipld.dagpb import (
-    DIRECTORY,
-    HAMT_SHARD,
-    decode_pbnode,
-    decode_unixfs,
-    pblink_size,
-    varint_len,
-)
-from ipwhl_checks.unixfs import DagBuilder, file_cid, get_profile
-from ipwhl_checks.unixfs._murmur3 import murmur3_x64_64
+from ipwhl_checks.ipld.dagpb import DataType, decode_node, pblink_size
+from ipwhl_checks.ipld.varint import varint_len
+from ipwhl_checks.unixfs import DagBuilder, file_cid, get_profile, murmur3_x64_64
+
+DIRECTORY, HAMT_SHARD = DataType.DIRECTORY, DataType.HAMT_SHARD
 
 V0, V1 = "unixfs-v0-2015", "unixfs-v1-2025"
 
@@ -143,21 +138,20 @@ def test_kubo_hamt_threshold_vectors(profile, count, name_len, last_len, expecte
     root, blocks, names = boundary_directory(profile, count, name_len, last_len)
     assert len(set(names)) == count
     assert str(root.cid) == expected
-    links, data = decode_pbnode(blocks[bytes(root.cid)])
-    assert data is not None
-    fs = decode_unixfs(data)
+    fs = decode_node(blocks[bytes(root.cid)])
+    links = fs.links
     assert fs.type == kind
     cid_len = len(bytes(root.cid))
     if kind == DIRECTORY:  # exactly at the threshold: the estimate is 256 KiB on the dot
         if profile == V0:  # "links": name + CID bytes
-            assert sum(len(link.name) + cid_len for link in links) == 256 * 1024
+            assert sum(len(link.name.encode()) + cid_len for link in links) == 256 * 1024
         else:  # "block": the serialized directory block itself
             assert len(blocks[bytes(root.cid)]) == 256 * 1024
     else:
         assert fs.fanout == 256 and fs.hash_type == 0x22
         assert len(links) <= 256
         # UnixFS spec: link names start with the bucket index as two upper-case hex digits
-        assert all(re.fullmatch(rb"[0-9A-F]{2}[a-z0-9_-]*", link.name) for link in links)
+        assert all(re.fullmatch(r"[0-9A-F]{2}[a-z0-9_-]*", link.name) for link in links)
 
 
 # --- kubo TestProtobufHelpers ----------------------------------------------------------------

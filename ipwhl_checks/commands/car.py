@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import CarError
 from ..ipld.car import verify_car, write_car
+from ..ipld.cid import cid_text
 from ..repo.settings import PROFILES
 from ..unixfs import DagBuilder, Profile, get_profile
 from ..util.atomic import OutputFile
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output:
             raise CarError("--verify takes a CAR file and no -o")
         roots, count = verify_car(args.path)
-        print(f"{args.path}: ok ({', '.join(map(str, roots))}, {count} blocks)")
+        print(f"{args.path}: ok ({', '.join(map(cid_text, roots))}, {count} blocks)")
         return 0
     if not args.output:
         raise CarError("missing -o OUT.car (or use --verify FILE.car)")

@@ -31,7 +31,7 @@ _LIMIT = 256 << 20  # a manifest of a million wheels is far smaller
 def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0) -> bytes:
     """The bytes of ``/ipfs/<cid>/<path>``, verified block by block from *cid* down."""
     try:
-        root = parse_cid(cid)
+        root = parse_cid(cid, strict=False)
     except ValueError as e:
         raise IpwhlError(f"{cid!r} is not a CID") from e
     url = f"{gateway.rstrip('/')}/ipfs/{cid}/{path}"

@@ -12,26 +12,29 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from ..errors import UnixFSError
-from ..ipld._dagpb_read import FILE, RAW, Node, decode_node
-from ..ipld.cid import DAG_PB, canonical, cid_codec, cid_text, varint
+from ..ipld.car import encode_header
+from ..ipld.cid import canonical, cid_fields, cid_text
+from ..ipld.dagpb import DataType, PBNode, decode_node
+from ..ipld.multicodec import DAG_PB
+from ..ipld.varint import varint
 from .paths import entries, load_node
 from .store import BlockStore
 
 __all__ = ["car_header", "file_size", "iter_car", "iter_file", "listing_html"]
 
 
-def file_size(store: BlockStore, cid: bytes, node: Node | None) -> int:
+def file_size(store: BlockStore, cid: bytes, node: PBNode | None) -> int:
     """The byte length of the file *cid* (UnixFS ``filesize``, or the raw block's length)."""
     if node is None:
         return store.size(cid)
-    if node.type not in (FILE, RAW):
+    if node.type not in (DataType.FILE, DataType.RAW):
         raise UnixFSError(f"{cid_text(cid)} is not a file (UnixFS type {node.type})")
     if node.filesize is not None:
         return node.filesize
     return len(node.data) + sum(node.blocksizes)
 
 
-def iter_file(store: BlockStore, cid: bytes, node: Node | None,
+def iter_file(store: BlockStore, cid: bytes, node: PBNode | None,
               start: int, end: int) -> Iterator[memoryview]:
     """Bytes ``[start, end)`` of the file *cid*, walking only the blocks that overlap them.
 
@@ -44,7 +47,7 @@ def iter_file(store: BlockStore, cid: bytes, node: Node | None,
         if start < len(data):
             yield data[start:min(end, len(data))]
         return
-    if node.type not in (FILE, RAW):
+    if node.type not in (DataType.FILE, DataType.RAW):
         raise UnixFSError(f"{cid_text(cid)} is not a file (UnixFS type {node.type})")
     if len(node.blocksizes) != len(node.links):
         raise UnixFSError(f"{cid_text(cid)}: {len(node.links)} links but "
@@ -63,20 +66,9 @@ def iter_file(store: BlockStore, cid: bytes, node: Node | None,
 
 
 def car_header(root: bytes) -> bytes:
-    """A CAR v1 header naming *root* (CAR v1 spec: dag-cbor ``{roots: [CID], version: 1}``)."""
-    # dag-cbor: map of 2, keys in length-then-bytes order; a CID is tag 42 over 0x00 + CID.
-    cid = b"\x00" + root
-    body = (b"\xa2\x65roots\x81\xd8\x2a" + _cbor_bytes_head(len(cid)) + cid
-            + b"\x67version\x01")
-    return varint(len(body)) + body
-
-
-def _cbor_bytes_head(n: int) -> bytes:
-    if n < 24:
-        return bytes([0x40 | n])
-    if n < 256:
-        return bytes([0x58, n])
-    return bytes([0x59]) + n.to_bytes(2, "big")
+    """A CAR v1 header naming *root*, with its length (CAR v1 spec)."""
+    header = encode_header([root])
+    return varint(len(header)) + header
 
 
 def iter_car(store: BlockStore, root: bytes, walked: tuple[bytes, ...],
@@ -102,8 +94,11 @@ def iter_car(store: BlockStore, root: bytes, walked: tuple[bytes, ...],
         seen.add(key)
         data = store.get(cid)
         yield _section(cid, data)
-        if cid_codec(key) == DAG_PB:
-            node = decode_node(data)
+        if cid_fields(key)[1] == DAG_PB:
+            try:
+                node = decode_node(data)
+            except ValueError as e:
+                raise UnixFSError(f"not a valid dag-pb/UnixFS node ({e})") from e
             stack.extend(reversed([link.cid for link in node.links]))
 
 
@@ -111,7 +106,7 @@ def _section(cid: bytes, data: bytes) -> bytes:
     return varint(len(cid) + len(data)) + cid + data
 
 
-def listing_html(store: BlockStore, node: Node, url_path: str) -> bytes:
+def listing_html(store: BlockStore, node: PBNode, url_path: str) -> bytes:
     """A minimal HTML listing of a directory that has no ``index.html``."""
     title = html.escape(url_path)
     rows = [f'<li><a href="{quote(link.name)}">{html.escape(link.name)}</a></li>'

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..ipld._dagpb_read import DIRECTORY, HAMT_SHARD, Link, Node, decode_node
-from ..ipld.cid import DAG_PB, canonical, cid_codec, cid_text
-from ..unixfs import murmur3_x64_64  # the CID engine's, tested against kubo
+from ..errors import UnixFSError
+from ..ipld.cid import canonical, cid_fields, cid_text
+from ..ipld.dagpb import DataType, PBLink, PBNode, decode_node
+from ..ipld.multicodec import DAG_PB, MURMUR3_X64_64
+from ..unixfs import murmur3_x64_64  # the DAG builder's, tested against kubo
 from .store import BlockStore
 
-__all__ = ["MURMUR3_X64_64", "NotFoundError", "Resolved", "entries", "load_node", "resolve"]
+__all__ = ["NotFoundError", "Resolved", "entries", "load_node", "resolve"]
 
-MURMUR3_X64_64 = 0x22  # multicodec code of the HAMT hash function
+DIRECTORY, HAMT_SHARD = DataType.DIRECTORY, DataType.HAMT_SHARD
 
 
 class NotFoundError(LookupError):
@@ -32,15 +34,18 @@ class Resolved:
     walked to reach it, root first (a trustless CAR response starts with them)."""
 
     cid: bytes
-    node: Node | None
+    node: PBNode | None
     walked: tuple[bytes, ...]
 
 
-def load_node(store: BlockStore, cid: bytes) -> Node | None:
+def load_node(store: BlockStore, cid: bytes) -> PBNode | None:
     """The decoded dag-pb node *cid*, or None if it is a raw block (a file's bytes)."""
-    if cid_codec(canonical(cid)) != DAG_PB:
+    if cid_fields(canonical(cid))[1] != DAG_PB:
         return None
-    return decode_node(store.get(cid))
+    try:
+        return decode_node(store.get(cid))
+    except ValueError as e:
+        raise UnixFSError(f"not a valid dag-pb/UnixFS node ({e})") from e
 
 
 def _bucket(digest: bytes, depth: int, bits: int) -> int:
@@ -51,8 +56,8 @@ def _bucket(digest: bytes, depth: int, bits: int) -> int:
     return (value >> (total - (depth + 1) * bits)) & ((1 << bits) - 1)
 
 
-def _hamt_lookup(store: BlockStore, node: Node, name: str,
-                 walked: list[bytes]) -> tuple[bytes, Node | None] | None:
+def _hamt_lookup(store: BlockStore, node: PBNode, name: str,
+                 walked: list[bytes]) -> tuple[bytes, PBNode | None] | None:
     if node.hash_type != MURMUR3_X64_64 or not node.fanout or node.fanout & (node.fanout - 1):
         raise NotFoundError(f"unsupported HAMT (hashType {node.hash_type}, fanout {node.fanout})")
     bits = node.fanout.bit_length() - 1
@@ -83,7 +88,7 @@ def resolve(store: BlockStore, root: bytes, segments: list[str]) -> Resolved:
         where = "/".join(segments[:i]) or cid_text(root)
         if node is None or node.type not in (DIRECTORY, HAMT_SHARD):
             raise NotFoundError(f"{where!r} is not a directory")
-        found: tuple[bytes, Node | None] | None
+        found: tuple[bytes, PBNode | None] | None
         if node.type == HAMT_SHARD:
             found = _hamt_lookup(store, node, name, walked)
         else:
@@ -96,7 +101,7 @@ def resolve(store: BlockStore, root: bytes, segments: list[str]) -> Resolved:
     return Resolved(cid, node, tuple(walked[:-1]))
 
 
-def entries(store: BlockStore, node: Node) -> Iterator[Link]:
+def entries(store: BlockStore, node: PBNode) -> Iterator[PBLink]:
     """The entries of a directory or HAMT shard (shard prefixes removed), unsorted."""
     if node.type == DIRECTORY:
         yield from node.links
@@ -108,4 +113,4 @@ def entries(store: BlockStore, node: Node) -> Iterator[Link]:
             if child is not None and child.type == HAMT_SHARD:
                 yield from entries(store, child)
         else:
-            yield Link(link.cid, link.name[width:], link.tsize)
+            yield PBLink(link.cid, link.name[width:], link.tsize)

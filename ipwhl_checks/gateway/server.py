@@ -23,8 +23,8 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..errors import CarError, UnixFSError
-from ..ipld._dagpb_read import DIRECTORY, HAMT_SHARD
 from ..ipld.cid import cid_text, parse_cid
+from ..ipld.dagpb import DataType
 from ._http import Abort, ResponseWriter, content_type, parse_range
 from .content import file_size, iter_car, iter_file, listing_html
 from .paths import NotFoundError, Resolved, resolve
@@ -35,6 +35,7 @@ __all__ = ["GatewayServer"]
 _RAW = "application/vnd.ipld.raw"
 _CAR = "application/vnd.ipld.car"
 _IMMUTABLE = "public, max-age=29030400, immutable"
+_DIRECTORIES = (DataType.DIRECTORY, DataType.HAMT_SHARD)
 
 
 def _printable(text: str) -> str:
@@ -149,9 +150,10 @@ class _Handler(ResponseWriter):
         if any(s in ("", ".", "..") or "/" in s for s in segments):  # "" only if undecodable
             return self._error(400, f"invalid path {url.path!r}", body)
         try:
-            root = parse_cid(unquote(parts[2]))
+            text = unquote(parts[2])
+            root = parse_cid(text, strict=False)
         except ValueError as e:
-            return self._error(400, str(e), body)
+            return self._error(400, f"invalid CID {text!r} ({e})", body)
         fmt = (query.get("format") or [""])[0]
         accept = self.headers.get("Accept", "")
         if not fmt and _RAW in accept:
@@ -169,7 +171,7 @@ class _Handler(ResponseWriter):
                 return self._block(found, body)
             if fmt == "car":
                 return self._car(root, found, body)
-            if found.node is not None and found.node.type in (DIRECTORY, HAMT_SHARD):
+            if found.node is not None and found.node.type in _DIRECTORIES:
                 if not trailing:
                     location = quote(url.path, safe="/%") + "/"
                     location += f"?{url.query}" if url.query else ""

@@ -1,37 +1,27 @@
 """A read-only block store over CAR files: an in-memory index, verified reads.
 
-CAR v1 spec (ipld/specs, transport/car/carv1): ``<varint header length><dag-cbor header>``
-then sections ``<varint length><CID><block bytes>``.  Opening a CAR reads it once to
-record each block's (file, offset, length), keeping no block bytes (keyed by CID bytes:
-building a CID object per block, as ``unixfs.index_car`` does, costs ~0.3 ms each).
+Opening a CAR indexes it once (:func:`ipwhl_checks.ipld.car.index_car`: each block's
+file, offset and length, keyed by canonical binary CID), keeping no block bytes.
 :meth:`BlockStore.get` reads one block with ``os.pread`` (safe from many threads) and
-checks it against its CID before returning it, so no caller ever sees bytes the CID does not name.
+checks it against its CID before returning it, so no caller ever sees bytes the CID does
+not name.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CarError
-from ..ipld.car import CarReader, open_car
-from ..ipld.cid import canonical, cid_length, cid_multihash, cid_text, read_varint
+from ..ipld.car import index_car, open_car
+from ..ipld.cid import canonical, cid_fields, cid_text
+from ..ipld.multicodec import IDENTITY, hash_digest
 
 __all__ = ["BlockMissingError", "BlockStore", "CorruptBlockError"]
 
 _READ = 1 << 20
-
-IDENTITY = 0x00  # multihash code of the identity "hash": the digest is the data itself
-# multicodec table: the hash functions a block may be verified with.
-HASHES: dict[int, Callable[[bytes], bytes]] = {
-    0x12: lambda b: hashlib.sha256(b).digest(),
-    0x13: lambda b: hashlib.sha512(b).digest(),
-    0x16: lambda b: hashlib.sha3_256(b).digest(),
-    0xB220: lambda b: hashlib.blake2b(b, digest_size=32).digest(),
-}
 
 
 class CorruptBlockError(CarError):
@@ -74,30 +64,16 @@ class BlockStore:
 
     def _add(self, path: Path) -> None:
         with open_car(path, "cannot open CAR", buffering=_READ) as f:
-            header = CarReader(f, str(path))  # the CID engine's header parser
-            roots, offset = [bytes(r) for r in header.roots], header.offset
-            self.roots += [r for r in roots if r not in self.roots]
+            index = index_car(f, str(path))
             fd = os.dup(f.fileno())
-            self._fds.append(fd)
-            size = os.fstat(fd).st_size
-            f.seek(offset)
-            while offset < size:
-                head = f.read(80)
-                try:
-                    length, pos = read_varint(head, 0)
-                    key, cid_len = _section_cid(head, pos)
-                except (ValueError, IndexError) as e:
-                    raise CarError(f"{path}: bad section at offset {offset} ({e})") from e
-                data_len = length - cid_len
-                start = offset + pos + cid_len
-                if data_len < 0 or start + data_len > size:
-                    raise CarError(f"{path}: truncated block {cid_text(key)} at offset {offset}")
-                self._index.setdefault(key, _Where(fd, start, data_len, str(path)))
-                offset = start + data_len
-                f.seek(offset)
+        self._fds.append(fd)
+        self.roots += [r for r in index.roots if r not in self.roots]
+        for key, (offset, length) in index.blocks.items():
+            self._index.setdefault(key, _Where(fd, offset, length, str(path)))
 
     def __contains__(self, cid: bytes) -> bool:
-        return canonical(cid) in self._index or cid_multihash(canonical(cid))[0] == IDENTITY
+        key = canonical(cid)
+        return key in self._index or cid_fields(key)[2] == IDENTITY
 
     def __len__(self) -> int:
         return len(self._index)
@@ -112,15 +88,14 @@ class BlockStore:
     def get(self, cid: bytes) -> bytes:
         """The bytes of block *cid*, verified; CorruptBlockError if they do not match."""
         key = canonical(cid)
-        code, digest = cid_multihash(key)
+        _version, _codec, code, digest = cid_fields(key)
         if code == IDENTITY:
             return digest
         where = self._index.get(key)
         if where is None:
             raise BlockMissingError(cid)
         data = os.pread(where.fd, where.length, where.offset)
-        hasher = HASHES.get(code)
-        if len(data) != where.length or hasher is None or hasher(data) != digest:
+        if len(data) != where.length or hash_digest(code, data) != digest:
             raise CorruptBlockError(cid, where.path)
         return data
 
@@ -128,9 +103,3 @@ class BlockStore:
         for fd in self._fds:
             os.close(fd)
         self._fds.clear()
-
-
-def _section_cid(head: bytes, pos: int) -> tuple[bytes, int]:
-    """(canonical CID, its encoded length) of the section CID starting at *pos*."""
-    length = cid_length(head, pos)
-    return canonical(head[pos:pos + length]), length

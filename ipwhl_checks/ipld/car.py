@@ -1,16 +1,27 @@
-"""CAR v1 (https://ipld.io/specs/transport/car/carv1/): a streaming writer, a verifying
-reader and an index for serving blocks by CID without loading the file.
+"""CAR v1 (https://ipld.io/specs/transport/car/carv1/): write, read, index and verify.
 
 Layout: ``varint(len(header)) header`` then sections ``varint(len(cid) + len(data)) cid
-data``.  The header is the dag-cbor map ``{"roots": [CID, ...], "version": 1}`` (keys in
-dag-cbor's length-first order; a CID is tag 42 over the bytes ``0x00 + binary CID``).
+data``.  The header is the dag-cbor map ``{"roots": [CID, ...], "version": 1}``: keys in
+dag-cbor's length-first order, a CID as CBOR tag 42 over the bytes ``0x00 + binary CID``
+(:func:`encode_header`, :func:`parse_header`).
+
+* :class:`CarWriter` streams blocks out, each CID once;
+* :class:`CarReader` reads a CAR in order and verifies every block against its CID;
+* :func:`index_car` finds every block's place without reading the blocks (one index,
+  keyed by canonical binary CID: :mod:`ipwhl_checks.ipld.cid`), so a store can serve a
+  block with one ``pread`` and :func:`verify_block` it;
+* :func:`verify_car` checks a whole file.
+
+CIDs are binary here; ``multiformats.CID`` objects appear only at the public edge
+(:attr:`CarReader.roots`, iterating a :class:`CarReader`).  Errors are
+:class:`~ipwhl_checks.errors.CarError`, one line naming the file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO
 
@@ -18,14 +29,18 @@ from multiformats import CID
 
 from ..errors import CarError
 from ..util.regular import open_regular
-from ._carheader import encode_header, parse_header
-from .cid import cid_length, to_cid, varint
+from .cid import canonical, cid_fields, cid_length, cid_text, to_cid
+from .multicodec import hash_digest
+from .varint import read_varint, read_varint_from, varint
 
 __all__ = [
+    "CarIndex",
     "CarReader",
     "CarWriter",
+    "encode_header",
     "index_car",
     "open_car",
+    "parse_header",
     "read_car",
     "verify_block",
     "verify_car",
@@ -33,11 +48,122 @@ __all__ = [
 ]
 
 MAX_SECTION = 64 * 1024 * 1024  # larger than any block an IPFS node accepts (2 MiB)
-_SHA2_256, _IDENTITY = 0x12, 0x00
+MAX_HEADER = 1 << 20  # a header naming thousands of roots is far smaller
+_MAX_DEPTH = 16  # CBOR nesting a header may have (it needs 3: map, array, tag)
 
 
 def _raw(cid: CID | bytes) -> bytes:
     return cid if isinstance(cid, bytes) else bytes(cid)
+
+
+# --- the header: a short dag-cbor writer and reader -------------------------------------
+
+
+def _cbor_head(major: int, n: int) -> bytes:
+    if n < 24:
+        return bytes((major << 5 | n,))
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes((major << 5 | extra,)) + n.to_bytes(size, "big")
+    raise ValueError(f"CBOR length {n} does not fit 8 bytes")
+
+
+def encode_header(roots: Sequence[CID | bytes]) -> bytes:
+    """The dag-cbor CAR v1 header naming *roots* (without its length varint)."""
+    out = bytearray(_cbor_head(5, 2))  # map of 2
+    out += _cbor_head(3, 5) + b"roots" + _cbor_head(4, len(roots))
+    for root in roots:
+        raw = b"\x00" + _raw(root)
+        out += b"\xd8\x2a" + _cbor_head(2, len(raw)) + raw  # tag 42, byte string
+    out += _cbor_head(3, 7) + b"version" + b"\x01"
+    return bytes(out)
+
+
+class _Cbor:
+    """Reads the few CBOR items a CAR header holds: maps, arrays, text, bytes, unsigned
+    integers and tag 42; at most :data:`_MAX_DEPTH` levels deep.  ValueError only."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def head(self) -> tuple[int, int]:
+        if self.pos >= len(self.data):
+            raise ValueError("cut short")
+        first = self.data[self.pos]
+        self.pos += 1
+        major, info = first >> 5, first & 31
+        if info < 24:
+            return major, info
+        if info > 27:
+            raise ValueError(f"unsupported CBOR additional information {info}")
+        size = 1 << (info - 24)
+        if self.pos + size > len(self.data):
+            raise ValueError("cut short")
+        value = int.from_bytes(self.data[self.pos:self.pos + size], "big")
+        self.pos += size
+        return major, value
+
+    def item(self, depth: int = 0) -> object:
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"nested more than {_MAX_DEPTH} levels deep")
+        major, value = self.head()
+        if major == 0:
+            return value
+        if major in (2, 3):
+            if self.pos + value > len(self.data):
+                raise ValueError("cut short")
+            chunk = self.data[self.pos:self.pos + value]
+            self.pos += value
+            if major == 2:
+                return chunk
+            try:
+                return chunk.decode()
+            except UnicodeDecodeError:
+                raise ValueError("a text string is not UTF-8") from None
+        if major == 4:
+            if value > len(self.data):  # each item takes a byte at least
+                raise ValueError("cut short")
+            return [self.item(depth + 1) for _ in range(value)]
+        if major == 5:
+            if value > len(self.data):
+                raise ValueError("cut short")
+            found: dict[object, object] = {}
+            for _ in range(value):
+                key = self.item(depth + 1)
+                if not isinstance(key, str | int | bytes):
+                    raise ValueError("a map key is not a string")
+                found[key] = self.item(depth + 1)
+            return found
+        if major == 6 and value == 42:
+            raw = self.item(depth + 1)
+            if not isinstance(raw, bytes) or raw[:1] != b"\x00":
+                raise ValueError("bad CID in header")
+            cid = raw[1:]
+            cid_fields(cid)  # ValueError unless it is exactly one CID
+            return _Link(cid)
+        raise ValueError(f"unexpected CBOR major type {major}")
+
+
+@dataclass(frozen=True)
+class _Link:
+    cid: bytes
+
+
+def parse_header(data: bytes) -> list[bytes]:
+    """The binary root CIDs of a dag-cbor CAR v1 header; ValueError when it is not one."""
+    reader = _Cbor(data)
+    header = reader.item()
+    if reader.pos != len(data) or not isinstance(header, dict):
+        raise ValueError("header is not one dag-cbor map")
+    if header.get("version") != 1:
+        raise ValueError(f"version {header.get('version')!r}, expected 1")
+    roots = header.get("roots")
+    if not isinstance(roots, list) or not all(isinstance(r, _Link) for r in roots):
+        raise ValueError("'roots' is not a list of CIDs")
+    return [r.cid for r in roots]
+
+
+# --- writing ----------------------------------------------------------------------------
 
 
 class CarWriter:
@@ -91,43 +217,62 @@ def write_car(out: BinaryIO, roots: Sequence[CID | bytes]) -> CarWriter:
     return CarWriter(out, roots)
 
 
-# --- reading ---------------------------------------------------------------------------
+# --- reading ----------------------------------------------------------------------------
 
 
-def _varint_from(stream: BinaryIO, what: str, offset: int, name: str) -> tuple[int, int] | None:
-    """(value, bytes used) of a varint read from *stream*; None at a clean end of file."""
-    value = shift = used = 0
-    while True:
-        b = stream.read(1)
-        if not b:
-            if used == 0:
-                return None
-            raise CarError(f"{name}: truncated CAR: {what} length at byte {offset} is cut off")
-        used += 1
-        value |= (b[0] & 0x7F) << shift
-        if b[0] < 0x80:
-            return value, used
-        shift += 7
-        if shift > 63:
-            raise CarError(f"{name}: corrupt CAR: {what} length at byte {offset} is not a varint")
+def verify_block(cid: CID | bytes, data: bytes | memoryview) -> None:
+    """Raise :class:`CarError` unless *data* hashes to *cid* (a hash function of
+    :data:`~ipwhl_checks.ipld.multicodec.HASHES`, or identity)."""
+    raw = _raw(cid)
+    try:
+        _version, _codec, code, digest = cid_fields(raw)
+    except ValueError as e:
+        raise CarError(f"not a CID ({e})") from None
+    got = hash_digest(code, data)
+    if got is None:
+        raise CarError(f"block {cid_text(raw)} uses hash function 0x{code:x}, which is not "
+                       "checked")
+    if got != digest:
+        raise CarError(f"block {cid_text(raw)} does not match its CID")
 
 
-def verify_block(cid: CID, data: bytes | memoryview) -> None:
-    """Raise :class:`CarError` unless *data* hashes to *cid* (sha2-256 or identity)."""
-    code, digest = cid.hashfun.code, cid.raw_digest
-    if code == _SHA2_256:
-        ok = hashlib.sha256(data).digest() == digest
-    elif code == _IDENTITY:
-        ok = bytes(data) == digest
-    else:
-        raise CarError(f"block {cid} uses hash function {cid.hashfun.name}, which is not checked")
-    if not ok:
-        raise CarError(f"block {cid} does not match its CID")
+def _varint_at(stream: BinaryIO, what: str, offset: int, name: str) -> tuple[int, int] | None:
+    """(value, bytes used) of the varint at *offset* of *stream*; None at a clean end."""
+    try:
+        return read_varint_from(stream)
+    except ValueError as e:
+        if "truncated" in str(e):
+            raise CarError(f"{name}: truncated CAR: {what} length at byte {offset} is cut "
+                           "off") from None
+        raise CarError(f"{name}: corrupt CAR: {what} length at byte {offset} is not a "
+                       "varint") from None
+
+
+def _read_header(stream: BinaryIO, name: str) -> tuple[list[bytes], int]:
+    """(binary roots, offset of the first section) of the CAR open as *stream*."""
+    got = _varint_at(stream, "header", 0, name)
+    if got is None:
+        raise CarError(f"{name}: empty file, not a CAR")
+    length, used = got
+    if length > MAX_HEADER:
+        raise CarError(f"{name}: corrupt CAR header length {length}")
+    data = stream.read(length)
+    if len(data) != length:
+        raise CarError(f"{name}: not a CAR, or a truncated one (header of {length} bytes, "
+                       f"{len(data)} present)")
+    try:
+        roots = parse_header(data)
+    except ValueError as e:
+        raise CarError(f"{name}: not a CAR v1 header ({e})") from None
+    return roots, used + length
 
 
 class CarReader:
-    """Iterates ``(cid, data, offset)`` over a CAR's blocks, verifying each against its CID.
+    """The blocks of a CAR in order, each verified against its CID.
 
+    ``root_cids`` are the header's roots (binary), ``roots`` the same as
+    ``multiformats.CID`` objects.  :meth:`blocks` yields ``(cid, data, offset)`` with binary
+    CIDs; iterating the reader yields the same with ``multiformats.CID`` objects.
     ``offset`` is where the block's data starts in the file.  The first bad or truncated
     block raises :class:`CarError` naming its CID and the byte offset of its section.
     """
@@ -135,40 +280,34 @@ class CarReader:
     def __init__(self, stream: BinaryIO, name: str = "CAR") -> None:
         self._stream = stream
         self.name = name
-        got = _varint_from(stream, "header", 0, name)
-        if got is None:
-            raise CarError(f"{name}: empty file, not a CAR")
-        length, used = got
-        if length > MAX_SECTION:
-            raise CarError(f"{name}: corrupt CAR header length {length}")
-        data = stream.read(length)
-        if len(data) != length:
-            raise CarError(
-                f"{name}: not a CAR, or a truncated one (header of {length} bytes, "
-                f"{len(data)} present)"
-            )
-        try:
-            self.roots: list[CID] = parse_header(data)
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError) as e:
-            raise CarError(f"{name}: not a CAR v1 header ({e})") from None
-        self.offset = used + length
+        self.root_cids, self.offset = _read_header(stream, name)
+
+    @property
+    def roots(self) -> list[CID]:
+        return [to_cid(root) for root in self.root_cids]
+
+    def blocks(self) -> Iterator[tuple[bytes, bytes, int]]:
+        while (block := self._next()) is not None:
+            yield block
 
     def __iter__(self) -> Iterator[tuple[CID, bytes, int]]:
-        return self
+        for raw, data, offset in self.blocks():
+            yield to_cid(raw), data, offset
 
-    def __next__(self) -> tuple[CID, bytes, int]:
+    def _next(self) -> tuple[bytes, bytes, int] | None:
         start = self.offset
-        got = _varint_from(self._stream, "block section", start, self.name)
+        got = _varint_at(self._stream, "block section", start, self.name)
         if got is None:
-            raise StopIteration
+            return None
         length, used = got
         if length > MAX_SECTION or length == 0:
             raise CarError(f"{self.name}: corrupt block section length {length} at byte {start}")
         section = self._stream.read(length)
         try:
             cid_len = cid_length(section)
-            cid = to_cid(section[:cid_len])
-        except (ValueError, KeyError) as e:
+            cid = section[:cid_len]
+            cid_fields(cid)
+        except ValueError as e:
             if len(section) != length:
                 raise CarError(f"{self.name}: truncated block section at byte {start}") from None
             raise CarError(
@@ -176,7 +315,7 @@ class CarReader:
             ) from None
         if len(section) != length:
             raise CarError(
-                f"{self.name}: truncated block {cid} at byte {start} "
+                f"{self.name}: truncated block {cid_text(cid)} at byte {start} "
                 f"({len(section)} of {length} bytes)"
             )
         data = section[cid_len:]
@@ -189,7 +328,7 @@ class CarReader:
 
 
 def read_car(stream: BinaryIO, name: str = "CAR") -> CarReader:
-    """A :class:`CarReader` over *stream* (its ``.roots`` are read at once)."""
+    """A :class:`CarReader` over *stream* (its roots are read at once)."""
     return CarReader(stream, name)
 
 
@@ -204,48 +343,54 @@ def open_car(path: str | os.PathLike[str], what: str = "cannot read",
         raise CarError(f"{os.fspath(path)}: {what} ({e.strerror or e})") from e
 
 
-def verify_car(path: str | os.PathLike[str]) -> tuple[list[CID], int]:
-    """(roots, block count) of a CAR whose every block matches its CID and holds its roots."""
+def verify_car(path: str | os.PathLike[str]) -> tuple[list[bytes], int]:
+    """(binary roots, block count) of a CAR whose every block matches its CID and which
+    holds its roots."""
+    name = os.fspath(path)
     with open_car(path) as f:
         try:
-            reader = CarReader(f, os.fspath(path))
-            seen = {bytes(cid) for cid, _, _ in reader}
+            reader = CarReader(f, name)
+            seen = {cid for cid, _, _ in reader.blocks()}
         except OSError as e:
-            raise CarError(f"{os.fspath(path)}: cannot read ({e.strerror})") from e
-    for root in reader.roots:
-        if bytes(root) not in seen:
-            raise CarError(f"{os.fspath(path)}: root {root} has no block in the CAR")
-    return reader.roots, len(seen)
+            raise CarError(f"{name}: cannot read ({e.strerror})") from e
+    for root in reader.root_cids:
+        if root not in seen:
+            raise CarError(f"{name}: root {cid_text(root)} has no block in the CAR")
+    return reader.root_cids, len(seen)
 
 
-def index_car(path: str | os.PathLike[str]) -> dict[CID, tuple[int, int]]:
-    """``{cid: (offset, length)}`` of each block's data in the CAR at *path*.
+@dataclass(frozen=True)
+class CarIndex:
+    """Where each block of a CAR is: ``blocks[canonical CID] = (data offset, data length)``
+    (the first section of a CID that occurs twice), and the header's roots."""
 
-    Reads only the section headers (seeking past the data), so a gateway can serve blocks
-    with ``f.seek(offset); f.read(length)``; it must still check them with
-    :func:`verify_block`.
-    """
-    name = os.fspath(path)
-    index: dict[CID, tuple[int, int]] = {}
-    with open_car(path) as f:
-        reader = CarReader(f, name)
-        size = os.fstat(f.fileno()).st_size
-        pos = reader.offset
-        while True:
-            f.seek(pos)
-            got = _varint_from(f, "block section", pos, name)
-            if got is None:
-                return index
-            length, used = got
-            if length == 0 or pos + used + length > size:
-                raise CarError(f"{name}: truncated or corrupt block section at byte {pos}")
-            head = f.read(min(length, 128))
-            try:
-                cid_len = cid_length(head)
-                cid = to_cid(head[:cid_len])
-            except (ValueError, KeyError) as e:
-                raise CarError(
-                    f"{name}: corrupt CID in block section at byte {pos} ({e})"
-                ) from None
-            index.setdefault(cid, (pos + used + cid_len, length - cid_len))
-            pos += used + length
+    roots: list[bytes]
+    blocks: dict[bytes, tuple[int, int]]
+
+
+def index_car(f: BinaryIO, name: str) -> CarIndex:
+    """The :class:`CarIndex` of the CAR open as *f* (named *name* in errors).
+
+    Reads the header and each section's length and CID, seeking past the block data: a
+    store then serves a block with one read at its offset, and must check it with
+    :func:`verify_block`."""
+    roots, pos = _read_header(f, name)
+    size = os.fstat(f.fileno()).st_size
+    blocks: dict[bytes, tuple[int, int]] = {}
+    f.seek(pos)
+    while pos < size:
+        head = f.read(80)  # a varint and a CID: far less than 80 bytes for any hash in use
+        try:
+            length, at = read_varint(head, 0)
+            cid_len = cid_length(head, at)
+            key = canonical(head[at:at + cid_len])
+        except (ValueError, IndexError) as e:
+            raise CarError(f"{name}: corrupt block section at byte {pos} ({e})") from None
+        data_len = length - cid_len
+        start = pos + at + cid_len
+        if data_len < 0 or start + data_len > size:
+            raise CarError(f"{name}: truncated block {cid_text(key)} at byte {pos}")
+        blocks.setdefault(key, (start, data_len))
+        pos = start + data_len
+        f.seek(pos)
+    return CarIndex(roots, blocks)

@@ -1,4 +1,4 @@
-"""Hand-written protobuf encoders and decoders for the two messages UnixFS needs.
+"""dag-pb nodes and the UnixFS ``Data`` message they carry: encode and decode.
 
 dag-pb spec (https://ipld.io/specs/codecs/dag-pb/spec/)::
 
@@ -9,7 +9,7 @@ The canonical form writes ``Links`` (field 2) *before* ``Data`` (field 1), links
 sorted order.  Like boxo's encoder we always write a link's ``Name`` (even empty) and
 ``Tsize``.
 
-UnixFS spec (https://specs.ipfs.tech/unixfs/#data)::
+UnixFS spec (https://specs.ipfs.tech/unixfs/#data), the message in ``PBNode.Data``::
 
     message Data {
       enum DataType { Raw = 0; Directory = 1; File = 2; Metadata = 3; Symlink = 4; HAMTShard = 5; }
@@ -18,36 +18,43 @@ UnixFS spec (https://specs.ipfs.tech/unixfs/#data)::
       optional uint32 mode = 7; optional UnixTime mtime = 8;
     }
 
-proto2 writes ``blocksizes`` unpacked: one ``0x20 varint`` per entry.
+proto2 writes ``blocksizes`` unpacked: one ``0x20 varint`` per entry; the decoder also
+reads the packed form.  Decoding is lenient, as a gateway must be: unknown fields are
+skipped as protobuf requires, and fields 7 (mode) and 8 (mtime) are ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import IntEnum
 
-from .cid import read_varint, varint, varint_len
+from .varint import read_varint, varint, varint_len
 
 __all__ = [
-    "DIRECTORY",
-    "FILE",
-    "HAMT_SHARD",
-    "RAW",
-    "SYMLINK",
+    "DataType",
     "PBLink",
-    "UnixFSData",
-    "decode_pbnode",
-    "decode_unixfs",
+    "PBNode",
+    "decode_node",
     "encode_pblink",
     "encode_pbnode",
     "encode_unixfs",
-    "iter_fields",
     "pblink_size",
-    "varint",
-    "varint_len",
 ]
 
-RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = range(6)
+
+class DataType(IntEnum):
+    """UnixFS ``Data.Type`` (``RAW`` is UnixFS's raw data, not the multicodec ``raw``)."""
+
+    RAW = 0
+    DIRECTORY = 1
+    FILE = 2
+    METADATA = 3
+    SYMLINK = 4
+    HAMT_SHARD = 5
+
+
+# --- encoding ---------------------------------------------------------------------------
 
 
 def _bytes_field(tag: int, value: bytes) -> bytes:
@@ -84,7 +91,7 @@ def encode_pbnode(links: Iterable[bytes], data: bytes | None) -> bytes:
 
 
 def encode_unixfs(
-    type_: int,
+    type_: DataType,
     *,
     data: bytes | None = None,
     filesize: int | None = None,
@@ -108,10 +115,32 @@ def encode_unixfs(
     return bytes(out)
 
 
-# --- decoding (strict, for tests; the lenient reader is unixfs.dagpb) -------------------
+# --- decoding ---------------------------------------------------------------------------
 
 
-def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+@dataclass(frozen=True)
+class PBLink:
+    """A decoded link: the child's binary CID, the link's name and the child's Tsize."""
+
+    cid: bytes
+    name: str
+    tsize: int
+
+
+@dataclass(frozen=True)
+class PBNode:
+    """A decoded dag-pb node with its UnixFS fields (``type`` -1 when it has no Data)."""
+
+    links: tuple[PBLink, ...]
+    type: int  # a DataType, or another number a newer UnixFS may define
+    data: bytes  # UnixFS Data.Data: file bytes inline in this node, or a symlink target
+    filesize: int | None
+    blocksizes: tuple[int, ...]
+    hash_type: int | None
+    fanout: int | None
+
+
+def _fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """Protobuf wire format: (field number, wire type, value) for each field of *buf*.
 
     Protobuf encoding spec: wire type 0 is a varint, 2 a length-delimited byte string,
@@ -128,75 +157,65 @@ def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             length, pos = read_varint(buf, pos)
             if pos + length > len(buf):
                 raise ValueError("truncated length-delimited field")
-            yield number, wire, buf[pos : pos + length]
+            yield number, wire, buf[pos:pos + length]
             pos += length
         elif wire in (1, 5):
             size = 8 if wire == 1 else 4
-            yield number, wire, buf[pos : pos + size]
+            if pos + size > len(buf):
+                raise ValueError("truncated fixed-size field")
+            yield number, wire, buf[pos:pos + size]
             pos += size
         else:
             raise ValueError(f"unsupported wire type {wire}")
 
 
-def _fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """:func:`iter_fields`, strict: dag-pb and UnixFS only use wire types 0 and 2."""
-    for number, wire, value in iter_fields(buf):
-        if wire not in (0, 2):
-            raise ValueError(f"unsupported wire type {wire}")
-        yield number, value
+def _link(buf: bytes) -> PBLink:
+    cid, name, tsize = b"", "", 0
+    for number, wire, value in _fields(buf):
+        if number == 1 and isinstance(value, bytes):
+            cid = value
+        elif number == 2 and isinstance(value, bytes):
+            name = value.decode("utf-8")
+        elif number == 3 and wire == 0 and isinstance(value, int):
+            tsize = value
+    if not cid:
+        raise ValueError("link without a Hash")
+    return PBLink(cid, name, tsize)
 
 
-@dataclass(frozen=True)
-class PBLink:
-    cid: bytes
-    name: bytes
-    tsize: int
-
-
-@dataclass(frozen=True)
-class UnixFSData:
-    type: int
-    data: bytes | None = None
-    filesize: int | None = None
-    blocksizes: tuple[int, ...] = field(default=())
-    hash_type: int | None = None
-    fanout: int | None = None
-
-
-def decode_pbnode(block: bytes) -> tuple[list[PBLink], bytes | None]:
-    """(links, data) of a dag-pb block; raises ValueError when it is not one."""
+def decode_node(block: bytes) -> PBNode:
+    """The dag-pb node in *block* with its UnixFS fields; ValueError if it is not valid
+    dag-pb (or its Data not a valid protobuf message)."""
     links: list[PBLink] = []
     data: bytes | None = None
-    for number, value in _fields(block):
-        if number == 2 and isinstance(value, bytes):
-            cid, name, tsize = b"", b"", 0
-            for n, v in _fields(value):
-                if n == 1 and isinstance(v, bytes):
-                    cid = v
-                elif n == 2 and isinstance(v, bytes):
-                    name = v
-                elif n == 3 and isinstance(v, int):
-                    tsize = v
-                else:
-                    raise ValueError(f"unexpected PBLink field {n}")
-            links.append(PBLink(cid, name, tsize))
-        elif number == 1 and isinstance(value, bytes):
-            data = value
-        else:
-            raise ValueError(f"unexpected PBNode field {number}")
-    return links, data
-
-
-def decode_unixfs(data: bytes) -> UnixFSData:
-    """The UnixFS Data message in a dag-pb node's Data (mode and mtime are skipped)."""
-    values: dict[str, object] = {}
-    blocksizes: list[int] = []
-    names = {1: "type", 2: "data", 3: "filesize", 5: "hash_type", 6: "fanout"}
-    for number, value in _fields(data):
-        if number == 4 and isinstance(value, int):
-            blocksizes.append(value)
-        elif number in names:
-            values[names[number]] = value
-    if "type" not in values:
-        raise ValueError("UnixFS Data without a Type")
-    return UnixFSData(blocksizes=tuple(blocksizes), **values)  # type: ignore[arg-type]
+    try:
+        for number, _wire, value in _fields(block):
+            if number == 2 and isinstance(value, bytes):
+                links.append(_link(value))
+            elif number == 1 and isinstance(value, bytes):
+                data = value
+        if data is None:
+            return PBNode(tuple(links), -1, b"", None, (), None, None)
+        kind, inline, filesize, hash_type, fanout = -1, b"", None, None, None
+        sizes: list[int] = []
+        for number, wire, value in _fields(data):
+            if number == 1 and isinstance(value, int):
+                kind = value
+            elif number == 2 and isinstance(value, bytes):
+                inline = value
+            elif number == 3 and isinstance(value, int):
+                filesize = value
+            elif number == 4 and wire == 0 and isinstance(value, int):
+                sizes.append(value)
+            elif number == 4 and isinstance(value, bytes):  # packed encoding, also valid
+                pos = 0
+                while pos < len(value):
+                    size, pos = read_varint(value, pos)
+                    sizes.append(size)
+            elif number == 5 and isinstance(value, int):
+                hash_type = value
+            elif number == 6 and isinstance(value, int):
+                fanout = value
+    except UnicodeDecodeError as e:
+        raise ValueError(f"a link name is not UTF-8 ({e.reason})") from None
+    return PBNode(tuple(links), kind, inline, filesize, tuple(sizes), hash_type, fanout)

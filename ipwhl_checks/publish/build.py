@@ -45,13 +45,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 from ..errors import DownloadError, GitError, PublishError, WheelError
-from ..ipld.cid import cid_raw, cid_raws, cid_text, same_cid
+from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
 from ..sources._wheelmeta import wheel_metadata
-from ..unixfs import DagBuilder, Node, get_profile
+from ..unixfs import DagBuilder, Node
 from ..util.git import git
 from ..util.nogc import paused_gc
 from .committed import CommittedTree
@@ -138,24 +138,20 @@ def source_commit(root: Path) -> str | None:
 
 
 def _linked(cid: str, size: int) -> Node:
-    """A DAG known by its CID and cumulative size: linked, not built (nothing is read)."""
-    return Node(cid_raw(cid), size)
+    """A DAG known by its CID and cumulative size: linked, not built (nothing is read).
+    *cid* comes from a manifest the reader checked, so it parses."""
+    return Node(parse_cid(cid), size)
 
 
-def _builder(profile: str, raw_sink: Sink | None) -> DagBuilder:
-    # raw_sink: blocks with binary CIDs (a multiformats.CID object costs ~0.3 ms)
-    return DagBuilder(profile, raw_sink=raw_sink)
+def _same(raw: bytes, text: str) -> bool:
+    """Whether the CID *text* (a declaration's, checked by the schema) names *raw*."""
+    try:
+        return parse_cid(text) == raw
+    except ValueError:
+        return False
 
 
 # ---- reading a wheel once --------------------------------------------------------------
-
-_RAW_SHA256 = b"\x01\x55\x12\x20"  # CIDv1, multicodec raw (0x55), sha2-256, 32 bytes
-
-
-def _whole_file_sha256(node: Node) -> str | None:
-    """The file's sha256 when its DAG is one raw block (a raw leaf holds the file's bytes
-    as they are, so the block's multihash digest is the file's sha256), else None."""
-    return node.raw[4:].hex() if node.raw[:4] == _RAW_SHA256 else None
 
 
 @contextmanager
@@ -188,34 +184,13 @@ def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
     return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
 
 
-# (binary CID, block): a block may be a view of a mapped wheel, written out, never kept
-Sink = Callable[[bytes, bytes | memoryview], None]
-
-
-def _once(sink: Sink) -> Sink:
-    """*sink*, given each block once (blocks come from the builder and from
-    :meth:`_Publisher.one_block`)."""
-    seen: set[bytes] = set()
-
-    def emit(raw: bytes, data: bytes | memoryview) -> None:
-        if raw not in seen:
-            seen.add(raw)
-            sink(raw, data)
-    return emit
-
-
 class _Publisher:
-    def __init__(self, builder: Any, outputs: Outputs, profile: str,
-                 options: PublishOptions, emit: Sink | None) -> None:
+    def __init__(self, builder: DagBuilder, outputs: Outputs, profile: str,
+                 options: PublishOptions) -> None:
         self.builder, self.outputs, self.profile, self.options = builder, outputs, profile, options
-        self.emit = emit
-        settings = get_profile(profile)
-        self.chunk_size = settings.chunk_size
-        # UnixFS with raw leaves: a file of at most one chunk is one raw block (the empty
-        # file too), whose CIDv1 is its sha2-256 (see _whole_file_sha256); made here in one
-        # hash call, without the chunker's buffers, for the wheels, pages and .metadata.
-        self.small = self.chunk_size if settings.raw_leaves and settings.cid_version == 1 \
-            else -1
+        # UnixFS with raw leaves: a file of at most one chunk is one raw block, made in one
+        # hash call without the chunker's buffers (the wheels, pages and .metadata files)
+        self.small = builder.one_block_limit
         self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
         self.fetched = 0
         self.reused = 0
@@ -229,23 +204,14 @@ class _Publisher:
             self._wheels = str(cache_dir() / "wheels")
         return self._wheels
 
-    def one_block(self, data: bytes | memoryview) -> Node:
-        """The DAG of *data* (at most ``self.small`` bytes): one raw block."""
-        node = Node(_RAW_SHA256 + hashlib.sha256(data).digest(), len(data))
-        if self.emit is not None:
-            self.emit(node.raw, data)
-        return node
-
-    def add_bytes(self, relpath: str, data: bytes) -> tuple[Any, FileEntry]:
-        if len(data) <= self.small:
-            node = self.one_block(data)
-        else:
-            node = self.builder.add_file(io.BytesIO(data))
+    def add_bytes(self, relpath: str, data: bytes) -> tuple[Node, FileEntry]:
+        node = self.builder.add_bytes(data)
         self.outputs.write(relpath, data)
-        digest = _whole_file_sha256(node) or hashlib.sha256(data).hexdigest()
+        sha256 = node.file_sha256
+        digest = sha256.hex() if sha256 is not None else hashlib.sha256(data).hexdigest()
         return node, FileEntry(cid_text(node.raw), len(data), node.size, digest)
 
-    def add_wheel(self, decl: Declaration, digest: str) -> tuple[Any, Any, WheelEntry]:
+    def add_wheel(self, decl: Declaration, digest: str) -> tuple[Node, Node, WheelEntry]:
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
             try:
@@ -255,7 +221,7 @@ class _Publisher:
                 raise PublishError(f"{decl.path}: {e}; nothing was published") from e
             with open(path, "rb") as f:
                 node, size, sha256 = self._read_wheel_file(f, relpath)
-                if same_cid(node.raw, decl.content_id):
+                if _same(node.raw, decl.content_id):
                     # the declared bytes: their METADATA is the PEP 658 file
                     metadata = self._metadata(decl, f, size)
                     break
@@ -284,7 +250,7 @@ class _Publisher:
         except WheelError as e:
             raise PublishError(f"{decl.path}: {e}; nothing was published") from e
 
-    def _read_wheel_file(self, f: IO[bytes], relpath: str) -> tuple[Node, int, str]:
+    def _read_wheel_file(self, f: BinaryIO, relpath: str) -> tuple[Node, int, str]:
         """(DAG, size, sha256) of the wheel open as *f*, copied to the --out tree if any.
 
         *f* is a file of the wheel cache (content-addressed, replaced only by rename, never
@@ -295,8 +261,10 @@ class _Publisher:
             with _whole(f, self.small + 1) as data:
                 if len(data) <= self.small:  # one raw block: its digest is the file's sha256
                     self.outputs.write(relpath, data)
-                    node = self.one_block(data)
-                    return node, len(data), node.raw[4:].hex()
+                    node = self.builder.add_one_block(data)
+                    digest = node.file_sha256
+                    assert digest is not None
+                    return node, len(data), digest.hex()
             f.seek(0)  # it grew meanwhile
         copy = self.outputs.file(relpath)
         sha256 = hashlib.sha256()
@@ -368,14 +336,15 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         outputs = Outputs(stack, options, profile)
         if delta is not None:
             outputs.held = _held_by(delta)
-        emit = _once(outputs.sink) if options.car is not None else None
-        builder = _builder(profile, emit)
-        pub = _Publisher(builder, outputs, profile, options, emit)
+        # raw_sink: blocks with binary CIDs (a multiformats.CID object costs ~0.3 ms); a
+        # block may be a view of a mapped wheel, written out, never kept
+        builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
+        pub = _Publisher(builder, outputs, profile, options)
         children: dict[str, Node] = {}
         lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
         wheels = total = 0  # of the projects built here
-        reused = dict(zip(scan.reused, cid_raws([p.cid for p in scan.reused.values()]),
+        reused = dict(zip(scan.reused, parse_cids([p.cid for p in scan.reused.values()]),
                           strict=True))
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             prior = scan.reused.get(name)

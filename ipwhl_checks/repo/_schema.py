@@ -13,12 +13,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from multiformats import CID
+import multiformats
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from ..ipld.cid import cid_kind
+from ..ipld.cid import cid_fields, cid_text, parse_cid
+from ..ipld.multicodec import DAG_PB, RAW, SHA2_256
 from .extras import marker_extras
 
 __all__ = ["CHECKS", "KEYS", "REQUIRED_KEYS", "Messages", "check_content_id",
@@ -102,33 +103,40 @@ def _iw103_source(value: object) -> Messages:
 
 # UnixFS / CID spec: the kinds of CID each import profile produces.
 _PROFILE_CIDS = {
-    "unixfs-v0-2015": ((0, "dag-pb"),),
-    "unixfs-v1-2025": ((1, "raw"), (1, "dag-pb")),
+    "unixfs-v0-2015": ((0, DAG_PB),),
+    "unixfs-v1-2025": ((1, RAW), (1, DAG_PB)),
 }
+
+
+def _name(table: str, code: int) -> str:
+    """The multicodec table's name of *code* (multiformats' table)."""
+    try:
+        return str(getattr(multiformats, table).get(code=code).name)
+    except (KeyError, ValueError):
+        return f"0x{code:x}"
 
 
 def check_content_id(value: object, profile: str) -> list[str]:
     """The problems of *value* as the content-id of a wheel in a repository of *profile*."""
     if not isinstance(value, str):
         return [f"content-id: expected a string, got {_kind(value)}"]
-    kind = cid_kind(value)  # kubo's two forms, fast; anything else: multiformats
-    if kind is None:
-        try:
-            cid = CID.decode(value)
-        except (ValueError, KeyError) as e:  # multiformats' documented errors
-            reason = str(e.args[0] if e.args else e).splitlines()[0]
-            return [f"content-id: {value!r} is not a CID ({reason})"]
-        if cid.hashfun.name != "sha2-256" or len(cid.raw_digest) != 32:
-            return [f"content-id: {value!r} uses hash {cid.hashfun.name}, expected sha2-256"]
-        kind = (cid.version, cid.codec.name)
-        if kind in ((1, "raw"), (1, "dag-pb")):  # a valid CID, but not as `ipfs add` prints it
-            canonical = cid.set(base="base32").encode()
-            return [f"content-id: {value!r} is not in base32, write it as {canonical!r}"]
+    try:
+        version, codec, hash_code, digest = cid_fields(parse_cid(value))
+    except ValueError as e:
+        return [f"content-id: {value!r} is not a CID ({e})"]
+    if hash_code != SHA2_256 or len(digest) != 32:
+        return [f"content-id: {value!r} uses hash {_name('multihash', hash_code)}, "
+                "expected sha2-256"]
+    kind = (version, codec)
+    if version == 1 and kind in _PROFILE_CIDS["unixfs-v1-2025"]:
+        written = cid_text(parse_cid(value))
+        if written != value:  # a valid CID, but not as `ipfs add` prints it
+            return [f"content-id: {value!r} is not in base32, write it as {written!r}"]
     expected = _PROFILE_CIDS.get(profile, ())
     if kind not in expected:
-        made = " or ".join(f"CIDv{v} {codec}" for v, codec in expected)
-        return [f"content-id: {value!r} is a CIDv{kind[0]} {kind[1]}, but the "
-                f"repository's profile {profile!r} makes {made}"]
+        made = " or ".join(f"CIDv{v} {_name('multicodec', c)}" for v, c in expected)
+        return [f"content-id: {value!r} is a CIDv{version} {_name('multicodec', codec)}, but "
+                f"the repository's profile {profile!r} makes {made}"]
     return []
 
 

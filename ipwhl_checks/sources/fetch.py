@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import DownloadError
-from ..ipld.cid import cid_text
+from ..ipld.cid import cid_text, parse_cid
 from ..repo.declaration import Declaration
 from ..repo.settings import Settings
 from ..repo.source import parse_source
@@ -77,12 +77,10 @@ def _cid(path: Path, profile: str) -> str:
 
 
 def _same_cid(a: str, b: str) -> bool:
-    if a == b:
-        return True
+    """Whether CID texts *a* and *b* name the same CID (False if either is not one)."""
     try:
-        from multiformats import CID
-        return bool(CID.decode(a) == CID.decode(b))
-    except (ValueError, KeyError):
+        return a == b or parse_cid(a) == parse_cid(b)
+    except ValueError:
         return False
 
 

@@ -18,24 +18,18 @@ Public API::
     node = builder.add_directory(children, changed)   # emit only what a previous version lacks
     cid_str, size = file_cid(path_or_stream, profile)
 
-    with write_car(out, [root_cid]) as car:           # CAR v1, streaming
-        car.add(cid, block)                           # each CID written once
-    for cid, data, offset in read_car(stream): ...    # verifies every block (CarError)
-    roots, count = verify_car(path)
-    index = index_car(path)                           # {CID: (data offset, data length)}
-    verify_block(cid, data)                           # CarError unless data matches cid
     murmur3_x64_64(name)                              # the HAMT hash (hashType 0x22)
 
-Reading dag-pb/UnixFS nodes (leniently, for the gateway): :mod:`ipwhl_checks.ipld._dagpb_read`.
+The blocks are encoded by the codec layer, :mod:`ipwhl_checks.ipld` (dag-pb with UnixFS
+Data, CIDs), which also writes and reads CAR files and decodes nodes for the gateway.
 
 ``Node.size`` is the cumulative size, the ``Tsize`` a parent directory's link carries.
-Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths) and
-:class:`~ipwhl_checks.errors.CarError` (bad CARs).
+Errors are :class:`~ipwhl_checks.errors.UnixFSError` (bad paths).
 """
 
 from __future__ import annotations
 
-from ._murmur3 import murmur3_x64_64
+from ._hamt import murmur3_x64_64
 from ._node import Node
 from .dag import DagBuilder, RawSink, Sink, file_cid
 from .profiles import PROFILES, Profile, get_profile

@@ -26,8 +26,9 @@ import operator
 from collections.abc import Collection, Mapping
 
 from ..errors import UnixFSError
-from ..ipld.cid import DAG_PB, cid_bytes
-from ..ipld.dagpb import DIRECTORY, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
+from ..ipld.cid import cid_bytes
+from ..ipld.dagpb import DataType, encode_pblink, encode_pbnode, encode_unixfs, pblink_size
+from ..ipld.multicodec import DAG_PB
 from ._file import Emit
 from ._hamt import build_hamt
 from ._node import Node
@@ -35,7 +36,7 @@ from .profiles import Profile
 
 __all__ = ["build_directory", "encode_name", "is_sharded", "size_estimate"]
 
-_DIR_DATA = encode_unixfs(DIRECTORY)
+_DIR_DATA = encode_unixfs(DataType.DIRECTORY)
 # boxo dataFieldSerializedSize: tag + length + {Type: Directory} (no mode, no mtime)
 _DATA_FIELD_SIZE = 1 + 1 + len(_DIR_DATA)
 

@@ -30,8 +30,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-from ..ipld.cid import DAG_PB, RAW, cid_bytes
-from ..ipld.dagpb import FILE, encode_pblink, encode_pbnode, encode_unixfs, varint, varint_len
+from ..ipld.cid import cid_bytes
+from ..ipld.dagpb import DataType, encode_pblink, encode_pbnode, encode_unixfs
+from ..ipld.multicodec import DAG_PB, RAW
+from ..ipld.varint import varint, varint_len
 from ._node import Node
 from .profiles import Profile
 
@@ -74,7 +76,7 @@ def _executor() -> ThreadPoolExecutor:
 
 
 # The empty file's single leaf: UnixFS {Type: File, filesize: 0}, no Data field.
-_EMPTY_PB_LEAF = encode_pbnode((), encode_unixfs(FILE, filesize=0))
+_EMPTY_PB_LEAF = encode_pbnode((), encode_unixfs(DataType.FILE, filesize=0))
 
 
 def _hash_leaf(view: memoryview, raw: bool, want_block: bool) -> tuple[bytes, int, bytes | None]:
@@ -253,7 +255,8 @@ class _Builder:
     def internal(self, children: list[_Child]) -> _Child:
         self._drain()
         filesize = sum(c.filesize for c in children)
-        data = encode_unixfs(FILE, filesize=filesize, blocksizes=[c.filesize for c in children])
+        data = encode_unixfs(DataType.FILE, filesize=filesize,
+                             blocksizes=[c.filesize for c in children])
         block = encode_pbnode((encode_pblink(c.cid, b"", c.tsize) for c in children), data)
         cid = cid_bytes(self.version, DAG_PB, hashlib.sha256(block).digest())
         if self.emit is not None:

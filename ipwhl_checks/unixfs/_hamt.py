@@ -15,23 +15,31 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 
+import mmh3
+
 from ..errors import UnixFSError
-from ..ipld.cid import DAG_PB, cid_bytes
-from ..ipld.dagpb import HAMT_SHARD, encode_pblink, encode_unixfs, varint
+from ..ipld.cid import cid_bytes
+from ..ipld.dagpb import DataType, encode_pblink, encode_unixfs
+from ..ipld.multicodec import DAG_PB, MURMUR3_X64_64
+from ..ipld.varint import varint
 from ._file import Emit
-from ._murmur3 import murmur3_h1, murmur3_h1_many
 
-__all__ = ["MURMUR3_X64_64", "build_hamt", "name_hash"]
-
-MURMUR3_X64_64 = 0x22  # multicodec of the HAMT hash function
+__all__ = ["build_hamt", "murmur3_x64_64", "name_hash"]
 
 Entry = tuple[bytes, bytes, int]  # (name, binary CID, Tsize)
 Hashed = tuple[int, bytes, bytes, int]  # (murmur3 of the name, name, binary CID, Tsize)
 
 
 def name_hash(name: bytes) -> int:
-    """The 64-bit hash a HAMT places *name* by (murmur3 ``h1``, big-endian)."""
-    return murmur3_h1(name)
+    """The 64-bit hash a HAMT places *name* by: the first half (``h1``) of
+    MurmurHash3_x64_128 with seed 0, as boxo's HAMT takes it (``ipld/unixfs/hamt/util.go``,
+    spaolacci/murmur3's ``Sum64``), read big-endian from the most significant bit."""
+    return mmh3.hash64(name, signed=False)[0]  # (keywords: mmh3 5.3 ignores them positional)
+
+
+def murmur3_x64_64(name: bytes) -> bytes:
+    """The HAMT hash of *name* as UnixFS names it (``murmur3-x64-64``, 8 big-endian bytes)."""
+    return name_hash(name).to_bytes(8, "big")
 
 
 def build_hamt(
@@ -49,7 +57,7 @@ def build_hamt(
     bits = fanout.bit_length() - 1
     if fanout < 2 or 1 << bits != fanout or bits > 8:
         raise UnixFSError(f"HAMT fanout {fanout} is not a power of two between 2 and 256")
-    hashes = murmur3_h1_many([name for name, _, _ in entries])
+    hashes = [name_hash(name) for name, _, _ in entries]
     hashed = [(h, *entry) for h, entry in zip(hashes, entries, strict=True)]
     pad = len(f"{fanout - 1:X}")
     prefixes = [f"{i:0{pad}X}".encode() for i in range(fanout)]
@@ -69,7 +77,7 @@ class _Shards:
                  emit: Emit | None, places: set[tuple[int, int]] | None) -> None:
         self.bits, self.fanout, self.prefixes, self.version = bits, fanout, prefixes, version
         self.emit, self.places = emit, places
-        self.tail = encode_unixfs(HAMT_SHARD, hash_type=MURMUR3_X64_64, fanout=fanout)[2:]
+        self.tail = encode_unixfs(DataType.HAMT_SHARD, hash_type=MURMUR3_X64_64, fanout=fanout)[2:]
 
     def build(self, entries: list[Hashed], depth: int) -> tuple[bytes, int]:
         """(CID, cumulative size) of the shard at *depth* holding *entries*."""

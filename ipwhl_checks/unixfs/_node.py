@@ -14,10 +14,13 @@ from typing import Literal
 from multiformats import CID
 
 from ..ipld.cid import to_cid
+from ..ipld.multicodec import RAW, SHA2_256
 
 __all__ = ["Node"]
 
 Kind = Literal["file", "directory", "symlink"]
+# a CIDv1's bytes before the digest: version 1, codec raw, hash sha2-256 of 32 bytes
+_RAW_SHA256 = bytes((1, RAW, SHA2_256, 32))
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,14 @@ class Node:
     @property
     def is_directory(self) -> bool:
         return self.kind == "directory"
+
+    @property
+    def file_sha256(self) -> bytes | None:
+        """The file's sha256 when its DAG is one raw block, else None: a raw leaf holds the
+        file's bytes as they are, so its CID's sha2-256 digest is the file's."""
+        if self.raw[:4] == _RAW_SHA256 and len(self.raw) == 36:
+            return self.raw[4:]
+        return None
 
     def __str__(self) -> str:
         return str(self.cid)

@@ -17,8 +17,9 @@ from typing import BinaryIO
 from multiformats import CID
 
 from ..errors import UnixFSError
-from ..ipld.cid import DAG_PB, cid_bytes, cid_text, to_cid
-from ..ipld.dagpb import SYMLINK, encode_pbnode, encode_unixfs
+from ..ipld.cid import cid_bytes, cid_text, to_cid
+from ..ipld.dagpb import DataType, encode_pbnode, encode_unixfs
+from ..ipld.multicodec import DAG_PB, RAW
 from ._directory import build_directory, is_sharded
 from ._file import Observe, build_file
 from ._node import Node
@@ -27,7 +28,8 @@ from .profiles import Profile, get_profile
 __all__ = ["DagBuilder", "RawSink", "Sink", "file_cid"]
 
 Sink = Callable[[CID, bytes], None]
-RawSink = Callable[[bytes, bytes], None]  # (binary CID, block)
+RawSink = Callable[[bytes, bytes], None]  # (binary CID, block: bytes, or a memoryview of
+# a file being read, valid only during the call)
 
 
 class DagBuilder:
@@ -67,9 +69,27 @@ class DagBuilder:
         """
         return build_file(stream, self.profile, self._emit, observe=observe, mapped=mapped)
 
-    def add_bytes(self, data: bytes) -> Node:
+    def add_bytes(self, data: bytes | memoryview) -> Node:
         """A (small) file given as bytes."""
+        if len(data) <= self.one_block_limit:
+            return self.add_one_block(data)
         return self.add_file(io.BytesIO(data))
+
+    @property
+    def one_block_limit(self) -> int:
+        """The size of the largest file whose DAG is one raw block (-1 if none is): with raw
+        leaves, a file of at most one chunk is that chunk (the empty file too)."""
+        return self.profile.chunk_size if self.profile.raw_leaves else -1
+
+    def add_one_block(self, data: bytes | memoryview) -> Node:
+        """A file of at most :attr:`one_block_limit` bytes: its one raw block, made with one
+        hash call (no chunker buffers).  The same node :meth:`add_file` gives."""
+        if len(data) > self.one_block_limit:
+            raise ValueError(f"{len(data)} bytes is more than one raw block")
+        cid = cid_bytes(self.profile.cid_version, RAW, hashlib.sha256(data).digest())
+        if self._emit is not None:
+            self._emit(cid, data)  # type: ignore[arg-type]  # (a sink may get a view)
+        return Node(cid, len(data), "file")
 
     def add_known(self, cid: CID | str | bytes, size: int) -> Node:
         """A file known only by its CID and cumulative size; no block is made for it."""
@@ -84,7 +104,7 @@ class DagBuilder:
     def add_symlink(self, target: str | bytes) -> Node:
         """A symbolic link: UnixFS ``{Type: Symlink, Data: target}``."""
         raw = target if isinstance(target, bytes) else os.fsencode(target)
-        block = encode_pbnode((), encode_unixfs(SYMLINK, data=raw))
+        block = encode_pbnode((), encode_unixfs(DataType.SYMLINK, data=raw))
         cid = cid_bytes(self.profile.cid_version, DAG_PB, hashlib.sha256(block).digest())
         if self._emit is not None:
             self._emit(cid, block)
