@@ -97,7 +97,8 @@ def test_parse_cid_agrees_with_multiformats(text: str, strict: bool) -> None:
     ("", "Empty string is not valid for encoded data."),
     ("b", "too short"),
     ("z", "too short"), ("m", "too short"), ("u", "too short"), ("Qm", None),
-    ("bafyINVALID", None), ("not a cid", None), ("bzzzzzzz", None), ("x" * 600, "longer than 512 characters"),
+    ("bafyINVALID", None), ("not a cid", None), ("bzzzzzzz", None),
+    ("x" * 600, "longer than 512 characters"),
 ])
 def test_bad_cid_text_is_a_value_error(text: str, reason: str | None) -> None:
     for strict in (True, False):
