@@ -80,3 +80,18 @@ def run_ipwhl(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
     """Run ``python -m ipwhl_checks ARGS`` as a user would, capturing text output."""
     return subprocess.run([sys.executable, "-m", "ipwhl_checks", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, check=check, timeout=600)
+
+
+def online_check(root: Path, *paths: Path) -> int:
+    """The online checks (IW5xx) alone of *paths* (default: every declaration) of the tree
+    at *root*, printed as ``ipwhl check --online`` prints them: its exit code."""
+    from ipwhl_checks.checks.online import check_online
+    from ipwhl_checks.repo.tree import load_tree
+
+    tree = load_tree(root, list(paths) or None, only_projects=bool(paths))
+    wanted = {p.resolve() for p in paths}
+    checked = [d for d in tree.declarations if not wanted or d.path.resolve() in wanted]
+    problems = check_online(checked, tree.settings)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0

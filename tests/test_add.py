@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.checks import online
 from ipwhl_checks.cli import main as ipwhl
 from ipwhl_checks.repo.fmt import render
 from ipwhl_checks.repo.layout import declaration_path
@@ -19,7 +18,7 @@ from ipwhl_checks.repo.settings import Environment, load_settings
 from ipwhl_checks.sources.wheel import read_wheel
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import new_data_root, run_ipwhl
+from .conftest import new_data_root, online_check, run_ipwhl
 from .indexserver import IndexServer, Status, use_index
 from .wheelmaker import make_wheel
 
@@ -138,7 +137,7 @@ def test_add_writes_one_declaration_per_distinct_wheel(root: Path, index: IndexS
             info.requires_python, info.extras, info.dependencies)
     assert files(root) == expected
     # What add wrote passes the online checks against the same index.
-    assert online.main(["--root", str(root), *map(str, paths)]) == 0
+    assert online_check(root, *paths) == 0
 
 
 def test_recursive_adds_the_closure_and_the_tree_checks_clean(
@@ -260,7 +259,7 @@ def test_content_id_follows_the_repository_profile(root: Path, index: IndexServe
     assert cid.startswith("Qm")  # CIDv0, dag-pb: what `ipfs add` gives by default
     path = declaration_path(root, wheel.name)
     assert f"content-id = '{cid}'\n" in path.read_text()
-    assert online.main(["--root", str(root), str(path)]) == 0
+    assert online_check(root, path) == 0
     assert ipwhl(["check", "--root", str(root)]) == 0
 
 
@@ -353,7 +352,7 @@ def test_curated_extras(root: Path, capsys: pytest.CaptureFixture[str], before: 
     assert capsys.readouterr().err == "".join(f"ipwhl add: warning: {w}\n" for w in warnings)
     assert _declared(root) == {k: (e, sorted(d)) for k, (e, d) in tree.items()}
     # What add wrote is what the online check expects of these wheels and extras ...
-    assert online.main(["--root", str(root)]) == 0
+    assert online_check(root) == 0
     capsys.readouterr()
     # ... and the offline dependency check follows exactly the declared extras.
     assert ipwhl(["check", "--root", str(root)]) == (1 if check else 0)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ipwhl_checks.checks import online
 from ipwhl_checks.cli import main as ipwhl
 from ipwhl_checks.repo.fmt import render
 from ipwhl_checks.repo.layout import declaration_path
 from ipwhl_checks.repo.source import index_source
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import run_ipwhl
+from .conftest import online_check, run_ipwhl
 from .indexserver import IndexServer, use_index
 from .wheelmaker import make_wheel
 
@@ -143,7 +140,7 @@ def test_tampered_field_is_named(tmp_path: Path, index: IndexServer,
     tamper = {k: _expand(v, index, tmp_path) if isinstance(v, str) else v
               for k, v in tamper.items()}
     path = write_tree(tmp_path / "data", index, **tamper)
-    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 1
+    assert online_check(tmp_path / "data", path) == 1
     assert capsys.readouterr().out == f"{path}: {_expand(message, index, path)}\n"
 
 
@@ -166,7 +163,7 @@ def test_curated_extras_pass(tmp_path: Path, index: IndexServer,
                              capsys: pytest.CaptureFixture[str],
                              fields: dict[str, object], offline: str) -> None:
     path = write_tree(tmp_path / "data", index, **fields)
-    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 0
+    assert online_check(tmp_path / "data", path) == 0
     assert capsys.readouterr().out == ""
     assert ipwhl(["check", "--root", str(tmp_path / "data")]) == (1 if offline else 0)
     assert capsys.readouterr().out == offline.replace("{path}", str(path))
@@ -177,7 +174,7 @@ def test_same_meaning_in_other_words_passes(tmp_path: Path, index: IndexServer,
     # Normalized and order-insensitive: spelling, spaces, specifier and list order.
     path = write_tree(tmp_path / "data", index, requires_python=" >= 3.8 ", extras=["Socks"],
                       dependencies=["pysocks >=1.5.6, !=1.5.7 ; extra=='socks'", "IDNA>=2.5,<4"])
-    assert online.main(["--root", str(tmp_path / "data"), str(path)]) == 0
+    assert online_check(tmp_path / "data", path) == 0
     assert capsys.readouterr().out == ""
 
 
@@ -189,7 +186,7 @@ def test_not_a_wheel(tmp_path: Path, index: IndexServer,
     path = declaration_path(root, fake)
     path.parent.mkdir(parents=True)
     path.write_text(render(index_source("fake", fake), cid(index, fake), None, [], []))
-    assert online.main(["--root", str(root), str(path)]) == 1
+    assert online_check(root, path) == 1
     assert capsys.readouterr().out == (
         f"{path}: source: not a valid wheel: {fake}: expected exactly one .dist-info "
         "directory, found none\n")
@@ -199,23 +196,22 @@ def test_check_online_whole_tree_through_the_cli(tmp_path: Path, index: IndexSer
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "data"
     path = write_tree(root, index, dependencies=["idna<3", *DEMO_DEPS[1:]])
-    assert ipwhl(["check", "--online", "--root", str(root)]) == 1
+    assert online_check(root) == 1
     assert capsys.readouterr().out == (
         f"{path}: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'\n")
     write_tree(root, index)
     before = len(index.requests)
-    assert ipwhl(["check", "--online", "--root", str(root)]) == 0
+    assert online_check(root) == 0
     assert index.requests[before:] == []  # every wheel came from the verified cache
 
 
-def test_hook_and_command_as_a_user_runs_them(tmp_path: Path, index: IndexServer) -> None:
+def test_the_command_as_a_user_runs_it(tmp_path: Path, index: IndexServer) -> None:
+    """``ipwhl check --online``: what the ipwhl-sources hook runs."""
     root = tmp_path / "data"
     path = write_tree(root, index, extras=["socks", "tls"])
-    hook = [sys.executable, "-m", "ipwhl_checks.checks.online", "--root", str(root), str(path)]
-    for result in (run_ipwhl("check", "--online", "--root", str(root), str(path)),
-                   subprocess.run(hook, capture_output=True, text=True, timeout=120)):
-        assert (result.returncode, result.stdout, result.stderr) == (
-            1, f"{path}: extras: declared 'tls' but the wheel does not provide it\n", "")
+    result = run_ipwhl("check", "--online", "--root", str(root), str(path))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, f"{path}: extras: declared 'tls' but the wheel does not provide it\n", "")
 
 
 def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.MonkeyPatch,
@@ -223,7 +219,7 @@ def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.
     root = tmp_path / "data"
     path = write_tree(root, index)
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing/")
-    assert ipwhl(["check", "--online", "--root", str(root), str(path)]) == 1
+    assert online_check(root, path) == 1
     assert "source: cannot download http://127.0.0.1:9/nothing/demo/: connection failed: " \
         "Connection refused (after 1 attempt)" in capsys.readouterr().out
     assert ipwhl(["check", "--online", "--root", str(root), "--index-url", index.index_url,

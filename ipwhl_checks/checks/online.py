@@ -9,18 +9,15 @@ requirements for no extra and the declared extras. A source that cannot be read 
 reported as ``source: ...`` (IW501), apart from the mismatches, which name the field:
 ``path: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'``.
 
-``ipwhl-sources [--root DIR] [--index-url URL] [PATH ...]`` is the pre-commit hook
-(``pre-push`` and ``manual`` stages): it checks the given declarations (default: all).
+The pre-commit hook ``ipwhl-sources`` (``pre-push`` and ``manual`` stages) runs them as
+``ipwhl check --online`` on the declarations a push changes.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -34,7 +31,7 @@ from ..repo.source import parse_source
 from ..sources.fetch import Client, ContentMismatch, FetchOptions, fetch_wheel
 from ..sources.wheel import WheelInfo, read_wheel
 
-__all__ = ["CHECKS", "check_online", "compare", "main", "normalized_requirement"]
+__all__ = ["CHECKS", "check_online", "compare", "normalized_requirement"]
 
 _WORKERS = 4
 
@@ -198,33 +195,3 @@ def check_online(declarations: Sequence[Declaration], settings: Settings, *,
         results = pool.map(lambda d: _check_one(d, settings, index_url, allow_file, client),
                            declarations)
         return sorted(p for found in results for p in found)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``ipwhl-sources`` hook: online checks of the given declarations."""
-    parser = argparse.ArgumentParser(prog="ipwhl-sources", description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    parser.add_argument("--root", type=Path, default=Path("data"), metavar="DIR")
-    parser.add_argument("--index-url", metavar="URL")
-    args = parser.parse_args(argv)
-    from ..repo.tree import load_tree
-
-    try:
-        tree = load_tree(args.root, args.paths or None, only_projects=bool(args.paths))
-    except IpwhlError as e:
-        print(f"ipwhl-sources: {e}", file=sys.stderr)
-        return 1
-    wanted = {p.resolve() for p in args.paths}
-    checked = [d for d in tree.declarations if not wanted or d.path.resolve() in wanted]
-    try:
-        problems = check_online(checked, tree.settings, index_url=args.index_url)
-    except IpwhlError as e:  # no index configured, an invalid environment variable
-        print(f"ipwhl-sources: {e}", file=sys.stderr)
-        return 1
-    for problem in problems:
-        print(problem)
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -40,7 +40,6 @@ from pathlib import Path
 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.tags import Tag
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -58,11 +57,11 @@ from ..repo.settings import Environment, Settings
 from ..repo.source import URL_SCHEMES, index_source, parse_source
 from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_wheel
-from ..sources.simple_index import IndexFile
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
+from .choose import choose_wheels, installable
 
-__all__ = ["AddError", "Plan", "apply_plan", "choose_wheels", "installable", "plan_add"]
+__all__ = ["AddError", "Plan", "apply_plan", "plan_add"]
 
 _WORKERS = 4
 
@@ -81,35 +80,6 @@ class Plan:
     added: list[str] = field(default_factory=list)  # "demo 1.0", in order
     warnings: list[str] = field(default_factory=list)
     new: list[Declaration] = field(default_factory=list)
-
-
-def installable(env: Environment, tags: Iterable[Tag],
-                requires_python: SpecifierSet | None) -> int | None:
-    """pip's rank of a wheel on *env* (lower is better), None when it does not install there."""
-    if requires_python is not None and not requires_python.contains(
-            env.markers["python_full_version"], prereleases=True):
-        return None
-    return env.rank(frozenset(tags))
-
-
-def choose_wheels(files: Sequence[IndexFile], version: Version,
-                  environments: Sequence[Environment]) -> tuple[dict[str, list[Environment]],
-                                                                list[Environment]]:
-    """{filename: environments it is pip's choice on}, and the environments without a wheel."""
-    wheels = [f for f in files if f.wheel is not None and f.wheel[1] == version]
-    if not all(f.yanked for f in wheels):  # PEP 592: a yanked release only if pinned, and
-        wheels = [f for f in wheels if not f.yanked]  # only when it has nothing else
-    tagged = [(f, f.wheel[2]) for f in wheels if f.wheel is not None]
-    chosen: dict[str, list[Environment]] = defaultdict(list)
-    missing = []
-    for env in environments:
-        ranked = [(rank, f.filename) for f, tags in tagged
-                  if (rank := installable(env, tags, f.requires_python)) is not None]
-        if ranked:
-            chosen[min(ranked)[1]].append(env)
-        else:
-            missing.append(env)
-    return dict(chosen), missing
 
 
 # The requirements on a missing project: (requirement, environment, declaration requiring it)

@@ -1,7 +1,7 @@
 """Which projects are behind the index: the data behind ``ipwhl outdated``.
 
 A project is outdated when the index has a newer release with wheels for every supported
-environment (pip's choice exists on each, :func:`ipwhl_checks.curate.add.choose_wheels`); a
+environment (pip's choice exists on each, :func:`ipwhl_checks.curate.choose.choose_wheels`); a
 project whose declarations cover only some environments (a Windows-only helper) needs
 wheels for those.  Yanked files are ignored, and pre-releases too unless the declared
 version is one.  ``ipwhl add NAME==LATEST`` then upgrades the project.
@@ -21,7 +21,7 @@ from ..errors import IpwhlError
 from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings
 from ..sources.fetch import Client
-from .add import choose_wheels, installable
+from .choose import choose_wheels, installable
 
 __all__ = ["Outdated", "find_outdated"]
 
