@@ -59,7 +59,7 @@ def _imports(path: Path) -> list[tuple[list[str], int]]:
             base = package[:len(package) - node.level + 1] if node.level else []
             target = base + (node.module.split(".") if node.module else [])
             for alias in node.names:
-                found.append((target + [alias.name], node.lineno))
+                found.append(([*target, alias.name], node.lineno))
     return found
 
 
