@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -300,6 +302,27 @@ def test_cache_paths_stay_in_the_cache(cid: str, filename: str) -> None:
     with pytest.raises(DownloadError) as e:
         wheel_path(cid, filename)
     assert str(e.value) == f"cannot cache {filename!r} under content-id {cid!r}"
+
+
+@pytest.mark.parametrize("umask", [0o027, 0o002])
+def test_cache_files_get_the_permissions_of_the_umask(index: IndexServer, umask: int) -> None:
+    """Staged downloads are private (mkstemp: 0600); what enters the cache gets what a plain
+    open or mkdir gives under the umask, as every file the tool creates."""
+    old = os.umask(umask)
+    try:
+        entry = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")  # + sha256 index
+        fetch_wheel(declaration(OTHER, index_source("demo", OTHER), raw_cid(_bytes(index, OTHER))),
+                    "unixfs-v1-2025")
+    finally:
+        os.umask(old)
+    root = cache_dir()
+    made = [root, *root.rglob("*")]
+    assert {p.relative_to(root).as_posix() for p in made} >= {
+        ".", "tmp", "wheels", f"wheels/{entry.cid}/{NAME}", f"sha256/unixfs-v1-2025/{entry.sha256}",
+        f"wheels/{raw_cid(_bytes(index, OTHER))}/{OTHER}"}
+    modes = {p.relative_to(root).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert modes == {name: (0o777 if (root / name).is_dir() else 0o666) & ~umask
+                     for name in modes}
 
 
 def test_the_cache_imports_no_http_client() -> None:

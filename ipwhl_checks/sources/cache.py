@@ -9,8 +9,10 @@ The cache root is platformdirs' user cache directory for ``ipwhl``: ``$XDG_CACHE
     sha256/<profile>/<sha256>     the CID (text) of the cached wheel with that sha256
 
 A wheel is checked against its CID whenever it is read (by the fetcher or by publish), so
-a damaged file is found and replaced.  This module neither reads nor verifies wheels, and
-it imports no HTTP client: publish looks wheels up here without loading one.
+a damaged file is found and replaced.  Files are staged privately (``mkstemp``: 0600) and
+get the permissions a plain ``open`` gives under the umask when they enter the cache, as
+the directories do.  This module neither reads nor verifies wheels, and it imports no
+HTTP client: publish looks wheels up here without loading one.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import IO
 import platformdirs
 
 from ..errors import DownloadError
-from ..util.atomic import OutputFile, atomic_write, failing_as
+from ..util.atomic import OutputFile, atomic_write, failing_as, plain_mode
 
 __all__ = [
     "cache_dir",
@@ -89,11 +91,12 @@ def staged_file(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
 
 
 def store(staged: Path, cid: str, filename: str) -> Path:
-    """Move the verified file *staged* into the cache as the wheel *filename* of CID *cid*;
-    where it now is."""
+    """Move the verified file *staged* into the cache as the wheel *filename* of CID *cid*,
+    with the permissions the umask gives (not mkstemp's 0600); where it now is."""
     target = Path(wheel_path(cid, filename))
     with failing_as(unwritable):
         target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged, plain_mode())
         os.replace(staged, target)
     return target
 
