@@ -51,7 +51,7 @@ from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_raw, cid_raws, cid_text, same_cid
 from ..repo.declaration import Declaration
 from ..sources import cache
-from ..sources._wheelmeta import wheel_metadata
+from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node, get_profile
 from ..util.git import git
 from ..util.nogc import paused_gc
