@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +19,11 @@ from packaging.utils import parse_wheel_filename
 from ipwhl_checks.errors import DownloadError
 from ipwhl_checks.repo.declaration import Declaration
 from ipwhl_checks.repo.source import index_source
+from ipwhl_checks.sources.cache import cache_dir, wheel_path
 from ipwhl_checks.sources.fetch import (
     Client,
     ContentMismatch,
     FetchOptions,
-    cache_dir,
     check_url,
     download_wheel,
     fetch_wheel,
@@ -281,3 +285,50 @@ def test_download_wheel_reuses_a_cached_file_with_the_listed_sha256(index: Index
     again = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")
     assert (again.cid, again.path.read_bytes()) == (first.cid, _bytes(index))
     assert len(_file_requests(index)) == before + 1
+
+
+def test_cache_is_where_the_readme_says(tmp_path: Path) -> None:
+    """platformdirs' user cache directory, which on Linux honours XDG_CACHE_HOME (set to
+    tmp_path/cache by use_index): ``<root>/wheels/<cid>/<filename>``."""
+    if sys.platform.startswith("linux"):
+        assert cache_dir() == tmp_path / "cache" / "ipwhl"
+    assert wheel_path("bafkqaaa", NAME) == str(cache_dir() / "wheels" / "bafkqaaa" / NAME)
+
+
+@pytest.mark.parametrize(("cid", "filename"), [
+    ("bafkqaaa", "../" + NAME), ("bafkqaaa", "demo/" + NAME), ("bafkqaaa", "." + NAME),
+    ("bafkqaaa", ".."), ("bafkqaaa", ""), ("..", NAME), ("bafk/..", NAME), ("", NAME)])
+def test_cache_paths_stay_in_the_cache(cid: str, filename: str) -> None:
+    with pytest.raises(DownloadError) as e:
+        wheel_path(cid, filename)
+    assert str(e.value) == f"cannot cache {filename!r} under content-id {cid!r}"
+
+
+@pytest.mark.parametrize("umask", [0o027, 0o002])
+def test_cache_files_get_the_permissions_of_the_umask(index: IndexServer, umask: int) -> None:
+    """Staged downloads are private (mkstemp: 0600); what enters the cache gets what a plain
+    open or mkdir gives under the umask, as every file the tool creates."""
+    old = os.umask(umask)
+    try:
+        entry = download_wheel(index_source("demo", NAME), "unixfs-v1-2025")  # + sha256 index
+        fetch_wheel(declaration(OTHER, index_source("demo", OTHER), raw_cid(_bytes(index, OTHER))),
+                    "unixfs-v1-2025")
+    finally:
+        os.umask(old)
+    root = cache_dir()
+    made = [root, *root.rglob("*")]
+    assert {p.relative_to(root).as_posix() for p in made} >= {
+        ".", "tmp", "wheels", f"wheels/{entry.cid}/{NAME}", f"sha256/unixfs-v1-2025/{entry.sha256}",
+        f"wheels/{raw_cid(_bytes(index, OTHER))}/{OTHER}"}
+    modes = {p.relative_to(root).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert modes == {name: (0o777 if (root / name).is_dir() else 0o666) & ~umask
+                     for name in modes}
+
+
+def test_the_cache_imports_no_http_client() -> None:
+    """publish finds cached wheels through the cache module: the HTTP client (requests) is
+    loaded only when a wheel must be downloaded."""
+    code = ("import sys, ipwhl_checks.sources.cache, ipwhl_checks.publish.build; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'urllib3')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "[]\n"

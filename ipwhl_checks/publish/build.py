@@ -50,7 +50,8 @@ from typing import IO, BinaryIO
 from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
-from ..sources._wheelmeta import wheel_metadata
+from ..sources import cache
+from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
 from ..util.nogc import paused_gc
@@ -172,15 +173,14 @@ def _whole(f: IO[bytes], limit: int) -> Iterator[memoryview]:
 
 def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
                       fresh: bool, wheels: str) -> Path | str:
-    """The declared wheel in the cache (*wheels*: its ``wheels`` directory); *fresh*: go
+    """The declared wheel in the cache (*wheels*: :func:`cache.wheels_dir`); *fresh*: go
     through the fetcher's verification."""
-    from ..sources.fetch import fetch_wheel
     if not fresh:
-        # fetch module: the cache is ``<cache_dir>/wheels/<cid>/<filename>``; this pass
-        # verifies the CID itself, so a hit is not hashed twice.
-        cached = os.path.join(wheels, decl.content_id, decl.filename)
+        # this pass verifies the CID itself, so a hit is not hashed twice
+        cached = cache.wheel_path(decl.content_id, decl.filename, wheels)
         if os.path.isfile(cached):
             return cached
+    from ..sources.fetch import fetch_wheel  # the HTTP client: only for a download
     return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
 
 
@@ -198,10 +198,7 @@ class _Publisher:
     @property
     def wheel_cache(self) -> str:
         if self._wheels is None:
-            from ..sources.fetch import (
-                cache_dir,  # imports the HTTP client: only when a wheel is read
-            )
-            self._wheels = str(cache_dir() / "wheels")
+            self._wheels = cache.wheels_dir()
         return self._wheels
 
     def add_bytes(self, relpath: str, data: bytes) -> tuple[Node, FileEntry]:

@@ -1,8 +1,9 @@
 """Wheels by content: downloads verified against their CID, and the cache that keeps them.
 
 Wheels are streamed (through :class:`Client`, the one place that talks to the network,
-:mod:`ipwhl_checks.sources.http`) into a content-addressed cache,
-``$XDG_CACHE_HOME/ipwhl/wheels/<cid>/<filename>``, and re-verified whenever they are read.
+:mod:`ipwhl_checks.sources.http`) into the content-addressed wheel cache
+(:mod:`ipwhl_checks.sources.cache`, the owner of its layout), and re-verified whenever
+they are read.
 :func:`fetch_wheel` gives the declared wheel or raises; :func:`download_wheel` fetches a
 wheel whose CID is not known yet (``ipwhl add``).
 """
@@ -10,14 +11,8 @@ wheel whose CID is not known yet (``ipwhl add``).
 from __future__ import annotations
 
 import hashlib
-import io
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from ..errors import DownloadError
 from ..ipld.cid import cid_text, parse_cid
@@ -25,7 +20,7 @@ from ..repo.declaration import Declaration
 from ..repo.settings import Settings
 from ..repo.source import parse_source
 from ..unixfs import DagBuilder
-from ..util.atomic import OutputFile, atomic_write, failing_as
+from . import cache
 from .http import Client, FetchOptions, check_url
 
 __all__ = [
@@ -33,7 +28,6 @@ __all__ = [
     "Client",
     "ContentMismatch",
     "FetchOptions",
-    "cache_dir",
     "check_url",
     "download_wheel",
     "fetch_wheel",
@@ -46,13 +40,6 @@ class ContentMismatch(DownloadError):
     def __init__(self, url: str, declared: str, actual: str) -> None:
         super().__init__(f"content-id: declared {declared!r} but {url} gives {actual!r}")
         self.url, self.declared, self.actual = url, declared, actual
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/ipwhl`` (XDG base directory spec: default ``~/.cache``)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "ipwhl"
 
 
 @dataclass(frozen=True)
@@ -84,46 +71,12 @@ def _same_cid(a: str, b: str) -> bool:
         return False
 
 
-def _cache_path(cid: str, filename: str) -> Path:
-    if not cid.isalnum() or "/" in filename or filename.startswith("."):
-        raise DownloadError(f"cannot cache {filename!r} under content-id {cid!r}")
-    return cache_dir() / "wheels" / cid / filename
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _unwritable_cache(e: OSError) -> DownloadError:
-    """A full disk, say, names the cache: not the source being read, which the callers'
-    messages would otherwise blame."""
-    return DownloadError(f"cannot write to the wheel cache {cache_dir()} ({e.strerror or e})")
-
-
-@contextmanager
-def _staging(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
-    tmp_root = cache_dir() / "tmp"
-    with failing_as(_unwritable_cache):
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
-    path = Path(name)
-    try:
-        with io.BufferedRandom(OutputFile(fd, "w+b", failed=_unwritable_cache)) as out:
-            yield path, out
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _store(tmp: Path, cid: str, filename: str) -> Path:
-    target = _cache_path(cid, filename)
-    with failing_as(_unwritable_cache):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
-    return target
 
 
 def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *,
@@ -137,7 +90,7 @@ def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *
     :class:`DeclarationError` for an invalid source.
     """
     profile = _profile_name(settings_or_profile)
-    cached = _cache_path(declaration.content_id, declaration.filename)
+    cached = Path(cache.wheel_path(declaration.content_id, declaration.filename))
     if cached.is_file():
         if _same_cid(_cid(cached, profile), declaration.content_id):
             return cached
@@ -146,13 +99,13 @@ def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *
     own = client or Client(FetchOptions.from_env(allow_file=allow_file))
     try:
         url, _entry = own.resolve(source, index_url)
-        with _staging(declaration.filename) as (tmp, out):
+        with cache.staged_file(declaration.filename) as (tmp, out):
             own.download(url, out)
             out.flush()
             actual = _cid(tmp, profile)
             if not _same_cid(actual, declaration.content_id):
                 raise ContentMismatch(url, declaration.content_id, actual)
-            return _store(tmp, declaration.content_id, declaration.filename)
+            return cache.store(tmp, declaration.content_id, declaration.filename)
     finally:
         if client is None:
             own.close()
@@ -175,7 +128,7 @@ def download_wheel(source: str, settings_or_profile: Settings | str, *,
         listed = (entry.hashes.get("sha256") or "").lower() if entry else ""
         if listed and (hit := _known(profile, listed, parsed.filename)):
             return hit
-        with _staging(parsed.filename) as (tmp, out):
+        with cache.staged_file(parsed.filename) as (tmp, out):
             own.download(url, out)
             out.flush()
             digest = _sha256(tmp)
@@ -183,32 +136,21 @@ def download_wheel(source: str, settings_or_profile: Settings | str, *,
                 raise DownloadError(f"{url}: the index lists sha256 {listed} but the "
                                     f"download gives {digest}")
             cid = _cid(tmp, profile)
-            stored = _store(tmp, cid, parsed.filename)
-        _remember(profile, digest, cid)
+            stored = cache.store(tmp, cid, parsed.filename)
+        cache.remember_cid(profile, digest, cid)
         return CacheEntry(stored, cid, digest)
     finally:
         if client is None:
             own.close()
 
 
-def _digest_file(profile: str, sha256: str) -> Path:
-    return cache_dir() / "sha256" / profile / sha256
-
-
-def _remember(profile: str, sha256: str, cid: str) -> None:
-    path = _digest_file(profile, sha256)
-    with failing_as(_unwritable_cache):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, cid)
-
-
 def _known(profile: str, sha256: str, filename: str) -> CacheEntry | None:
     """The cached file whose sha256 is *sha256*, if it is there and still has those bytes."""
-    if not sha256.isalnum():
+    cid = cache.remembered_cid(profile, sha256)
+    if cid is None:
         return None
     try:
-        cid = _digest_file(profile, sha256).read_text().strip()
-        path = _cache_path(cid, filename)
+        path = Path(cache.wheel_path(cid, filename))
         if path.is_file() and _sha256(path) == sha256:
             return CacheEntry(path, cid, sha256)
     except (OSError, DownloadError):

@@ -7,18 +7,27 @@ more than it could hold is refused.  Checks (PEP 427, "The .dist-info directory"
 exactly one ``.dist-info`` directory, named ``<name>-<version>.dist-info`` after the file
 name; ``Wheel-Version`` major 1; the ``Tag`` lines of WHEEL are the file name's tags;
 METADATA's Name and Version agree with the file name.
+
+:func:`read_wheel` makes every check and parses both members (``ipwhl add``, ``ipwhl
+check --online``); :func:`wheel_metadata` makes the archive's and the ``.dist-info``
+directory's and returns METADATA as stored, unparsed (``ipwhl publish``: the PEP 658 file
+of a wheel whose agreement with its declaration is checked elsewhere).
 """
 
 from __future__ import annotations
 
+import bz2
+import copy
 import itertools
 import lzma
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,7 +43,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import WheelError
 
-__all__ = ["MAX_METADATA_SIZE", "MAX_WHEEL_SIZE", "WheelInfo", "read_wheel"]
+__all__ = ["MAX_METADATA_SIZE", "MAX_WHEEL_SIZE", "WheelInfo", "read_wheel", "wheel_metadata"]
 
 MAX_METADATA_SIZE = 4 << 20  # the largest METADATA in use (long READMEs) is well below 1 MB
 MAX_WHEEL_SIZE = 64 << 10  # WHEEL is a handful of short lines
@@ -64,16 +73,26 @@ def read_wheel(path: Path | str, filename: str | None = None) -> WheelInfo:
     filename = filename or path.name
     name, version, tags = _parse_filename(filename)
     with _archive_errors(filename), zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        _check_archive(filename, infos, path.stat().st_size)
-        dist_info = _dist_info(filename, [i.filename for i in infos], name, version)
+        dist_info = _checked_dist_info(zf, path.stat().st_size, filename, name, version)
         wheel_text = _member(zf, f"{dist_info}/WHEEL", MAX_WHEEL_SIZE, filename)
         metadata = _member(zf, f"{dist_info}/METADATA", MAX_METADATA_SIZE, filename)
     _check_wheel_file(filename, wheel_text, tags)
     return _parse_metadata(filename, metadata, name, version, tags)
 
 
-# The helpers below are shared with _wheelmeta.py, which reads METADATA without zipfile.
+def wheel_metadata(f: BinaryIO, size: int, filename: str) -> bytes:
+    """The bytes of ``<name>-<version>.dist-info/METADATA`` in the wheel *filename*.
+
+    *f* is the whole wheel, open for reading and seekable (left open), *size* its length
+    in bytes.  The archive and its ``.dist-info`` directory get :func:`read_wheel`'s
+    checks, in its words (a :class:`WheelError` naming *filename*); WHEEL is not read and
+    METADATA not parsed.
+    """
+    name, version, _tags = _parse_filename(filename)
+    with _archive_errors(filename), zipfile.ZipFile(f) as zf:
+        dist_info = _checked_dist_info(zf, size, filename, name, version)
+        return _member(zf, f"{dist_info}/METADATA", MAX_METADATA_SIZE, filename)
+
 
 def _parse_filename(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
     try:
@@ -95,6 +114,15 @@ def _archive_errors(filename: str) -> Iterator[None]:
         # (corrupt compressed data: zlib.error, lzma.LZMAError, bz2's ValueError or
         # OSError; a member name that is not the UTF-8 it claims: UnicodeDecodeError)
         raise WheelError(f"{filename}: cannot read the archive ({e})") from None
+
+
+def _checked_dist_info(zf: zipfile.ZipFile, size: int, filename: str, name: str,
+                       version: Version) -> str:
+    """The ``.dist-info`` directory of the archive *zf* (*size* bytes), once the archive
+    passed :func:`_check_archive`."""
+    infos = zf.infolist()
+    _check_archive(filename, infos, size)
+    return _dist_info(filename, [i.filename for i in infos], name, version)
 
 
 def _check_archive(filename: str, infos: list[zipfile.ZipInfo], size: int) -> None:
@@ -131,27 +159,68 @@ def _dist_info(filename: str, names: Iterable[str], name: str, version: Version)
     return dirs[0]
 
 
-def _no_member(filename: str, member: str) -> WheelError:
-    return WheelError(f"{filename}: no {member}")
-
-
-def _check_declared_size(filename: str, member: str, size: int, limit: int) -> None:
-    if size > limit:
-        raise WheelError(f"{filename}: {member} is {size} bytes, more than the {limit}-byte "
-                         "limit (zip bomb?)")
-
-
 def _member(zf: zipfile.ZipFile, member: str, limit: int, filename: str) -> bytes:
     try:
         info = zf.getinfo(member)
     except KeyError:
-        raise _no_member(filename, member) from None
-    _check_declared_size(filename, member, info.file_size, limit)
-    with zf.open(info) as f:  # read at most limit + 1 bytes, whatever the header says
-        data = f.read(limit + 1)
+        raise WheelError(f"{filename}: no {member}") from None
+    if info.file_size > limit:
+        raise WheelError(f"{filename}: {member} is {info.file_size} bytes, more than the "
+                         f"{limit}-byte limit (zip bomb?)")
+    if info.flag_bits & _ENCRYPTED:  # (zipfile's words would show the ZipInfo's repr)
+        raise WheelError(f"{filename}: {member} is encrypted")
+    if info.compress_type in _UNCAPPED:
+        data = _unpack_capped(zf, info)
+    else:  # stored or deflated: zipfile unpacks no more than it is asked for (and cuts the
+        with zf.open(info) as f:  # member to its declared size, whatever it holds)
+            data = f.read(info.file_size + 1)
     if len(data) > limit:
         raise WheelError(f"{filename}: {member} unpacks to more than the {limit}-byte limit "
                          "(zip bomb?)")
+    return data
+
+
+# APPNOTE 4.4.5 methods 12 (bzip2) and 14 (LZMA): zipfile unpacks each chunk of these it
+# reads in full, and a few KB of either can unpack to gigabytes.  Their compressed bytes
+# are read through zipfile as if stored, and unpacked here up to the declared size.
+_UNCAPPED = (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+_ENCRYPTED = 1 << 0 | 1 << 6  # APPNOTE 4.4.4 general purpose flags: encrypted, strongly
+_LZMA_MEMORY = 1 << 27  # xz -9e needs 674 MiB to compress, 65 MiB to decompress
+_CHUNK = 1 << 16
+
+
+def _unpack_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The bzip2 or LZMA member *info* unpacked to its declared size, with zipfile's
+    checks: its first ``file_size`` bytes, whose CRC-32 must be the declared one."""
+    raw = copy.copy(info)
+    raw.compress_type, raw.file_size = zipfile.ZIP_STORED, info.compress_size
+    del raw.CRC  # (of the unpacked bytes: checked below)
+    unpack: bz2.BZ2Decompressor | lzma.LZMADecompressor
+    with zf.open(raw) as f:
+        if info.compress_type == zipfile.ZIP_BZIP2:
+            unpack = bz2.BZ2Decompressor()
+        else:
+            # APPNOTE 5.8.8: LZMA SDK version (2 bytes), properties size (2 bytes), the
+            # LZMA1 properties (5 bytes), the data; with an unknown size (8 bytes) after
+            # the properties, the header of an .lzma (LZMA_Alone) file.
+            header = f.read(4)
+            size = struct.unpack("<H", header[2:])[0] if len(header) == 4 else 0
+            if size != 5:
+                raise zipfile.BadZipFile(f"LZMA properties of {size} bytes for file "
+                                         f"{info.filename!r}, expected 5")
+            unpack = lzma.LZMADecompressor(lzma.FORMAT_ALONE, memlimit=_LZMA_MEMORY)
+            unpack.decompress(f.read(5) + b"\xff" * 8, 0)
+        out: list[bytes] = []
+        cap, got = info.file_size, 0
+        while got <= cap and not unpack.eof:
+            chunk = f.read(_CHUNK) if unpack.needs_input else b""
+            if not chunk and unpack.needs_input:
+                break  # as zipfile: what the data holds, checked by its CRC-32
+            out.append(unpack.decompress(chunk, cap + 1 - got))
+            got += len(out[-1])
+    data = b"".join(out)[:cap]  # as zipfile: cut to the declared size
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
     return data
 
 
