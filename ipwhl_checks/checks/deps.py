@@ -26,7 +26,6 @@ from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import Environment, Settings
-from ..util.nogc import paused_gc
 
 __all__ = ["CHECKS", "check_dependencies", "describe_environments"]
 
@@ -218,7 +217,6 @@ _Group = list[tuple[Declaration, int]]
 _Candidates = list[tuple[Declaration, int, str]]  # declaration, mask, version text
 
 
-@paused_gc()  # see ipwhl_checks.util.nogc
 def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
     """Every unmet dependency of *declarations* on the environments of *settings*."""
     masks = _Masks(settings.environments)

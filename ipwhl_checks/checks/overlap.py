@@ -21,7 +21,6 @@ from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import DEFAULT_PYTHONS
-from ..util.nogc import paused_gc
 from ._tagspace import Pythons, meet
 
 __all__ = ["CHECKS", "find_collisions"]
@@ -146,7 +145,6 @@ class _Witnesses:
         return None
 
 
-@paused_gc()  # see ipwhl_checks.util.nogc
 def find_collisions(declarations: Iterable[Declaration], *,
                     pythons: Sequence[str] = DEFAULT_PYTHONS) -> list[Problem]:
     """One problem per pair of declarations of a project that install on one machine.
