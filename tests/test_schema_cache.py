@@ -3,9 +3,9 @@
 A tree repeats the same ``extras`` and ``dependencies`` lists (the wheels of one release)
 and the same requirement strings (many projects depend on one), so the schema caches its
 result by the lists' values (:func:`_lists`, plain: :func:`_check_lists`) and each parsed
-requirement by its text.  The checks downstream key their own caches by value, so they do
-not depend on this sharing either (tests/test_deps.py checks them against the plain check
-with and without it).
+requirement and ``requires-python`` by its text (plain: packaging's constructors).  The
+checks downstream key their own caches by value, so they do not depend on this sharing
+either (tests/test_deps.py checks them against the plain check with and without it).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from ipwhl_checks.repo._schema import _check_lists, _lists
+from ipwhl_checks.repo._schema import _check_lists, _lists, _specifier, parse_requirement
 
 CORPUS = Path(__file__).parent / "data" / "declarations"
 
@@ -70,3 +71,47 @@ def test_cached_values_are_immutable(extras, dependencies):
     assert type(problems) is tuple and all(type(p) is tuple for p in problems)
     assert type(names) is tuple and type(requirements) is tuple
     assert all(isinstance(r, Requirement) for r in requirements)
+
+
+def _texts(key: str) -> list[str]:
+    found = []
+    for path in sorted(CORPUS.rglob("*.toml")):
+        try:
+            value = tomllib.loads(path.read_text(encoding="utf-8")).get(key)
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        found += [v for v in (value if isinstance(value, list) else [value])
+                  if isinstance(v, str)]
+    return found
+
+
+REQUIREMENTS = [*_texts("dependencies"), "A.B_c [X] >= 1.0 , != 1.5 ; python_version<'3'",
+                "x @ https://example.org/x-1.0-py3-none-any.whl", "x[", ""]
+SPECIFIERS = [*_texts("requires-python"), " >=3.8 , <4", "~=3", ">=3.8.*", ""]
+
+
+@pytest.mark.parametrize("text", REQUIREMENTS)
+def test_a_cached_requirement_is_the_parsed_one(text):
+    try:
+        plain = Requirement(text)
+    except InvalidRequirement:
+        for _ in range(2):
+            with pytest.raises(InvalidRequirement):
+                parse_requirement(text)
+        return
+    for _ in range(2):
+        cached = parse_requirement(text)
+        assert (cached, str(cached), cached.extras) == (plain, str(plain), plain.extras)
+
+
+@pytest.mark.parametrize("text", SPECIFIERS)
+def test_a_cached_specifier_set_is_the_parsed_one(text):
+    try:
+        plain = SpecifierSet(text)
+    except InvalidSpecifier:
+        with pytest.raises(InvalidSpecifier):
+            _specifier(text)
+        return
+    for _ in range(2):
+        cached = _specifier(text)
+        assert (cached, str(cached), cached.prereleases) == (plain, str(plain), plain.prereleases)
