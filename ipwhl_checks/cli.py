@@ -8,6 +8,9 @@ traceback reaches the user.
 A command stopped by SIGTERM (a CI job cancelled) or SIGHUP (its terminal closed) unwinds
 the way Ctrl-C does, instead of dying where it stands: the temporary files of a write in
 progress (a CAR, a ``--out`` tree, a download) are removed, and the targets are untouched.
+
+A command runs with the cyclic garbage collector paused (see :mod:`ipwhl_checks.util.nogc`),
+unless its module sets ``KEEP_GC = True`` (``ipwhl serve``, which runs for hours).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from types import FrameType
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from types import FrameType, ModuleType
 
 from . import __version__
 from .errors import IpwhlError, UsageError
+from .util.nogc import paused_gc
 
 __all__ = ["COMMANDS", "Terminated", "main"]
 
@@ -82,6 +86,11 @@ def _unwind_on_termination() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _gc_policy(module: ModuleType) -> AbstractContextManager[None]:
+    """The collector paused for the command, unless its module says ``KEEP_GC = True``."""
+    return nullcontext() if getattr(module, "KEEP_GC", False) else paused_gc()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
@@ -101,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     try:
-        with _unwind_on_termination():
+        with _unwind_on_termination(), _gc_policy(module):
             return int(module.run(args))
     except UsageError as e:
         print(f"ipwhl {name}: error: {e}", file=sys.stderr)

@@ -8,11 +8,25 @@ the spec says the marker holds on.
 from __future__ import annotations
 
 import dataclasses
+import random
+from collections.abc import Callable, Sequence
+from functools import cache
 
 import pytest
 from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from ipwhl_checks.checks.deps import CHECKS, check_dependencies, describe_environments
+from ipwhl_checks.checks.deps import (
+    CHECKS,
+    _iw401_missing,
+    _iw402_version,
+    _iw403_extra,
+    _iw404_not_installable,
+    check_dependencies,
+    describe_environments,
+)
+from ipwhl_checks.repo.declaration import Declaration, Problem, parse_requirement
 from ipwhl_checks.repo.settings import Settings
 
 from .declmaker import declaration as d
@@ -167,4 +181,130 @@ def test_wheels_sharing_requirements_are_reported_each_on_its_own():
         "no declaration of 'winhelper' is installable (on cp311-manylinux_2_28_x86_64)",
         "data/37/lib/lib-1.0-cp311-cp311-win_amd64.toml: dependency 'speedup; extra == "
         "\"fast\"': project 'speedup' is not in the repository (on cp311-win_amd64)",
+    ]
+
+
+# --- the fast check against the plain one -------------------------------------------------
+#
+# check_dependencies works per set of environments (bit masks), caches what it can by value
+# and checks the declarations of a project with equal dependencies (the wheels of one
+# release) once.  The plain check below does none of that: every declaration, every
+# environment, every requirement, on its own.  Both must give the same lines, whether the
+# declarations share their requirement objects (as the tree loader makes them) or not.
+
+_ENVIRONMENTS = Settings(pythons=("3.11", "3.12", "3.13"),
+                         platforms=("manylinux_2_28_x86_64", "win_amd64", "macosx_14_0_arm64"))
+_MARKERS = ["", '; python_version >= "3.12"', '; sys_platform == "win32"', '; extra == "a"',
+            '; extra == "b" or python_version < "3.12"', '; platform_machine == "arm64"']
+_SPECIFIERS = ["", ">=1", "<2", "==1.*", ">=2,<3", "!=1.0", "~=1.0"]
+_TAGS = ["py3-none-any", "cp311-cp311-win_amd64", "cp312-abi3-manylinux_2_17_x86_64",
+         "py3-none-macosx_11_0_arm64", "cp313-cp313-win_amd64", "py2-none-any"]
+
+
+def _plain_dependencies(declarations: Sequence[Declaration], settings: Settings
+                        ) -> list[Problem]:
+    environments = settings.environments
+    found: dict[tuple[object, ...], int] = {}  # (declaration, requirement, check, args) -> mask
+
+    def add(decl: Declaration, i: int, env: int, make: Callable[..., Problem],
+            *args: object) -> None:
+        key = (decl.path, i, make, *args)
+        found[key] = found.get(key, 0) | 1 << env
+
+    def installs(decl: Declaration, env: int) -> bool:
+        python = Version(environments[env].markers["python_full_version"])
+        return environments[env].supports(decl.tags) and (
+            decl.requires_python is None or decl.requires_python.contains(python, prereleases=True))
+
+    for decl in declarations:
+        for env in range(len(environments)):
+            if not installs(decl, env):
+                continue
+            for i, req in enumerate(decl.dependencies):
+                if req.marker is not None and not any(
+                        req.marker.evaluate({**environments[env].markers, "extra": extra})
+                        for extra in ("", *decl.extras)):
+                    continue
+                targets = [t for t in declarations if t.project == canonicalize_name(req.name)]
+                there = [t for t in targets if installs(t, env)]
+                if not targets:
+                    add(decl, i, env, _iw401_missing)
+                elif not there:
+                    add(decl, i, env, _iw404_not_installable)
+                for t in there:
+                    if not req.specifier.contains(t.version, prereleases=True):
+                        add(decl, i, env, _iw402_version, t)
+                    missing = sorted({canonicalize_name(e) for e in req.extras}
+                                     - {canonicalize_name(e) for e in t.extras})
+                    if missing:
+                        add(decl, i, env, _iw403_extra, t, tuple(missing))
+    by_path = {decl.path: decl for decl in declarations}
+    return sorted(make(by_path[path], by_path[path].dependencies[i],
+                       describe_environments(mask, environments), *args)
+                  for (path, i, make, *args), mask in found.items())
+
+
+@cache
+def _random_tree(seed: int) -> tuple[Declaration, ...]:
+    """Projects p0..p7, each with one to three wheels of one or two releases; the wheels of
+    a release list the same dependencies, some of them spelt differently."""
+    rng = random.Random(seed)
+    declarations = []
+    for p in range(8):
+        for release in rng.sample(["1.0", "1.5", "2.0rc1", "2.1"], rng.randrange(1, 3)):
+            extras = sorted(rng.sample(["a", "b"], rng.randrange(3)))
+            dependencies = [
+                f"p{rng.randrange(9)}{rng.choice(['', '[a]', '[a,b]'])}"
+                f"{rng.choice(_SPECIFIERS)}{rng.choice(_MARKERS)}"
+                for _ in range(rng.randrange(4))]
+            dependencies = list(dict.fromkeys(dependencies))
+            requires_python = rng.choice([None, None, ">=3.12", "<3.13"])
+            for tag in rng.sample(_TAGS, rng.randrange(1, 4)):
+                spelt = [text.replace(">=", " >= ") if rng.random() < 0.2 else text
+                         for text in dependencies]
+                declarations.append(d(f"p{p}-{release}-{tag}.whl", extras=extras,
+                                      requires_python=requires_python, dependencies=spelt))
+    return tuple(declarations)
+
+
+def _shared(declarations: Sequence[Declaration]) -> list[Declaration]:
+    """The same declarations holding one Requirement object per text, as the loader does."""
+    return [dataclasses.replace(x, dependencies=tuple(parse_requirement(str(r))
+                                                      for r in x.dependencies))
+            for x in declarations]
+
+
+SEEDS = range(30)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dependencies_against_the_plain_check(seed):
+    declarations = list(_random_tree(seed))
+    expected = _plain_dependencies(declarations, _ENVIRONMENTS)
+    assert check_dependencies(declarations, _ENVIRONMENTS) == expected
+    assert check_dependencies(_shared(declarations), _ENVIRONMENTS) == _plain_dependencies(
+        _shared(declarations), _ENVIRONMENTS)
+    random.Random(seed).shuffle(declarations)
+    assert check_dependencies(declarations, _ENVIRONMENTS) == expected
+
+
+def test_the_random_trees_have_problems_of_every_kind():
+    """The trees above exercise every check and the grouping (a check that finds nothing
+    proves nothing)."""
+    found = {p.check for seed in SEEDS
+             for p in check_dependencies(_random_tree(seed), _ENVIRONMENTS)}
+    assert found == {"IW401", "IW402", "IW403", "IW404"}
+
+
+def test_equal_requirements_spelt_differently_are_each_quoted():
+    """Two wheels of a release whose requirements are equal but spelt differently are
+    checked together; each problem quotes the wheel's own spelling."""
+    linux = d("lib-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", dependencies=["Missing>=1.0"])
+    windows = d("lib-1.0-cp311-cp311-win_amd64.whl", dependencies=["missing >= 1.0"])
+    problems = check_dependencies([linux, windows], SETTINGS)
+    assert [str(p) for p in problems] == [
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'Missing>=1.0': "
+        "project 'missing' is not in the repository (on cp311-manylinux_2_28_x86_64)",
+        "data/37/lib/lib-1.0-cp311-cp311-win_amd64.toml: dependency 'missing>=1.0': "
+        "project 'missing' is not in the repository (on cp311-win_amd64)",
     ]

@@ -16,8 +16,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import chain
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+)
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -26,7 +32,6 @@ from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import Environment, Settings
-from ..util.nogc import paused_gc
 
 __all__ = ["CHECKS", "check_dependencies", "describe_environments"]
 
@@ -128,21 +133,21 @@ def _brace(items: Sequence[str]) -> str:
 
 
 class _Masks:
-    """Bit masks over the supported environments, cached.
+    """Bit masks over the supported environments, and what decides them, cached.
 
-    Caches are keyed by ``id()`` of objects the declarations keep alive (the tree loader
-    shares one Requirement or SpecifierSet per distinct text) and fall back to text.
+    Every cache is keyed by value: tag sets and ``requires-python`` specifier sets (few)
+    hash and compare by what they say; markers, names, versions and a requirement's
+    specifiers by their text.
     """
 
     def __init__(self, environments: Sequence[Environment]) -> None:
         self.environments = environments
         self.pythons = [Version(env.markers["python_full_version"]) for env in environments]
         self._tags: dict[frozenset[Tag], int] = {}
-        self._python: dict[str, int] = {}
-        self._python_ids: dict[int, tuple[SpecifierSet, int]] = {}
+        self._python: dict[SpecifierSet, int] = {}
+        self._projects: dict[str, str] = {}
         self._markers: dict[tuple[str, tuple[str, ...]], tuple[int, int, str]] = {}
-        self._requirements: dict[int, tuple[Requirement, str, str, str]] = {}
-        self._admitted: dict[tuple[str, str], bool] = {}
+        self._admitted: dict[str, dict[str, bool]] = {}
         self._descriptions: dict[int, str] = {}
 
     def installable(self, d: Declaration) -> int:
@@ -153,39 +158,32 @@ class _Masks:
             self._tags[d.tags] = mask
         spec = d.requires_python
         if mask and spec is not None:
-            known = self._python_ids.get(id(spec))
-            if known is None:
-                key = str(spec)
-                admitted = self._python.get(key)
-                if admitted is None:
-                    admitted = sum(1 << i for i, v in enumerate(self.pythons)
-                                   if spec.contains(v, prereleases=True))
-                    self._python[key] = admitted
-                known = self._python_ids[id(spec)] = (spec, admitted)
-            mask &= known[1]
+            admitted = self._python.get(spec)
+            if admitted is None:
+                admitted = self._python[spec] = sum(1 << i for i, v in enumerate(self.pythons)
+                                                    if spec.contains(v, prereleases=True))
+            mask &= admitted
         return mask
 
-    def requirement(self, req: Requirement) -> tuple[str, str, str]:
-        """(normalized project name, marker text, specifier text) of *req*."""
-        known = self._requirements.get(id(req))
-        if known is None:
-            marker = str(req.marker) if req.marker is not None else ""
-            known = self._requirements[id(req)] = (
-                req, canonicalize_name(req.name), marker, str(req.specifier))
-        return known[1], known[2], known[3]
-
-    def admits(self, req: Requirement, specifier: str, t: Declaration, version: str) -> bool:
-        """Whether *req*'s specifier (text *specifier*) admits *t*'s version (text *version*)."""
-        found = self._admitted.get((specifier, version))
+    def project(self, req: Requirement) -> str:
+        """The normalized project name *req* names."""
+        found = self._projects.get(req.name)
         if found is None:
-            found = self._admitted[specifier, version] = req.specifier.contains(
-                t.version, prereleases=True)
+            found = self._projects[req.name] = canonicalize_name(req.name)
         return found
 
-    def marker(self, req: Requirement, text: str, extras: tuple[str, ...]) -> tuple[int, int, str]:
-        """(where true, where it cannot be evaluated, why) for the marker of *req*, evaluated
-        with ``extra`` set to "" and to each of *extras*."""
-        assert req.marker is not None
+    def admitted(self, specifier: str) -> dict[str, bool]:
+        """Whether the specifier set *specifier* (its text) admits a version (by its text):
+        filled in by :func:`_admits` as versions are asked about."""
+        found = self._admitted.get(specifier)
+        if found is None:
+            found = self._admitted[specifier] = {}
+        return found
+
+    def marker(self, marker: Marker, extras: tuple[str, ...]) -> tuple[int, int, str]:
+        """(where true, where it cannot be evaluated, why) for *marker*, evaluated with
+        ``extra`` set to "" and to each of *extras*."""
+        text = str(marker)  # kept by packaging: the same string object, hashed once
         key = (text, extras if "extra" in text else ())
         found = self._markers.get(key)
         if found is None:
@@ -194,7 +192,7 @@ class _Masks:
             for i, env in enumerate(self.environments):
                 for extra in ("", *key[1]):
                     try:
-                        if req.marker.evaluate({**env.markers, "extra": extra}):
+                        if marker.evaluate({**env.markers, "extra": extra}):
                             true |= 1 << i
                     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as e:
                         broken |= 1 << i
@@ -214,61 +212,82 @@ def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
     return sorted({canonicalize_name(e) for e in req.extras} - have)
 
 
+def _admits(admitted: dict[str, bool], req: Requirement, t: Declaration, version: str) -> bool:
+    """Whether *req*'s specifier admits *t*'s version (text *version*; *admitted* caches)."""
+    found = admitted.get(version)
+    if found is None:
+        found = admitted[version] = req.specifier.contains(t.version, prereleases=True)
+    return found
+
+
 _Group = list[tuple[Declaration, int]]
 _Candidates = list[tuple[Declaration, int, str]]  # declaration, mask, version text
 
 
-@paused_gc()  # see ipwhl_checks.util.nogc
+def _join(groups: list[_Group], d: Declaration, mask: int) -> None:
+    """Add *d* to the group of *groups* whose dependencies equal its own, or to a new one."""
+    for group in groups:
+        if group[0][0].dependencies == d.dependencies:
+            group.append((d, mask))
+            return
+    groups.append([(d, mask)])
+
+
 def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
     """Every unmet dependency of *declarations* on the environments of *settings*."""
     masks = _Masks(settings.environments)
     by_project: dict[str, _Candidates] = defaultdict(list)
-    # Declarations of one project with the same extras and the same (shared) requirement
-    # objects, e.g. the wheels of one release, are checked once over their joint mask.
-    groups: dict[tuple[object, ...], _Group] = defaultdict(list)
+    # Declarations of one project with the same extras and equal dependencies, e.g. the
+    # wheels of one release, are checked once over their joint mask; each problem quotes
+    # the declaration's own requirement.  Equal requirements (packaging's equality: same
+    # normalized name and extras, same specifiers and marker) get the same answers; the
+    # tree loader parses each text once, so equal lists mostly hold the same objects and
+    # compare at once.
+    groups: dict[tuple[str, tuple[str, ...]], list[_Group]] = defaultdict(list)
     for d in declarations:
         mask = masks.installable(d)
         by_project[d.project].append((d, mask, str(d.version)))
         if mask and d.dependencies:
-            groups[d.project, d.extras, *map(id, d.dependencies)].append((d, mask))
+            _join(groups[d.project, d.extras], d, mask)
     problems: list[Problem] = []
     where = masks.where
 
     def report(group: _Group, problem_mask: int, make: Callable[..., Problem],
-               req: Requirement, *args: object) -> None:
+               index: int, *args: object) -> None:
         for d, mask in group:
             if mask & problem_mask:
-                problems.append(make(d, req, where(mask & problem_mask), *args))
+                problems.append(make(d, d.dependencies[index], where(mask & problem_mask), *args))
 
-    for group in groups.values():
+    for group in chain.from_iterable(groups.values()):
         first = group[0][0]
         mask = 0
         for _d, m in group:
             mask |= m
-        for req in first.dependencies:
-            name, marker, specifier = masks.requirement(req)
+        for index, req in enumerate(first.dependencies):
             active = mask
-            if marker:
-                true, broken, error = masks.marker(req, marker, first.extras)
+            if req.marker is not None:
+                true, broken, error = masks.marker(req.marker, first.extras)
                 if broken & mask:
-                    report(group, broken, _iw405_marker, req, error)
+                    report(group, broken, _iw405_marker, index, error)
                 active &= true
                 if not active:
                     continue
-            candidates = by_project.get(name)
+            candidates = by_project.get(masks.project(req))
             if not candidates:
-                report(group, active, _iw401_missing, req)
+                report(group, active, _iw401_missing, index)
                 continue
+            specifier = str(req.specifier)  # hashing a SpecifierSet costs more
+            admitted = masks.admitted(specifier) if specifier else None
             covered = 0
             for t, t_mask, version in candidates:
                 common = active & t_mask
                 if not common:
                     continue
                 covered |= common
-                if specifier and not masks.admits(req, specifier, t, version):
-                    report(group, common, _iw402_version, req, t)
+                if admitted is not None and not _admits(admitted, req, t, version):
+                    report(group, common, _iw402_version, index, t)
                 if req.extras and (missing := _missing_extras(req, t)):
-                    report(group, common, _iw403_extra, req, t, missing)
+                    report(group, common, _iw403_extra, index, t, missing)
             if active & ~covered:
-                report(group, active & ~covered, _iw404_not_installable, req)
+                report(group, active & ~covered, _iw404_not_installable, index)
     return sorted(problems)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..repo.declaration import Problem
 from ..repo.tree import Tree, load_tree
-from ..util.nogc import paused_gc
 from .deps import check_dependencies
 from .overlap import find_collisions
 
@@ -17,10 +16,9 @@ __all__ = ["check_tree", "run_checks"]
 def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
     """The tree's file problems, overlaps and (if *dependencies*) unmet dependencies."""
     problems = set(tree.problems)
-    with paused_gc():  # many small objects, no cycles (see ipwhl_checks.util.nogc)
-        problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
-        if dependencies:
-            problems.update(check_dependencies(tree.declarations, tree.settings))
+    problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
+    if dependencies:
+        problems.update(check_dependencies(tree.declarations, tree.settings))
     return sorted(problems)
 
 

@@ -8,7 +8,9 @@
   declaration breaks its dependents).  Problems of single files and overlaps are left to
   the per-file hook, so each problem is reported once.
 
-Both print ``path: problem`` lines and exit 0 when clean, 1 on a problem, 2 on misuse.
+Both print ``path: problem`` lines and exit 0 when clean, 1 on a problem, 2 on misuse, and
+run with the cyclic garbage collector paused, as ``ipwhl`` commands do
+(:mod:`ipwhl_checks.util.nogc`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..checks.run import run_checks
 from ..errors import IpwhlError
 from ..repo.declaration import Problem
 from ..repo.tree import load_tree
+from ..util.nogc import paused_gc
 
 __all__ = ["check_declarations_main", "check_dependencies_main"]
 
@@ -38,7 +41,8 @@ def _parser(prog: str, files: bool) -> argparse.ArgumentParser:
 
 def _report(prog: str, run: Callable[[], Sequence[Problem]]) -> int:
     try:
-        problems = run()
+        with paused_gc():
+            problems = run()
     except IpwhlError as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return 1

@@ -54,7 +54,6 @@ from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
-from ..util.nogc import paused_gc
 from .committed import CommittedTree
 from .manifest import (
     LAYOUT,
@@ -313,8 +312,7 @@ def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResul
         root = Path(root)
         if not root.is_dir():
             raise PublishError(f"the data root is not a directory: {str(root)!r}")
-    with paused_gc():  # many small objects, none in a cycle
-        return _publish(root, options)
+    return _publish(root, options)
 
 
 def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:

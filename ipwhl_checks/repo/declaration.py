@@ -110,8 +110,8 @@ def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields
     if "requires-python" in table:
         found, requires_python = _iw105_requires_python(table["requires-python"])
         problems += found
-    found, extras, dependencies = _lists(table.get("extras", []), table.get("dependencies", []))
-    problems += found
+    listed, extras, dependencies = _lists(table.get("extras", []), table.get("dependencies", []))
+    problems += listed
     if problems:
         return None, problems
     source, content_id = table["source"], table["content-id"]

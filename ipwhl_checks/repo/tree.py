@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from ..errors import DeclarationError
-from ..util.nogc import paused_gc
 from ..util.regular import read_regular
 from .declaration import Declaration, Problem, read_declaration
 from .layout import SUFFIX, locate
@@ -118,11 +117,7 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     *only_projects*, which reads just the project directories of *paths* (enough for the
     per-file checks and the overlaps of those projects, and much faster).
     """
-    with paused_gc():
-        return _load_tree(Path(root), paths, only_projects)
-
-
-def _load_tree(root: Path, paths: Sequence[Path] | None, only_projects: bool) -> Tree:
+    root = Path(root)
     if not root.is_dir():
         raise DeclarationError(f"the data root is not a directory: {str(root)!r}")
     settings = load_settings(root)
