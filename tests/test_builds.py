@@ -169,7 +169,11 @@ def build(repo: Repo, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Pa
     # upstream: this repository's HEAD, with the test data tree instead of data/
     work = tmp_path / "work"
     git(tmp_path, "clone", "-q", "--no-local", str(ROOT), str(work))
-    for name, value in [("user.name", "T"), ("user.email", "t@ipwhl.test")]:
+    git(work, "checkout", "-q", "-B", "main")  # (main, whatever branch ROOT is on)
+    # the maintainer signs the data commits (the release refuses unsigned ones)
+    for name, value in [("user.name", "T"), ("user.email", "t@ipwhl.test"),
+                        ("gpg.format", "ssh"), ("user.signingkey", str(key)),
+                        ("commit.gpgSign", "true")]:
         git(work, "config", name, value)
     shutil.rmtree(work / "data")
     shutil.copytree(repo.data, work / "data")
@@ -249,8 +253,9 @@ def test_publish_manifest_publishes_on_top_of_the_last_release(
         shutil.copy(new, target)
         main(["fmt", "--root", str(clone / "data")])
         git(clone, "add", "-A")
-        git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "commit", "-q",
-            "-m", "epsilon")
+        git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "-c",
+            "gpg.format=ssh", "-c", f"user.signingkey={home / '.ipwhl-signing-key'}",
+            "commit", "-S", "-q", "-m", "epsilon")  # signed by the maintainer
         git(clone, "push", "-q", "origin", "HEAD")
         with gateway(first_car) as (host, _log):  # serves the releases so far
             ran = run_build(manifest, home, {**env, "IPFS_API": api,

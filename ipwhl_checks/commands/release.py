@@ -26,8 +26,10 @@ from ..errors import ReleaseError
 from ..publish.build import publish
 from ..publish.committed import CommittedTree, committed_tree
 from ..release.last import last_release
+from ..release.signed import check_signed_range
 from ..release.tag import ReleaseInfo, create_tag, default_tag_name
 from ..util.git import git
+from ._common import add_allowed_signers
 from .publish import add_publish_arguments, options_from_args, print_result
 
 __all__ = ["add_arguments", "run"]
@@ -39,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tag name (default: ipwhl-YYYYMMDD.HHMMSS, UTC)")
     parser.add_argument("-u", "--local-user", metavar="KEY",
                         help="signing key (default: git's user.signingkey)")
+    add_allowed_signers(parser)
     parser.add_argument("--previous-from", metavar="GATEWAY",
                         help="publish on top of the newest release, its manifest fetched "
                              "(and verified) through this IPFS gateway")
@@ -67,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise ReleaseError(f"tag {name!r} already exists")
     if args.commit is None:
         _note_uncommitted(tree)
+    check_signed_range(repo, commit, tree.prefix, "this release", args.allowed_signers)
     options = options_from_args(args, commit)
     if args.previous_from is not None:
         if args.previous is not None or args.out is not None:

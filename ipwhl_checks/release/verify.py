@@ -2,7 +2,9 @@
 
 Trust: the tag's signature is checked against the keys the repository allows
 (:mod:`ipwhl_checks.release.signatures`: ``.ipwhl/allowed_signers`` for SSH, ``.ipwhl/
-allowed_signers.asc`` for OpenPGP, read from the verifier's own checkout).
+allowed_signers.asc`` for OpenPGP, read from the verifier's own checkout), and so is
+every commit that changed the data tree since the previous release
+(:mod:`ipwhl_checks.release.signed`).
 
 Then the tag message (:mod:`ipwhl_checks.release.tag`) is read, the data tree of the tagged
 commit is published in memory from git's objects (:mod:`ipwhl_checks.publish.committed`; wheels
@@ -20,6 +22,7 @@ from ..publish.build import PublishOptions, PublishResult, publish
 from ..publish.committed import CommittedTree
 from ..util.git import git
 from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
+from .signed import check_signed_range
 from .tag import ReleaseInfo, read_release
 
 __all__ = ["ALLOWED_KEYS", "ALLOWED_SIGNERS", "Verified", "signature_kind", "verify_release",
@@ -48,6 +51,10 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     if commit != release.source_commit:
         raise VerifyError(f"tag {tag!r} points to {commit} but its message names "
                           f"source-commit {release.source_commit}")
+    try:
+        check_signed_range(repo, commit, root.strip("/"), f"tag {tag!r}", allowed_signers)
+    except ReleaseError as e:
+        raise VerifyError(str(e)) from e
     tree = CommittedTree(repo, commit, root.strip("/"))
     result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
