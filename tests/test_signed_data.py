@@ -2,6 +2,7 @@
 commit that changed the data tree since the previous release is not signed by an allowed
 key.  Real git, real SSH keys made by ssh-keygen, real commits."""
 
+# ruff: noqa: F811 (pytest fixtures imported from the release tests)
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +33,8 @@ def test_signed_commits_release_and_verify(signed: Repo,
 
 @pytest.mark.parametrize(("options", "reason"), [
     (("-c", "commit.gpgSign=false"), "not signed"),
-    (("-c", "user.signingkey={stranger}"), "signed by a key that is not an allowed signer (SHA256:"),
+    (("-c", "user.signingkey={stranger}"),
+     "signed by a key that is not an allowed signer (SHA256:"),
 ], ids=["unsigned", "stranger"])
 def test_release_refuses_a_data_commit_not_signed_by_an_allowed_key(
         signed: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str],
