@@ -90,7 +90,7 @@ def test_the_range_starts_at_the_previous_release_or_the_first_key(
     assert (found.commit, found.subject, found.reason) == (new, "epsilon", "not signed")
 
 
-def test_history_before_the_first_key_is_not_checked(repo: Repo, tmp_path: Path,  # noqa: F811
+def test_history_before_the_first_key_is_not_checked(repo: Repo, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """A repository's history from before its signing policy (unsigned data commits, an
