@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve CAR files over HTTP as a verifying IPFS path gateway"),
     "lock": ("lock", "write a hash-checking lock for a published CID"),
     "use": ("use", "point pip at the newest verified release"),
+    "diff": ("diff", "list the projects added, removed and upgraded between two releases"),
 }
 
 

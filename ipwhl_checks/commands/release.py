@@ -21,13 +21,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
 from ..errors import ReleaseError
-from ..publish.build import publish
+from ..publish.build import PublishOptions, PublishResult, publish
 from ..publish.committed import CommittedTree, committed_tree
+from ..publish.manifest import parse_manifest
+from ..release.diff import diff, from_manifest, release_notes
 from ..release.last import last_release
 from ..release.signed import check_signed_range
-from ..release.tag import ReleaseInfo, create_tag, default_tag_name
+from ..release.states import state_at_commit
+from ..release.tag import TAG_PREFIX, ReleaseInfo, create_tag, default_tag_name
 from ..util.git import git
 from ._common import add_allowed_signers
 from .publish import add_publish_arguments, options_from_args, print_result
@@ -59,6 +63,25 @@ def _note_uncommitted(tree: CommittedTree) -> None:
               f"{tree.commit[:12]})", file=sys.stderr)
 
 
+def _notes(tree: CommittedTree, options: PublishOptions, result: PublishResult) -> list[str]:
+    """The release notes: the changes since the previous release (from its manifest when
+    the publish had it, else from its tag's tree), for the tag message."""
+    found = git(tree.top, "describe", "--tags", "--abbrev=0", f"--match={TAG_PREFIX}*",
+                f"{tree.commit}^", check=False)
+    previous = found.stdout.strip() if found.returncode == 0 else None
+    settings = tree.settings()
+    new = from_manifest(result.manifest, settings)
+    if options.previous is not None:
+        old = from_manifest(parse_manifest(options.previous.data, options.previous.where),
+                            settings)
+        previous = previous or "the previous release"
+    elif previous is not None:
+        old = state_at_commit(Path(tree.top) / (tree.prefix or "."), previous)
+    else:
+        return release_notes(diff({}, new), None)
+    return release_notes(diff(old, new), previous)
+
+
 def run(args: argparse.Namespace) -> int:
     tree = committed_tree(args.root, args.commit or "HEAD")
     commit, repo = tree.commit, tree.top
@@ -83,11 +106,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"previous release: {found[0].tag} {found[0].root_cid}")
             options = dataclasses.replace(options, previous=found[1])
     result = publish(tree, options)
+    notes = _notes(tree, options, result)
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
                        profile=result.profile, projects=result.projects,
                        wheels=result.wheels, bytes=result.total_bytes, source_commit=commit,
                        tag=name)
-    create_tag(repo, name, info, key=args.local_user)
+    create_tag(repo, name, info, key=args.local_user, notes=notes)
     print_result(result)
     print(f"tag: {name}")
     print(result.root_cid)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -76,13 +77,16 @@ class ReleaseInfo:
     tag: str = ""
 
 
-def format_tag_message(info: ReleaseInfo) -> str:
+def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = ()) -> str:
+    """The tag message: subject, fields, then *notes* (release notes, after a blank line;
+    their lines are not ``key: value`` fields)."""
     values = {"format": MESSAGE_FORMAT, "root-cid": info.root_cid,
               "manifest-cid": info.manifest_cid, "profile": info.profile,
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
               "source-commit": info.source_commit}
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
-    return f"IPWHL release {info.root_cid}\n\n{body}"
+    tail = "".join(f"{line}\n" for line in notes)
+    return f"IPWHL release {info.root_cid}\n\n{body}" + (f"\n{tail}" if tail else "")
 
 
 def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
@@ -112,12 +116,13 @@ def default_tag_name(now: float | None = None) -> str:
     return TAG_PREFIX + time.strftime("%Y%m%d.%H%M%S", time.gmtime(now))
 
 
-def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None) -> None:
+def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None,
+               notes: Sequence[str] = ()) -> None:
     """Create the signed annotated tag *name* on ``info.source_commit``."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    args = ["tag", "-s", "-a", "-m", format_tag_message(info)]
+    args = ["tag", "-s", "-a", "-m", format_tag_message(info, notes)]
     if key:
         args += ["-u", key]
     what = f"signing tag {name!r} (git tag -s)"
