@@ -122,6 +122,8 @@ __all__ = [
     "ProjectLine",
     "Reader",
     "WheelEntry",
+    "cid_named",
+    "cids_named",
     "declaration_digest",
     "dump_manifest",
     "load_manifest",
@@ -362,11 +364,12 @@ class ProjectLine(NamedTuple):
 @dataclass(frozen=True)
 class Lines:
     """A checked manifest as the next publish reads it: its header, each project's line
-    (by name, in name order) and every CID it names."""
+    (by name, in name order), and the manifest in the canonical layout (the bytes read, if
+    they are in it), which the lines are views of."""
 
     header: Header
     projects: dict[str, ProjectLine]
-    cids: frozenset[str]
+    text: bytes
 
 
 # ---- reading: the checks ---------------------------------------------------------------
@@ -699,17 +702,18 @@ class Reader:
 
     @staticmethod
     def _lines_of(m: Manifest) -> Lines:
-        projects = {}
-        cids = {m.index.cid}
-        for p in m.projects:
-            line = project_line(p.name, project_text(p)).encode("ascii")
-            projects[p.name] = ProjectLine(p.name, p.cid, p.dag_size, p.declarations, line, 0,
-                                           len(line))
-            cids.update((p.cid, p.index.cid))
-            cids.update(c for w in p.wheels for c in (w.cid, w.metadata.cid))
+        lines = [project_line(p.name, project_text(p)) for p in m.projects]
+        text = render_manifest(profile=m.profile, layout=m.layout, source_commit=m.source_commit,
+                               index=m.index, wheels=m.wheel_count, total_bytes=m.total_bytes,
+                               lines=lines)
+        projects, at = {}, text.find(_OPEN.encode()) + len(_OPEN) + 1
+        for p, line in zip(m.projects, lines, strict=True):
+            projects[p.name] = ProjectLine(p.name, p.cid, p.dag_size, p.declarations, text, at,
+                                           at + len(line))
+            at += len(line) + 2  # (and ",\n")
         header = Header(m.profile, m.layout, m.source_commit, m.index,
                         (len(m.projects), m.wheel_count, m.total_bytes))
-        return Lines(header, projects, frozenset(cids))
+        return Lines(header, projects, text)
 
     def _canonical_lines(self, data: bytes) -> Lines | None:
         """:meth:`lines` for a manifest in the canonical layout whose every line the
@@ -728,8 +732,15 @@ class Reader:
                 f'{text[:start]}\n "projects": {{}},\n{text[end + len(_CLOSE):]}'))
         except PublishError:
             return None
+        # ... laid out as render_manifest() lays it out (its lines around one empty one)
+        top = render_manifest(profile=header.profile, layout=header.layout,
+                              source_commit=header.source_commit, index=header.index,
+                              wheels=header.totals[1], total_bytes=header.totals[2],
+                              lines=[b""], projects=header.totals[0])
+        cut = start + len(_OPEN) + 1
+        if data[:cut] != top[:cut] or data[end:] != top[cut:]:
+            return None
         projects: dict[str, ProjectLine] = {}
-        cids = [header.index.cid]
         sizes: list[str] = []
         head, wheel = _HEAD.match, _WHEEL.match
         texts, tails, versions = self._texts, self._tails, self._versions
@@ -738,16 +749,14 @@ class Reader:
             m = head(text, at)
             if m is None:
                 return None
-            name, cid, dag_size, declarations, index_cid = m.groups()
-            cids += cid, index_cid
+            name, cid, dag_size, declarations = m.groups()
             stem, line, previous = name.replace("-", "_"), at + 1, ""
             at = m.end()
             while text[at] != "}":  # the wheels, sorted by file name, "," between two
                 w = wheel(text, at)
                 if w is None:
                     return None
-                filename, name_part, version, tail, wheel_cid, lists, metadata_cid, rp, size \
-                    = w.groups()
+                filename, name_part, version, tail, lists, rp, size = w.groups()
                 try:  # (a name as wheel_version() looks it up first, or that method)
                     if filename <= previous or (not (
                             name_part == stem and tail in tails and version in versions) \
@@ -763,7 +772,6 @@ class Reader:
                         texts.add(rp)
                 except PublishError:
                     return None
-                cids += wheel_cid, metadata_cid
                 sizes.append(size)
                 at, previous = w.end(), filename
                 if text[at] == ",":
@@ -782,14 +790,13 @@ class Reader:
             at += 1
         if header.totals != (len(projects), len(sizes), sum(map(int, sizes))):
             return None
-        if min(cids) < "b" and not all(_V0_LOW <= c <= _V0_HIGH for c in cids if c < "b"):
-            return None  # a "Qm..." text that is not a sha2-256 multihash
-        return Lines(header, projects, frozenset(cids))
+        return Lines(header, projects, data)
 
 
 # ---- reading: the canonical layout's patterns ------------------------------------------
 
 _OPEN, _CLOSE = '\n "projects": {', "\n },\n"
+_CID_VALUE = re.compile(rb'"cid":"([^"]+)"')
 _project_line = partial(tuple.__new__, ProjectLine)  # ProjectLine(*fields), without a frame
 # An integer below 10**18 (so below MAX_SIZE) as JSON writes it.
 _N = r"(?:0|[1-9][0-9]{0,17})"
@@ -798,26 +805,71 @@ _N = r"(?:0|[1-9][0-9]{0,17})"
 # NUL in these classes, which cannot match (the line reader takes no text with a NUL).
 _BASE32 = r"[\x00a-z2-7]"
 _HEX = r"[\x000-9a-f]{64}"
-# A CID as kubo prints it under either profile (captured): base32 CIDv1 of a raw or dag-pb
-# block and a sha2-256 digest (the header 01 55|70 12 20 is "bafkrei"/"bafybei" and the
-# 7th digit's two high bits; the last digit's two low bits are padding, 0), or a base58btc
-# CIDv0 ("Qm" and 44 digits: a sha2-256 multihash iff it lies between _V0_LOW and
-# _V0_HIGH, the base-58 digits being in ASCII order).
-_CID = rf"(b(?:afkrei|afybei)[a-h]{_BASE32}{{50}}[aeimquy4]|Qm[1-9A-HJ-NP-Za-km-z]{{44}})"
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"  # (in ASCII order)
+
+
+def _between(low: str, high: str, digits: str = _BASE58) -> str:
+    """A pattern of the texts of ``len(low)`` *digits* from *low* to *high* (``low < high``),
+    both included.
+
+    *digits* are letters and digits in ASCII order, so that a text sorts as its number.
+    After the start the bounds share, a text is in range if its next digit lies strictly
+    between theirs (any digits follow), or is low's and the rest is at least low's rest,
+    or is high's and the rest at most high's."""
+    def digit_class(first: int, last: int) -> str:  # digits[first..last]
+        chosen = digits[first:last + 1]
+        return "[" + "".join(f"{chosen[i]}-{chosen[j - 1]}" if j - i > 2 else chosen[i:j]
+                             for i, j in _runs(chosen)) + "]"
+
+    any_digit = digit_class(0, len(digits) - 1)
+
+    def beyond(bound: str, above: bool) -> str:  # the texts >= bound (<= if not above)
+        if not bound:
+            return ""
+        i = digits.index(bound[0])
+        first, last = (i + 1, len(digits) - 1) if above else (0, i - 1)
+        rest = f"{bound[0]}{beyond(bound[1:], above)}"
+        if first > last:  # bound[0] is the highest (lowest) digit
+            return rest
+        return f"(?:{digit_class(first, last)}{any_digit}{{{len(bound) - 1}}}|{rest})"
+
+    n = next(i for i, (a, b) in enumerate(zip(low, high, strict=True)) if a != b)
+    first, last = digits.index(low[n]), digits.index(high[n])
+    middle = f"{digit_class(first + 1, last - 1)}{any_digit}{{{len(low) - n - 1}}}|" \
+        if last - first > 1 else ""
+    return (f"{low[:n]}(?:{middle}{low[n]}{beyond(low[n + 1:], True)}"
+            f"|{high[n]}{beyond(high[n + 1:], False)})")
+
+
+def _runs(chars: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive ASCII characters of sorted *chars*."""
+    runs, start = [], 0
+    for i in range(1, len(chars) + 1):
+        if i == len(chars) or ord(chars[i]) != ord(chars[i - 1]) + 1:
+            runs.append((start, i))
+            start = i
+    return runs
+
+
+# A CID as kubo prints it under either profile: base32 CIDv1 of a raw or dag-pb block and
+# a sha2-256 digest (the header 01 55|70 12 20 is "bafkrei"/"bafybei" and the 7th digit's
+# two high bits; the last digit's two low bits are padding, 0), or a base58btc CIDv0 of a
+# sha2-256 digest: from that of 00...00 to that of ff...ff.
 _V0_LOW = "QmNLei78zWmzUdbeRB3CiUfAizWUrbeeZh5K1rhAQKCh51"  # 12 20 00...00
 _V0_HIGH = "QmfZy5bvk7a3DQAjCbGNtmrPXWkyVvPrdnZMyBZ5q5ieKG"  # 12 20 ff...ff
+_CID = rf"(?:b(?:afkrei|afybei)[a-h]{_BASE32}{{50}}[aeimquy4]|{_between(_V0_LOW, _V0_HIGH)})"
 # A string of printable ASCII as the encoder writes it (only " and \ escaped); a string
 # with another escape is left to the plain reader.
 _STR = r'"[ !#-\[\]-~]*+(?:\\["\\][ !#-\[\]-~]*+)*+"'
 _STRS = rf"(?:{_STR}(?:,{_STR})*+)?+"
 _FILE = rf'\{{"cid":"{_CID}","dag-size":{_N},"sha256":"{_HEX}","size":{_N}\}}'
-# A project's line up to its first wheel: name, CID, dag-size, declarations, page's CID.
+# A project's line up to its first wheel: name, CID, dag-size, declarations.
 _HEAD = re.compile(
-    rf'\n  "([a-z0-9]+(?:-[a-z0-9]+)*+)": \{{"cid":"{_CID}","dag-size":({_N}),'
+    rf'\n  "([a-z0-9]+(?:-[a-z0-9]+)*+)": \{{"cid":"({_CID})","dag-size":({_N}),'
     rf'"declarations":"(sha256:{_HEX})","index":{_FILE},"wheels":\{{')
 # One wheel: file name (and its parts before the first and second "-", and the rest, as
-# parse_wheel_filename splits it), CID, dependencies and extras, metadata's CID,
-# requires-python, size; its version is the file name's.
+# parse_wheel_filename splits it), dependencies and extras, requires-python, size; its
+# version is the file name's.
 _WHEEL = re.compile(
     r'"(([A-Za-z0-9._+!]++)-([A-Za-z0-9._+!]++)-([A-Za-z0-9._+!-]++))":\{'
     rf'"cid":"{_CID}","dag-size":{_N},"declaration":"sha256:{_HEX}",'
@@ -836,6 +888,17 @@ def parse_manifest(data: bytes, where: str = "manifest.json") -> Manifest:
 def parse_project(name: str, text: str, where: str) -> ProjectEntry:
     """One project's entry from its JSON *text* (a line of a manifest named *where*)."""
     return Reader(where).entry(name, text)
+
+
+def cids_named(text: bytes) -> frozenset[str]:
+    """Every CID the manifest *text* in the canonical layout (:attr:`Lines.text`) names."""
+    return frozenset(cid.decode("ascii") for cid in _CID_VALUE.findall(text))
+
+
+def cid_named(text: bytes, cid: str) -> bool:
+    """Whether the manifest *text* in the canonical layout names *cid* (a ``"cid"``
+    value: in a string every quote is escaped)."""
+    return f'"cid":"{cid}"'.encode() in text
 
 
 def read_lines(data: bytes, where: str = "manifest.json") -> Lines:

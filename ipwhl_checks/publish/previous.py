@@ -13,13 +13,15 @@ lines of the next manifest (:class:`ManifestLines`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .manifest import (
     FileEntry,
     ProjectEntry,
     ProjectLine,
+    cid_named,
+    cids_named,
     parse_project,
     read_lines,
     read_manifest_file,
@@ -32,7 +34,7 @@ __all__ = ["ManifestLines", "Previous", "PriorProject", "load_previous", "read_p
 PriorProject = ProjectLine
 
 
-@dataclass(frozen=True)
+@dataclass
 class Previous:
     """The previous release's manifest, checked (see the module docstring)."""
 
@@ -45,7 +47,10 @@ class Previous:
     wheels: int  # totals
     total_bytes: int
     projects: dict[str, PriorProject]  # by name, in name order
-    cids: frozenset[str]  # of every file and directory it links
+    text: bytes  # the manifest in the canonical layout (data, if it is in it)
+    # holds(): how many lookups searched text, then every CID it names
+    _searches: int = field(default=0, init=False, repr=False, compare=False)
+    _cids: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def entry(self, name: str) -> ProjectEntry | None:
         """The project *name*'s entry (None if there is none)."""
@@ -54,8 +59,16 @@ class Previous:
 
     def holds(self, cid: str) -> bool:
         """Whether the previous release links a file or directory with CID *cid* (the
-        root page, a project directory, a page, a wheel or a metadata file)."""
-        return cid in self.cids
+        root page, a project directory, a page, a wheel or a metadata file).
+
+        A few lookups (a small change) search the manifest; after that, its CIDs are
+        collected once and looked up in a set."""
+        if self._cids is None:
+            if self._searches < 16:
+                self._searches += 1
+                return cid_named(self.text, cid)
+            self._cids = cids_named(self.text)
+        return cid in self._cids
 
 
 def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
@@ -64,7 +77,7 @@ def read_previous(data: bytes, where: str = "manifest.json") -> Previous:
     h = lines.header
     return Previous(where=where, data=data, profile=h.profile, layout=h.layout,
                     source_commit=h.source_commit, index=h.index, wheels=h.totals[1],
-                    total_bytes=h.totals[2], projects=lines.projects, cids=lines.cids)
+                    total_bytes=h.totals[2], projects=lines.projects, text=lines.text)
 
 
 def load_previous(path: Path) -> Previous:
