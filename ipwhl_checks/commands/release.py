@@ -28,6 +28,7 @@ from ..publish.committed import CommittedTree, committed_tree
 from ..release.last import last_release
 from ..release.tag import ReleaseInfo, create_tag, default_tag_name
 from ..util.git import git
+from ._common import find_root
 from .publish import add_publish_arguments, options_from_args, print_result
 
 __all__ = ["add_arguments", "run"]
@@ -57,6 +58,8 @@ def _note_uncommitted(tree: CommittedTree) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.root is None:
+        args.root = find_root()
     tree = committed_tree(args.root, args.commit or "HEAD")
     commit, repo = tree.commit, tree.top
     name = args.tag or default_tag_name()

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+
+from packaging.utils import canonicalize_name
 
 from ..errors import DeclarationError
 from ..util.regular import read_regular
 from .declaration import Declaration, Problem, read_declaration
-from .layout import SUFFIX, locate
+from .layout import SUFFIX, Location, locate
 from .settings import Settings, load_settings
 
 __all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root", "walk_files"]
@@ -30,6 +32,8 @@ class Tree:
     settings: Settings
     declarations: list[Declaration]  # every valid declaration read
     problems: list[Problem]  # of the files asked about (all files when none were given)
+    # every declaration read that is invalid but whose path names a wheel: (path, where)
+    invalid: list[tuple[str, Location]] = field(default_factory=list)
 
 
 def walk_files(root: str | Path, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -78,16 +82,19 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
     parts = rel if isinstance(rel, tuple) else rel.parts
     display = _display(str(root), parts)
     location, found = locate(parts)
-    problems = [Problem(display, message, check) for check, message in found]
+    project = location.project if location is not None else (
+        canonicalize_name(parts[1]) if len(parts) == 3 else None)
+    problems = [Problem(display, message, check, project) for check, message in found]
     if location is None:
         return None, problems
     if data is None:
         try:
             data = read_regular(display, follow_symlinks=False)
         except OSError as e:
-            return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
+            return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100",
+                                             project)]
     fields, found = read_declaration(data, profile)
-    problems += [Problem(display, message, check) for check, message in found]
+    problems += [Problem(display, message, check, project) for check, message in found]
     if fields is None or problems:
         return None, problems
     declaration = Declaration(
@@ -132,10 +139,13 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     wanted = None if selected is None else {rel.parts for rel in selected}
     declarations: list[Declaration] = []
     problems: list[Problem] = []
+    invalid: list[tuple[str, Location]] = []
     for parts in files:
         declaration, found = load_file(root, parts, settings.profile)
         if declaration is not None:
             declarations.append(declaration)
+        elif found and (location := locate(parts)[0]) is not None:
+            invalid.append((found[0].path, location))
         if wanted is None or parts in wanted:
             problems += found
-    return Tree(root, settings, declarations, problems)
+    return Tree(root, settings, declarations, problems, invalid)
