@@ -110,6 +110,21 @@ def test_one_line_per_cause(tmp_path, monkeypatch, capsys, wheels, broken, expec
         assert capsys.readouterr().out.splitlines() == [e for e in expected if ": IW1" in e]
 
 
+def test_a_misnamed_declaration_is_the_cause_too(tmp_path, monkeypatch, capsys):
+    """A declaration whose file name is not a wheel's (IW202) declares no wheel, but its
+    directory says which project it was meant for."""
+    data = _write(tmp_path, {LIB: [], APP: ["lib"]}, [])
+    misnamed = Path(_path(LIB)).with_name("lib-1.0.toml")
+    (tmp_path / _path(LIB)).rename(tmp_path / misnamed)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--root", data.name]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{misnamed}: IW202 not named <wheel-stem>.toml after a wheel: Invalid wheel filename "
+        "(wrong number of parts): 'lib-1.0'",
+        f"{misnamed}: IW401 this declaration is invalid, so 'lib' is not in the repository "
+        f"(on {ALL}), and 1 project depends on it: app"]
+
+
 def test_json_has_one_object_per_line_of_text(tmp_path, monkeypatch, capsys):
     _write(tmp_path, {**{w: [] for w in _wheels("lib")}, APP: ["lib"]}, [LIB_311_WIN])
     monkeypatch.chdir(tmp_path)

@@ -42,7 +42,6 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
-from ..repo.layout import Location
 from ..repo.settings import Environment, Settings
 
 __all__ = ["CHECKS", "check_dependencies", "describe_environments"]
@@ -282,10 +281,11 @@ class _Invalid:
 
 
 def check_dependencies(declarations: Sequence[Declaration], settings: Settings,
-                       invalid: Iterable[tuple[str, Location]] = ()) -> list[Problem]:
+                       invalid: Iterable[tuple[str, str, frozenset[Tag]]] = ()) -> list[Problem]:
     """Every unmet dependency of *declarations* on the environments of *settings*, folded
     (see the module's documentation); *invalid*: the declarations that failed their own
-    checks, (path, what the path says), whose dependents' problems fold into one line."""
+    checks, (path, project, the tags of its file name), whose dependents' problems fold
+    into one line on them."""
     masks = _Masks(settings.environments)
     by_project: dict[str, _Candidates] = defaultdict(list)
     # Declarations of one project with the same extras and equal dependencies, e.g. the
@@ -301,9 +301,9 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings,
         if mask and d.dependencies:
             _join(groups[d.project, d.extras], d, mask)
     broken: dict[str, _Invalid] = defaultdict(_Invalid)
-    for path, location in invalid:
-        broken[location.project].paths.append(path)
-        broken[location.project].mask |= masks.tagged(location.tags)
+    for path, project, tags in invalid:
+        broken[project].paths.append(path)
+        broken[project].mask |= masks.tagged(tags)
     problems: list[Problem] = []
 
     def report(group: _Group, problem_mask: int, make: Callable[..., Problem],

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
 from ..errors import DeclarationError
 from ..util.regular import read_regular
 from .declaration import Declaration, Problem, read_declaration
-from .layout import SUFFIX, Location, locate
+from .layout import SUFFIX, locate
 from .settings import Settings, load_settings
 
 __all__ = ["Tree", "iter_files", "load_file", "load_tree", "relative_to_root", "walk_files"]
@@ -32,8 +33,9 @@ class Tree:
     settings: Settings
     declarations: list[Declaration]  # every valid declaration read
     problems: list[Problem]  # of the files asked about (all files when none were given)
-    # every declaration read that is invalid but whose path names a wheel: (path, where)
-    invalid: list[tuple[str, Location]] = field(default_factory=list)
+    # every declaration read that is invalid, in a project's directory: (path, its
+    # project, the tags its name gives: none when it is not a wheel's name)
+    invalid: list[tuple[str, str, frozenset[Tag]]] = field(default_factory=list)
 
 
 def walk_files(root: str | Path, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -139,13 +141,15 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     wanted = None if selected is None else {rel.parts for rel in selected}
     declarations: list[Declaration] = []
     problems: list[Problem] = []
-    invalid: list[tuple[str, Location]] = []
+    invalid: list[tuple[str, str, frozenset[Tag]]] = []
     for parts in files:
         declaration, found = load_file(root, parts, settings.profile)
         if declaration is not None:
             declarations.append(declaration)
-        elif found and (location := locate(parts)[0]) is not None:
-            invalid.append((found[0].path, location))
+        elif found and found[0].project is not None:
+            location = locate(parts)[0]
+            invalid.append((found[0].path, found[0].project,
+                            location.tags if location is not None else frozenset()))
         if wanted is None or parts in wanted:
             problems += found
     return Tree(root, settings, declarations, problems, invalid)
