@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -225,3 +226,13 @@ def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.
         "Connection refused (after 1 attempt)" in capsys.readouterr().out
     assert ipwhl(["check", "--online", "--root", str(root), "--index-url", index.index_url,
                   str(path)]) == 0
+
+
+def test_json_names_the_project_of_an_online_problem(tmp_path: Path, index: IndexServer) -> None:
+    root = tmp_path / "data"
+    path = write_tree(root, index, extras=["socks", "tls"])
+    result = run_ipwhl("check", "--online", "--format", "json", "--root", str(root), str(path))
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == [
+        {"path": str(path), "id": "IW505", "project": "demo", "environments": [],
+         "message": "extras: declared 'tls' but the wheel does not provide it"}]

@@ -268,8 +268,9 @@ class _Invalid:
 
     def problem(self, project: str, masks: _Masks) -> Problem:
         paths = sorted(self.paths)
-        who = ("this declaration is invalid" if len(paths) == 1 else
-               f"this and {len(paths) - 1} other declarations of {project!r} are invalid")
+        others = len(paths) - 1
+        who = ("this declaration is invalid" if not others else f"this and {others} other "
+               f"declaration{'s' * (others > 1)} of {project!r} are invalid")
         what = (f"{project!r} is not in the repository" if self.check == "IW401" else
                 f"no declaration of {project!r} is installable")
         names = sorted(self.dependents)
