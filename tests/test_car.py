@@ -201,8 +201,8 @@ def test_cli_errors(args, status, message, tmp_path, capsys, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
-@pytest.mark.parametrize("existing", [False, True], ids=["new", "replaced"])
+@pytest.mark.parametrize(("umask", "existing"), [(0o022, False), (0o002, False), (0o077, True)],
+                         ids=["022-new", "002-new", "077-replaced"])
 def test_the_car_gets_the_permissions_of_the_umask(tmp_path, umask, existing):
     """As a plain ``open`` would give it (and ``publish --car`` does), not the private
     0600 of the temporary file it is written to.  A real process: the umask is its own."""
@@ -210,7 +210,7 @@ def test_the_car_gets_the_permissions_of_the_umask(tmp_path, umask, existing):
     (tmp_path / "site" / "a.txt").write_text("a\n")
     if existing:
         (tmp_path / "out.car").write_bytes(b"old")
-        (tmp_path / "out.car").chmod(0o600)
+        (tmp_path / "out.car").chmod(0o640)
     done = subprocess.run([sys.executable, "-c", f"import os, sys; os.umask({umask}); "
                            "from ipwhl_checks.cli import main; sys.exit(main(sys.argv[1:]))",
                            "car", "site", "-o", "out.car"], cwd=tmp_path, capture_output=True,
