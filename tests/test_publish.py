@@ -440,7 +440,7 @@ def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
     for extra in ([], ["--previous", str(previous)]):
         code, out, err = publish(capsys, "--root", str(repo.data), *extra)
         assert code == 1 and out == []
-        assert err.startswith(f"ipwhl publish: {bad}: content-id: missing required key ")
+        assert err.startswith(f"ipwhl publish: {bad}: IW102 content-id: missing required key ")
         assert err.endswith(" (and 1 more problem); run `ipwhl check` and fix the tree before "
                             "publishing\n")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-__all__ = ["all_checks", "explain"]
+__all__ = ["all_checks", "explain", "summary"]
 
 
 def all_checks() -> dict[str, Callable[..., object]]:
@@ -35,3 +35,10 @@ def explain(check: str) -> str:
     """The documentation of one check id."""
     doc = inspect.getdoc(all_checks()[check]) or ""
     return doc if doc.startswith(check) else f"{check} {doc}"
+
+
+def summary(check: str) -> str:
+    """The one-line summary of one check id: its documentation's first paragraph, on one
+    line (``IW101 unknown key: the declaration has a key the schema does not know.``)."""
+    first = explain(check).split("\n\n", 1)[0]
+    return " ".join(first.split()).replace("``", "`")

@@ -18,7 +18,7 @@ from ..repo.fmt import format_file
 from ..repo.layout import SUFFIX
 from ..repo.settings import SETTINGS_FILE
 from ..repo.tree import iter_files
-from ._common import add_root
+from ._common import add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -40,7 +40,7 @@ def _declarations(paths: list[Path]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = args.paths or [args.root]
+    paths = args.paths or [require_root(args.root)]
     for path in paths:
         if not path.exists():
             print(f"ipwhl fmt: error: no such file or directory: {str(path)!r}", file=sys.stderr)

@@ -21,15 +21,14 @@ from ..errors import PublishError
 from ..publish.build import PublishOptions, PublishResult, publish, source_commit
 from ..publish.committed import committed_tree
 from ..publish.previous import load_previous
-from ._common import add_index_url
+from ._common import add_index_url, add_root, find_root
 
 __all__ = ["add_arguments", "add_publish_arguments", "options_from_args", "print_result", "run"]
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str = "") -> None:
     """The options ``ipwhl publish`` and ``ipwhl release`` share."""
-    parser.add_argument("--root", type=Path, default=Path("data"),
-                        help="the data tree (default: data)")
+    add_root(parser)
     parser.add_argument("--car", type=Path, metavar="OUT.car",
                         help="write the DAG to this CAR (with --previous: only new blocks)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the tree to DIR")
@@ -70,6 +69,8 @@ def print_result(result: PublishResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.root is None:
+        args.root = find_root()
     if args.commit is not None:
         tree = committed_tree(args.root, args.commit)
         result = publish(tree, options_from_args(args, tree.commit))

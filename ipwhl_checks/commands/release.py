@@ -33,7 +33,7 @@ from ..release.signed import check_signed_range
 from ..release.states import state_at_commit
 from ..release.tag import TAG_PREFIX, ReleaseInfo, create_tag, default_tag_name
 from ..util.git import git
-from ._common import add_allowed_signers
+from ._common import add_allowed_signers, find_root
 from .publish import add_publish_arguments, options_from_args, print_result
 
 __all__ = ["add_arguments", "run"]
@@ -83,6 +83,8 @@ def _notes(tree: CommittedTree, options: PublishOptions, result: PublishResult) 
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.root is None:
+        args.root = find_root()
     tree = committed_tree(args.root, args.commit or "HEAD")
     commit, repo = tree.commit, tree.top
     name = args.tag or default_tag_name()
