@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeidtvej2yookk6x44svig2gfwxhcanoghmkqb3xjyk2pfibzlsmqey"
+_CID = "bafybeicekw6s4l4lsdpdvciny4ndz5jezzwaiul33uz3ua66tgcsfm3fg4"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
@@ -122,6 +122,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "use": (
         ("ipwhl use --dry-run", "what pointing pip at the newest release would do"),
         ("ipwhl use --repo https://example.org/ipwhl-data.git", "... of another repository"),
+    ),
+    "diff": (
+        ("ipwhl diff ipwhl-20261201.000000 HEAD", "what changed since a release"),
+        ("ipwhl diff old/manifest.json new/manifest.json --json", "two published trees, as JSON"),
     ),
 }
 
