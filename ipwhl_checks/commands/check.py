@@ -4,7 +4,8 @@ Runs every offline check over the tree at ``--root`` (default ``data``); with PA
 schema and layout checks of those files only, and the overlap and dependency checks over
 the whole tree.  Prints one ``path: problem`` line per problem; exits 0 when clean, 1 when
 a problem was found, 2 on a usage error.  ``--online`` also fetches the wheels of the
-declarations checked and compares them with what they declare.
+declarations checked and compares them with what they declare, and reads every wheel's
+RECORD for the files two projects would both install (IW507, :mod:`ipwhl_checks.checks.clash`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from ..checks.registry import all_checks, explain
 from ..checks.run import run_checks
 from ..errors import DeclarationError, UsageError
-from ..repo.tree import load_tree, relative_to_root
+from ..repo.declaration import Declaration, Problem
+from ..repo.tree import Tree, load_tree, relative_to_root
 from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
@@ -30,6 +32,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_index_url(parser, "with --online: the package index to compare metadata with")
     parser.add_argument("--explain", metavar="ID",
                         help="print what check ID means, why it matters and how to fix it")
+
+
+def _clashes(tree: Tree, checked: list[Declaration], index_url: str | None) -> list[Problem]:
+    """IW507 for the pairs that hold a checked declaration: every wheel of the tree is
+    needed (the checked ones were just verified into the cache; the others are fetched
+    and verified as ``--online`` fetches)."""
+    from ..checks.clash import check_clashes
+    from ..sources.cache import wheel_path
+    from ..sources.fetch import fetch_wheel
+
+    verified = set(checked)
+
+    def wheel_file(d: Declaration) -> Path | str:
+        cached = wheel_path(d.content_id, d.filename)
+        if d in verified and Path(cached).is_file():
+            return cached
+        return fetch_wheel(d, tree.settings, index_url=index_url)
+    only = None if len(checked) == len(tree.declarations) else verified
+    return check_clashes(tree.declarations, tree.settings.environments, wheel_file, only)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
             checked = [d for d in tree.declarations if d.path.resolve() in wanted
                        or any(parent in wanted for parent in d.path.resolve().parents)]
         problems = sorted({*problems, *check_online(checked, tree.settings,
-                                                    index_url=args.index_url)})
+                                                    index_url=args.index_url),
+                           *_clashes(tree, checked, args.index_url)})
     for problem in problems:
         print(problem)
     return 1 if problems else 0

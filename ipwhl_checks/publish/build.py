@@ -91,6 +91,11 @@ class PublishOptions:
     # source_commit() checks): git then lists the changes since --previous's commit
     # without walking the tree again
     clean: bool = False
+    # called once every wheel read is in the cache and before anything is written: the
+    # declarations of the projects built here, and the previous release's entries of the
+    # projects reused from it; raising PublishError stops the publish (``ipwhl publish``:
+    # the file-clash check, IW507)
+    before_commit: Callable[[list[Declaration], list[ProjectEntry]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -381,6 +386,12 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
             outputs.held = None  # the root's shards: new (see _changed_names)
         root_node = builder.add_directory(children, changed)
+        if options.before_commit is not None:
+            reused_entries = [previous.entry(name) for name in sorted(scan.reused)] \
+                if previous is not None else []
+            options.before_commit([d for name in sorted(scan.declarations)
+                                   for d in scan.declarations[name]],
+                                  [e for e in reused_entries if e is not None])
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
