@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve CAR files over HTTP as a verifying IPFS path gateway"),
     "lock": ("lock", "write a hash-checking lock for a published CID"),
     "use": ("use", "point pip at the newest verified release"),
+    "integrate": ("integrate", "install and import every project of a published tree, "
+                               "sandboxed"),
 }
 
 
