@@ -310,8 +310,10 @@ class _Runner:
             return TestOutcome("timed-out", f"the tests took more than {timeout:g} s", seconds)
         summary = _last_line(result.stdout) or _last_line(result.stderr)
         if result.returncode:
-            return TestOutcome("tests-failed", f"exit status {result.returncode}: {summary}",
-                               seconds)
+            first = next((line.strip()[:300] for line in result.stdout.splitlines()
+                          if line.startswith(("FAILED ", "ERROR ", "FAIL: ", "ERROR: "))), "")
+            return TestOutcome("tests-failed", f"exit status {result.returncode}: {summary}"
+                               + (f" (first: {first})" if first else ""), seconds)
         return TestOutcome("passed", summary, seconds)
 
 
@@ -443,8 +445,10 @@ def run_together(published: Published, target: Interpreter, names: Sequence[str]
 def installed_clashes(env: Path) -> list[str]:
     """The files two installed distributions' RECORDs both list (one was overwritten)."""
     writers: dict[str, list[str]] = defaultdict(list)
-    for record in sorted(env.glob("lib*/python*/site-packages/*.dist-info/RECORD")) + sorted(
-            env.glob("Lib/site-packages/*.dist-info/RECORD")):
+    records = {p.resolve() for pattern in ("lib*/python*/site-packages/*.dist-info/RECORD",
+                                           "Lib/site-packages/*.dist-info/RECORD")
+               for p in env.glob(pattern)}  # (lib64 is a link to lib)
+    for record in sorted(records):
         dist = record.parent.name.removesuffix(".dist-info")
         try:
             rows = csv.reader(io.StringIO(record.read_text("utf-8")))
