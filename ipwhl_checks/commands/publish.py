@@ -28,7 +28,7 @@ from packaging.utils import parse_wheel_filename
 
 from ..checks.clash import check_clashes
 from ..errors import PublishError
-from ..publish.build import PublishOptions, PublishResult, publish, source_commit
+from ..publish.build import PublishOptions, PublishResult, Staged, publish, source_commit
 from ..publish.committed import CommittedTree, committed_tree
 from ..publish.manifest import ProjectEntry
 from ..publish.previous import load_previous
@@ -84,15 +84,14 @@ def print_result(result: PublishResult) -> None:
     print(f"manifest: {result.manifest_cid}")
 
 
-def check_file_clashes(settings: Settings) -> Callable[[list[Declaration], list[ProjectEntry]],
-                                                       None]:
+def check_file_clashes(settings: Settings) -> Callable[[Staged], None]:
     """The check publish runs before it writes anything (:attr:`PublishOptions.before_commit`):
     no two projects' wheels that install on one supported environment write one path (IW507,
     :mod:`ipwhl_checks.checks.clash`), else PublishError.  The wheels publish read are in
     the cache, verified; of the projects reused from ``--previous``, the wheels that are not
     in the cache are left out, and a note on standard error counts them."""
-    def check(built: list[Declaration], reused: list[ProjectEntry]) -> None:
-        declarations = built + _reused_declarations(reused)
+    def check(staged: Staged) -> None:
+        declarations = staged.built + _reused_declarations(staged.reused)
         left_out = []
 
         def wheel_file(d: Declaration) -> str | None:

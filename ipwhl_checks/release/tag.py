@@ -21,6 +21,8 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
+A release with integration results has one more line per environment after these
+(``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
@@ -112,12 +114,14 @@ def default_tag_name(now: float | None = None) -> str:
     return TAG_PREFIX + time.strftime("%Y%m%d.%H%M%S", time.gmtime(now))
 
 
-def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None) -> None:
-    """Create the signed annotated tag *name* on ``info.source_commit``."""
+def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None,
+               extra: str = "") -> None:
+    """Create the signed annotated tag *name* on ``info.source_commit``; *extra*: lines
+    added after the fields (the integration results, :mod:`ipwhl_checks.release.integration`)."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    args = ["tag", "-s", "-a", "-m", format_tag_message(info)]
+    args = ["tag", "-s", "-a", "-m", format_tag_message(info) + extra]
     if key:
         args += ["-u", key]
     what = f"signing tag {name!r} (git tag -s)"
