@@ -13,6 +13,7 @@ them from its own cache, and each worker builds its environments at one path in 
 the bytecode Python compiles for one project (``-X pycache_prefix``, shared by the run) is
 valid for the next: a file at a given path is always the same file of the same wheel
 within a run (the repository gives one version of each project per environment).
+matplotlib's font cache (``MPLCONFIGDIR``) is shared by the run's projects the same way.
 
 ``--together`` installs every project that has a wheel into one environment, then runs
 ``pip check`` there and compares the installed RECORD files: two distributions listing one
@@ -164,6 +165,7 @@ class _Runner:
         self.uv = shutil.which("uv") or _beside_python("uv")
         self.pycache = workdir / "pycache"
         self.pycache.mkdir()
+        self.mplconfig = workdir / "matplotlib"  # its font cache, built once a run
         self.uv_cache = _uv_cache_dir(self.uv) if self.uv else None
         self.slots: queue.Queue[int] = queue.Queue()
         for slot in range(max(1, options.jobs)):
@@ -194,7 +196,7 @@ class _Runner:
     def env_vars(self, home: Path, env: Path) -> dict[str, str]:
         extra = {"VIRTUAL_ENV": str(env), "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never",
                  "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-                 "GIT_PYTHON_REFRESH": "quiet"}
+                 "GIT_PYTHON_REFRESH": "quiet", "MPLCONFIGDIR": str(self.mplconfig)}
         if self.uv_cache is not None:
             extra["UV_CACHE_DIR"] = self.uv_cache
         return self.sandbox.environment(home, [_bin(env)], extra)
@@ -390,11 +392,14 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
 def _prefetch(published: Published, plans: Sequence[_Plan]) -> None:
     """Make every wheel of the run local once, a few at a time."""
     wanted = {item.wheel.filename: item for p in plans for item in (*p.locked, *p.test_locked)}
-    with ThreadPoolExecutor(4) as pool:
+    pool = ThreadPoolExecutor(4)
+    try:
         for future in [pool.submit(published.wheel_file, i.project, i.wheel)
                        for i in wanted.values()]:
             with contextlib.suppress(IpwhlError):  # the project that needs it says so
                 future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)  # (Ctrl-C: no new download starts)
 
 
 def run_together(published: Published, target: Interpreter, names: Sequence[str],
