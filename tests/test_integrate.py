@@ -23,13 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from ipwhl_checks.checks.run import integration_problems
 from ipwhl_checks.cli import main
 from ipwhl_checks.integrate.modules import top_level_modules
 from ipwhl_checks.integrate.sandbox import Sandbox
 from ipwhl_checks.publish.build import PublishOptions, publish
 from ipwhl_checks.release.integration import parse_results
+from ipwhl_checks.repo.tree import load_tree
 
 from .conftest import running
+from .gatewayutil import gateway
 from .test_publish import serve, write_declaration
 from .wheelmaker import make_wheel
 
@@ -239,3 +242,60 @@ def test_a_stopped_sandbox_kills_what_runs(tmp_path: Path) -> None:
                     env=sandbox.environment(tmp_path, [], {}),
                     deadline=time.monotonic() + 60)
     assert time.monotonic() - start < 5
+
+
+def test_from_a_car_and_through_a_gateway(site: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    car = tmp_path / "tree.car"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(site / "cache"))
+        result = publish(site / "data", PublishOptions(car=car))
+    # a cold wheel cache: the wheels come out of the CAR (verified), then the gateway
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path / "cold"))
+        assert main(["integrate", "--car", str(car), "good", "dep"]) == 0
+        assert "2 projects: 2 passed" in capsys.readouterr().out
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path / "colder"))
+        with gateway(car) as (host, _log):
+            assert main(["integrate", "--gateway", f"http://{host}", "--cid",
+                         result.root_cid, "good", "dep"]) == 0
+            assert "2 projects: 2 passed" in capsys.readouterr().out
+            assert main(["integrate", "--gateway", f"http://{host}", "good"]) == 2
+            assert "--gateway needs --cid" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "problems"), [
+    ('[known-failures]\nalpha = "needs a GPU"\n', []),
+    ('[known-failures]\nnope = "needs a GPU"\n',
+     ["IW406 known-failures.nope: 'nope' is not a project of the repository"]),
+    ('[known-failures]\nalpha = ""\n',
+     ["IW109 known-failures.alpha: expected the reason, a non-empty string"]),
+    ('[known-failure]\n', ["IW109 known-failure: unknown key, did you mean 'known-failures'?"]),
+    ('[tests.alpha]\ncommand = "pytest --pyargs alpha"\nrequires = ["pytest"]\n',
+     ["IW406 tests.alpha.requires: 'pytest' is not a project of the repository"]),
+    ('[tests.alpha]\ncommand = "pytest \'unclosed"\ntimeout = -1\n',
+     ["IW109 tests.alpha.command: \"pytest 'unclosed\" is not shell words (No closing "
+      "quotation)", "IW109 tests.alpha.timeout: expected a positive number of seconds"]),
+    ('[tests.Alpha]\ncommand = "/bin/true"\n',
+     ["IW109 tests.Alpha: project name not normalized, expected 'alpha'",
+      "IW109 tests.Alpha.command: '/bin/true' is a path; name an executable of the "
+      "project's environment (pytest, python)"]),
+    ("not toml = [", ["IW109 invalid TOML: Expected '=' after a key in a key/value pair "
+                      "(at line 1, column 5)"]),
+])
+def test_the_integration_file_is_checked(tmp_path: Path, text: str, problems: list[str],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    wheel = make_wheel(tmp_path / "wheels", "alpha", "1.0")
+    data.mkdir()
+    (data / "repository.toml").write_text("profile = 'unixfs-v1-2025'\n")
+    write_declaration(data, wheel, "https://example.org/alpha-1.0-py3-none-any.whl",
+                      requires_python=None)
+    (data / "integration.toml").write_text(text)
+    tree = load_tree(data)
+    found = [f"{p.check} {p.message}" for p in integration_problems(tree)]
+    assert found == problems
+    assert main(["check", "--root", str(data)]) == (1 if problems else 0)
+    out = capsys.readouterr().out
+    assert out == "".join(f"{data}/integration.toml: {p.split(' ', 1)[1]}\n"
+                          for p in sorted(problems, key=lambda p: p.split(" ", 1)[1]))

@@ -16,10 +16,11 @@ __all__ = ["check_tree", "integration_problems", "run_checks"]
 
 
 def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
-    """The tree's file problems, overlaps, the integration file's problems and (if
-    *dependencies*) unmet dependencies."""
+    """The tree's file problems, overlaps, the integration file's schema and (if
+    *dependencies*: the whole tree was loaded) unmet dependencies and the integration
+    file's unknown projects."""
     problems = set(tree.problems)
-    problems.update(integration_problems(tree))
+    problems.update(integration_problems(tree, projects=dependencies))
     with paused_gc():  # many small objects, no cycles (see ipwhl_checks.util.nogc)
         problems.update(find_collisions(tree.declarations, pythons=tree.settings.pythons))
         if dependencies:
@@ -27,11 +28,16 @@ def run_checks(tree: Tree, *, dependencies: bool = True) -> list[Problem]:
     return sorted(problems)
 
 
-def integration_problems(tree: Tree) -> list[Problem]:
-    """The problems of the tree's integration file (IW109) and the projects it names that
-    the tree lacks (IW406); see :mod:`ipwhl_checks.repo.integration`."""
+def integration_problems(tree: Tree, *, schema: bool = True,
+                         projects: bool = True) -> list[Problem]:
+    """The problems of the tree's integration file (IW109, if *schema*) and the projects it
+    names that the tree lacks (IW406, if *projects*: the tree must have been loaded whole);
+    see :mod:`ipwhl_checks.repo.integration`."""
     integration, found = load_integration(tree.root)
-    found += check_projects(integration, {d.project for d in tree.declarations})
+    if not schema:
+        found = []
+    if projects:
+        found += check_projects(integration, {d.project for d in tree.declarations})
     where = str(tree.root / INTEGRATION_FILE)
     return [Problem(where, message, check) for check, message in found]
 

@@ -5,7 +5,8 @@
   reads only those projects' directories, so it stays fast on a large tree.
 * ``ipwhl-check-dependencies [--root DIR]`` (hook ``ipwhl-dependencies``): the
   dependencies of the whole tree, which any change can break (a removed or upgraded
-  declaration breaks its dependents).  Problems of single files and overlaps are left to
+  declaration breaks its dependents), and the projects the integration file names
+  (IW406).  Problems of single files and overlaps are left to
   the per-file hook, so each problem is reported once.
 
 Both print ``path: problem`` lines and exit 0 when clean, 1 on a problem, 2 on misuse.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..checks.deps import check_dependencies
-from ..checks.run import run_checks
+from ..checks.run import integration_problems, run_checks
 from ..errors import IpwhlError
 from ..repo.declaration import Problem
 from ..repo.tree import load_tree
@@ -69,7 +70,8 @@ def check_dependencies_main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> list[Problem]:
         tree = load_tree(args.root, [])
-        return sorted(set(check_dependencies(tree.declarations, tree.settings)))
+        return sorted({*check_dependencies(tree.declarations, tree.settings),
+                       *integration_problems(tree, schema=False)})
 
     return _report(prog, run)
 
