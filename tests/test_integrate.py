@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -31,7 +34,7 @@ from ipwhl_checks.publish.build import PublishOptions, publish
 from ipwhl_checks.release.integration import parse_results
 from ipwhl_checks.repo.tree import load_tree
 
-from .conftest import running
+from .conftest import ipwhl_argv, running
 from .gatewayutil import gateway
 from .test_publish import serve, write_declaration
 from .wheelmaker import make_wheel
@@ -299,3 +302,32 @@ def test_the_integration_file_is_checked(tmp_path: Path, text: str, problems: li
     out = capsys.readouterr().out
     assert out == "".join(f"{data}/integration.toml: {p.split(' ', 1)[1]}\n"
                           for p in sorted(problems, key=lambda p: p.split(" ", 1)[1]))
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
+                         ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_stops_at_once_and_leaves_nothing(site: Path, tmp_path: Path,
+                                                        how: int, code: int) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(site / "cache")}
+    process = subprocess.Popen(
+        ipwhl_argv("integrate", "--site", str(site / "site"), "--timeout", "120", "hangs",
+                   default_sigint=True),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp.glob("ipwhl-integrate-*/projects/pycache/*")):
+            assert time.monotonic() < deadline, "the import never started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        process.send_signal(how)
+        start = time.monotonic()
+        _out, err = process.communicate(timeout=30)
+        assert time.monotonic() - start < 2
+    finally:
+        process.kill()
+    assert process.returncode == code, err
+    assert list(tmp.iterdir()) == []
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "while True" not in running and str(tmp) not in running
