@@ -28,9 +28,10 @@ from packaging.utils import canonicalize_name
 from ..errors import DeclarationError, UsageError
 from ..integrate.published import open_published
 from ..integrate.report import failed, line, results_document, summary_text
-from ..integrate.run import Options, Outcome, integrate, run_together
+from ..integrate.run import Options, Outcome, integrate
 from ..integrate.sandbox import Sandbox
 from ..integrate.target import probe
+from ..integrate.together import run_together
 from ..release.integration import results_bytes
 from ..repo.integration import INTEGRATION_FILE, Integration, load_integration
 from ..util.atomic import atomic_write

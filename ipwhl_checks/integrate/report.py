@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..release.integration import FORMAT, OUTCOMES, UNEXPECTED
-from .run import Outcome, Together
+from .run import Outcome
 from .target import Interpreter
+from .together import Together
 
 __all__ = ["failed", "line", "results_document", "summary", "summary_text"]
 
