@@ -41,6 +41,7 @@ from ipwhl_checks.integrate.sandbox import Sandbox  # noqa: E402
 from ipwhl_checks.integrate.target import probe  # noqa: E402
 from ipwhl_checks.publish.build import PublishOptions, publish  # noqa: E402
 from ipwhl_checks.repo.integration import load_integration  # noqa: E402
+from ipwhl_checks.sources import cache  # noqa: E402
 
 TARGET_SECONDS = 300.0
 
@@ -99,7 +100,7 @@ def main() -> int:
         names = [p.name for p in published.manifest.projects]
         options = Options(jobs=args.jobs)
         sandbox = Sandbox(options.memory_mb)
-        uv_cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+        uv_cache = cache.integrate_uv_cache()
         uv_before = tree_size(uv_cache) if uv_cache.is_dir() else 0
         runs = work / "run"
         runs.mkdir()

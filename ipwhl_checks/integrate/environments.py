@@ -2,7 +2,8 @@
 
 A worker takes a slot; the slot's environment is made (``uv venv``, or ``python -m venv``),
 filled from a requirements file that names each wheel's local file and sha256 (``uv pip
-install --no-deps --require-hashes --offline``, linking from uv's own cache, or ``pip
+install --no-deps --require-hashes --offline``, linking from a uv cache of its own in the
+wheel cache's directory, :func:`ipwhl_checks.sources.cache.integrate_uv_cache`, or ``pip
 install --no-index --no-deps --require-hashes``), then used (``python -I``), and removed
 before the slot's next job.  Each worker builds its environments at one path in turn, so
 the bytecode Python compiles for one project (``-X pycache_prefix``, shared by the run) is
@@ -16,7 +17,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -31,6 +31,7 @@ from packaging.version import Version
 
 from ..install.lock import Locked
 from ..publish.manifest import ProjectEntry, WheelEntry
+from ..sources import cache
 from .published import Published
 from .sandbox import Completed, Sandbox
 from .target import Interpreter
@@ -88,7 +89,7 @@ class Workspace:
         self.pycache = workdir / "pycache"
         self.pycache.mkdir()
         self.mplconfig = workdir / "matplotlib"  # its font cache, built once a run
-        self.uv_cache = _uv_cache_dir(self.uv) if self.uv else None
+        self.uv_cache = str(cache.integrate_uv_cache())
         self.slots: queue.Queue[int] = queue.Queue()
         for slot in range(max(1, options.jobs)):
             self.slots.put(slot)
@@ -119,8 +120,7 @@ class Workspace:
         extra = {"VIRTUAL_ENV": str(env), "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never",
                  "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
                  "GIT_PYTHON_REFRESH": "quiet", "MPLCONFIGDIR": str(self.mplconfig)}
-        if self.uv_cache is not None:
-            extra["UV_CACHE_DIR"] = self.uv_cache
+        extra["UV_CACHE_DIR"] = self.uv_cache
         return self.sandbox.environment(home, [bin_dir(env)], extra)
 
     def create(self, env: Path, home: Path, deadline: float) -> Completed:
@@ -169,17 +169,6 @@ def python_of(env: Path) -> Path:
 def _beside_python(name: str) -> str | None:
     found = Path(sys.executable).parent / name
     return str(found) if found.is_file() else None
-
-
-def _uv_cache_dir(uv: str) -> str | None:
-    """uv's own cache directory, as it would use it (``uv cache dir``)."""
-    try:
-        done = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, timeout=30,
-                              stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    found = done.stdout.strip()
-    return found if done.returncode == 0 and found else None
 
 
 def last_line(text: str) -> str:
