@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -202,14 +202,15 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
     order = sorted(plans, key=lambda p: -len(p.test_locked or p.locked))
     results: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        futures = {p.project: pool.submit(runner.project, p, integration) for p in order}
+        futures = [pool.submit(runner.project, p, integration) for p in order]
         try:
-            for p in order:
-                results[p.project] = futures[p.project].result()
+            for future in as_completed(futures):  # (said as they end)
+                outcome = future.result()
+                results[outcome.project] = outcome
                 if progress is not None:
-                    progress(results[p.project])
+                    progress(outcome)
         except BaseException:
-            for future in futures.values():
+            for future in futures:
                 future.cancel()
             sandbox.stop()
             raise
