@@ -31,8 +31,7 @@ _WORKERS = 4
 
 def _iw507_file_clash(a: Declaration, b: Declaration, paths: Sequence[str],
                       witness: str) -> Problem:
-    """IW507 file clash: two projects' wheels that install on one environment write the
-    same file.
+    """IW507 file clash: two projects' wheels installable together write the same file.
 
     What: the RECORD files of two wheels of different projects, both installable on a
     supported environment (the witness in the message), list the same installed path

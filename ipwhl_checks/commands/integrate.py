@@ -91,6 +91,8 @@ def _integration(root: Path | None) -> Integration:
 def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.test_timeout <= 0 or args.jobs < 1 or args.memory < 0:
         raise UsageError("--timeout, --test-timeout and --jobs must be positive")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UsageError(f"--json: no directory {str(args.json.parent)!r}")
     target = probe(args.python)
     integration = _integration(args.root)
     options = Options(timeout=args.timeout, test_timeout=args.test_timeout,
