@@ -49,9 +49,7 @@ class Options:
     memory_mb: int = 4096
     jobs: int = 2
     tests: bool = False
-    isolate_network: bool = True
     keep: Path | None = None  # where to keep the environments (default: removed)
-
 
 
 def installable(project: ProjectEntry, target: Interpreter) -> WheelEntry | None:
@@ -76,7 +74,6 @@ def requirement(project: str, wheel: WheelEntry) -> Requirement:
     return Requirement(f"{project}{extras}=={wheel.version}")
 
 
-
 class Workspace:
     """The environments of one run: where they are built (one path per worker, in
     turn), the caches they share, and the steps that make and use them, in the sandbox."""
@@ -93,10 +90,6 @@ class Workspace:
         self.slots: queue.Queue[int] = queue.Queue()
         for slot in range(max(1, options.jobs)):
             self.slots.put(slot)
-
-    @property
-    def installer(self) -> str:
-        return "uv" if self.uv else "pip"
 
     @contextmanager
     def slot(self, name: str) -> Iterator[tuple[Path, Path]]:
@@ -119,8 +112,8 @@ class Workspace:
     def env_vars(self, home: Path, env: Path) -> dict[str, str]:
         extra = {"VIRTUAL_ENV": str(env), "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never",
                  "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-                 "GIT_PYTHON_REFRESH": "quiet", "MPLCONFIGDIR": str(self.mplconfig)}
-        extra["UV_CACHE_DIR"] = self.uv_cache
+                 "GIT_PYTHON_REFRESH": "quiet", "MPLCONFIGDIR": str(self.mplconfig),
+                 "UV_CACHE_DIR": self.uv_cache}
         return self.sandbox.environment(home, [bin_dir(env)], extra)
 
     def create(self, env: Path, home: Path, deadline: float) -> Completed:
