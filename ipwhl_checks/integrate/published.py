@@ -2,8 +2,8 @@
 
 Three ways to reach it, one interface (:class:`Published`):
 
-* ``--site DIR``: a tree ``ipwhl publish --out`` wrote; each wheel used in place once its
-  sha256 is the manifest's;
+* ``--site DIR``: a tree ``ipwhl publish --out`` wrote; each wheel taken from the wheel
+  cache, else used in place, once its sha256 is the manifest's;
 * ``--car FILE.car``: read through the verifying block store (every block checked against
   its CID, :class:`~ipwhl_checks.gateway.store.BlockStore`), from the root the CAR names
   or ``--cid``;
@@ -92,6 +92,11 @@ class _Site(Published):
         self.root = root
 
     def _verified(self, project: str, wheel: WheelEntry) -> Path:
+        # the wheel cache's copy first (publish read the wheels from there): its path is the
+        # same whatever the tree, so uv's cache of unpacked wheels serves every run
+        cached = Path(cache.wheel_path(wheel.cid, wheel.filename))
+        if cached.is_file() and _sha256(cached) == wheel.sha256:
+            return cached
         path = self.root / project / wheel.filename
         if not path.is_file():
             raise DownloadError(f"{self.where}: no {project}/{wheel.filename}")
