@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lock": ("lock", "write a hash-checking lock for a published CID"),
     "use": ("use", "point pip at the newest verified release"),
     "diff": ("diff", "list the projects added, removed and upgraded between two releases"),
+    "integrate": ("integrate", "install and import every project of a published tree, "
+                               "sandboxed"),
 }
 
 

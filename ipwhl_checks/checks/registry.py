@@ -8,7 +8,9 @@ matters and how to fix it:
 * IW3xx overlaps: two declarations of a project installable together
   (:mod:`ipwhl_checks.checks.overlap`);
 * IW4xx unsatisfied dependencies on a supported environment (:mod:`ipwhl_checks.checks.deps`);
-* IW5xx the online checks of the wheels themselves (:mod:`ipwhl_checks.checks.online`).
+* IW5xx the online checks of the wheels themselves (:mod:`ipwhl_checks.checks.online`), and
+  the files two projects' wheels would both write (:mod:`ipwhl_checks.checks.clash`);
+* IW109 and IW406, the integration file (:mod:`ipwhl_checks.repo.integration`).
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ __all__ = ["all_checks", "explain", "summary"]
 def all_checks() -> dict[str, Callable[..., object]]:
     """Every check id, sorted, with the function that documents it."""
     # (imported here: the online checks load the HTTP client, which the hooks never need)
-    from ..repo import declaration, layout
-    from . import deps, online, overlap
+    from ..repo import declaration, integration, layout
+    from . import clash, deps, online, overlap
 
     found: dict[str, Callable[..., object]] = {}
-    for module in (declaration, layout, overlap, deps, online):
+    for module in (declaration, layout, overlap, deps, online, clash, integration):
         found.update(module.CHECKS)
     return dict(sorted(found.items()))
 

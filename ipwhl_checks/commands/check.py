@@ -7,7 +7,8 @@ checks of those files only, and the overlap and dependency checks over the whole
 Prints one ``path: ID message`` line per problem, root causes first (the order of
 :func:`ipwhl_checks.checks.run.report_order`); exits 0 when clean, 1 when a problem was
 found, 2 on a usage error.  ``--online`` also fetches the wheels of the declarations
-checked and compares them with what they declare.
+checked and compares them with what they declare, and reads every wheel's RECORD for
+the files two projects would both install (IW507, :mod:`ipwhl_checks.checks.clash`).
 
 ``--format json`` prints a JSON array instead, one object per line and per problem, in
 the same order: ``{"path", "id", "project", "environments", "message"}`` (``project``
@@ -27,8 +28,8 @@ from pathlib import Path
 from ..checks.registry import all_checks, explain, summary
 from ..checks.run import report_order, run_checks
 from ..errors import DeclarationError, UsageError
-from ..repo.declaration import Problem
-from ..repo.tree import load_tree, relative_to_root
+from ..repo.declaration import Declaration, Problem
+from ..repo.tree import Tree, load_tree, relative_to_root
 from ._common import add_index_url, add_root, require_root
 
 __all__ = ["add_arguments", "problem_json", "run"]
@@ -68,6 +69,25 @@ def _explain(check: str) -> str:
                      "lists them)")
 
 
+def _clashes(tree: Tree, checked: list[Declaration], index_url: str | None) -> list[Problem]:
+    """IW507 for the pairs that hold a checked declaration: every wheel of the tree is
+    needed (the checked ones were just verified into the cache; the others are fetched
+    and verified as ``--online`` fetches)."""
+    from ..checks.clash import check_clashes
+    from ..sources.cache import wheel_path
+    from ..sources.fetch import fetch_wheel
+
+    verified = set(checked)
+
+    def wheel_file(d: Declaration) -> Path | str:
+        cached = wheel_path(d.content_id, d.filename)
+        if d in verified and Path(cached).is_file():
+            return cached
+        return fetch_wheel(d, tree.settings, index_url=index_url)
+    only = None if len(checked) == len(tree.declarations) else verified
+    return check_clashes(tree.declarations, tree.settings.environments, wheel_file, only)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.explain is not None:
         print(_explain(args.explain))
@@ -95,8 +115,9 @@ def run(args: argparse.Namespace) -> int:
             checked = [d for d in tree.declarations if d.path.resolve() in wanted
                        or any(parent in wanted for parent in d.path.resolve().parents)]
         projects = {str(d.path): d.project for d in checked}
-        online = check_online(checked, tree.settings, index_url=args.index_url)
-        problems = report_order([*problems, *(replace(p, project=projects.get(p.path))
+        online = [*check_online(checked, tree.settings, index_url=args.index_url),
+                  *_clashes(tree, checked, args.index_url)]
+        problems = report_order([*problems, *(replace(p, project=p.project or projects.get(p.path))
                                               for p in online)])
     if args.format == "json":
         print("[" + ",\n ".join(map(problem_json, problems)) + "]")

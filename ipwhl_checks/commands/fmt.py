@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import DeclarationError, WriteError
 from ..repo.fmt import format_file
+from ..repo.integration import INTEGRATION_FILE
 from ..repo.layout import SUFFIX
 from ..repo.settings import SETTINGS_FILE
 from ..repo.tree import iter_files
@@ -35,7 +36,8 @@ def _declarations(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
         found = iter_files(path) if path.is_dir() else [path]
-        files += [p for p in found if p.name.endswith(SUFFIX) and p.name != SETTINGS_FILE]
+        files += [p for p in found if p.name.endswith(SUFFIX)
+                  and p.name not in (SETTINGS_FILE, INTEGRATION_FILE)]
     return files
 
 

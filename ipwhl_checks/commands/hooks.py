@@ -5,7 +5,8 @@
   reads only those projects' directories, so it stays fast on a large tree.
 * ``ipwhl-check-dependencies [--root DIR]`` (hook ``ipwhl-dependencies``): the
   dependencies of the whole tree, which any change can break (a removed or upgraded
-  declaration breaks its dependents).  Problems of single files and overlaps are left to
+  declaration breaks its dependents), and the projects the integration file names
+  (IW406).  Problems of single files and overlaps are left to
   the per-file hook, so each problem is reported once.
 
 Both print the ``path: ID message`` lines ``ipwhl check`` prints, in its order (root causes
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..checks.deps import check_dependencies
-from ..checks.run import report_order, run_checks
+from ..checks.run import integration_problems, report_order, run_checks
 from ..errors import IpwhlError, UsageError
 from ..repo.declaration import Problem
 from ..repo.tree import load_tree
@@ -86,7 +87,8 @@ def check_dependencies_main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> list[Problem]:
         tree = load_tree(require_root(args.root), [])
-        return report_order(check_dependencies(tree.declarations, tree.settings, tree.invalid))
+        return report_order([*check_dependencies(tree.declarations, tree.settings, tree.invalid),
+                             *integration_problems(tree, schema=False)])
 
     return _report(prog, run)
 
