@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeicekw6s4l4lsdpdvciny4ndz5jezzwaiul33uz3ua66tgcsfm3fg4"
+_CID = "bafybeidi5oastfyukk2amhcfi3fcuspewlnxca3eusla6r5g4mrobv6y5y"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
