@@ -44,7 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cid": ("cid", "print the CID `ipfs add` gives for a file or directory"),
     "car": ("car", "write a path's DAG to a CAR file, or verify a CAR"),
     "add": ("add", "add or upgrade projects from an index, writing declarations"),
-    "outdated": ("outdated", "list projects behind the newest release on the index"),
+    "outdated": ("outdated", "list projects behind the newest release on the index, and "
+                             "those held, with why"),
+    "upgrade": ("upgrade", "bring projects to the newest releases that keep the tree valid, "
+                           "as commits"),
     "publish": ("publish", "build the PEP 503 tree, its root CID and a CAR"),
     "release": ("release", "publish and create a signed tag carrying the root CID"),
     "verify": ("verify", "verify a release tag's signature and recompute its CID"),
@@ -97,7 +100,13 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "outdated": (
         ("ipwhl outdated", "projects behind the index"),
+        ("ipwhl outdated --held", "only the held projects, and what holds them"),
         ("ipwhl outdated --json", "... for scripts"),
+    ),
+    "upgrade": (
+        ("ipwhl upgrade httpx", "httpx at its newest release the tree allows"),
+        ("ipwhl upgrade --all", "every project, moving sets together"),
+        ("ipwhl upgrade --all --commit", "... one commit per project or set, for review"),
     ),
     "publish": (
         ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),

@@ -85,6 +85,7 @@ class Plan:
     added: list[str] = field(default_factory=list)  # "demo 1.0", in order
     warnings: list[str] = field(default_factory=list)
     new: list[Declaration] = field(default_factory=list)
+    infos: dict[Path, WheelInfo] = field(default_factory=dict)  # the wheel of each write
 
 
 # The requirements on a missing project: (requirement, environment, declaration requiring it)
@@ -132,6 +133,7 @@ class _Planner:
     def _plan_wheels(self, project: NormalizedName, wheels: Sequence[_Wheel]) -> None:
         for old in self.wheels.pop(project, {}).values():  # a project planned twice
             self.plan.writes.pop(old.target, None)
+            self.plan.infos.pop(old.target, None)
             self.rendered.pop(old.target, None)
         self.wheels[project] = {w.target: w for w in wheels}
         self._tree_asks(project)
@@ -152,6 +154,7 @@ class _Planner:
             dependencies = requirements_for_extras(info.dependencies, extras)
             self.plan.writes[w.target] = render(w.source, w.cid, info.requires_python, extras,
                                                 dependencies)
+            self.plan.infos[w.target] = info
             self.rendered[w.target] = Declaration(
                 path=w.target, filename=info.filename, project=info.project,
                 version=info.version, tags=info.tags, source=w.source, content_id=w.cid,

@@ -5,7 +5,8 @@ Wheels are streamed (through :class:`Client`, the one place that talks to the ne
 (:mod:`ipwhl_checks.sources.cache`, the owner of its layout), and re-verified whenever
 they are read.
 :func:`fetch_wheel` gives the declared wheel or raises; :func:`download_wheel` fetches a
-wheel whose CID is not known yet (``ipwhl add``).
+wheel whose CID is not known yet (``ipwhl add``); :func:`fetch_core_metadata` fetches the
+METADATA file an index serves beside a wheel (PEP 658), checked against its listed hash.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..repo.source import parse_source
 from ..unixfs import DagBuilder
 from . import cache
 from .http import Client, FetchOptions, check_url
+from .simple_index import IndexFile
 
 __all__ = [
     "CacheEntry",
@@ -30,6 +32,7 @@ __all__ = [
     "FetchOptions",
     "check_url",
     "download_wheel",
+    "fetch_core_metadata",
     "fetch_wheel",
 ]
 
@@ -156,3 +159,16 @@ def _known(profile: str, sha256: str, filename: str) -> CacheEntry | None:
     except (OSError, DownloadError):
         pass
     return None
+
+
+def fetch_core_metadata(entry: IndexFile, client: Client) -> bytes:
+    """PEP 658: the METADATA file served at ``<wheel URL>.metadata``, for an *entry* whose
+    page says it is served (``core_metadata``); its sha256, when the page lists one, must
+    match (PEP 658: the hash of the metadata file, not of the wheel)."""
+    url = f"{entry.url}.metadata"
+    _final, _type, body = client.get_page(url, "*/*")
+    listed = (entry.metadata_hashes.get("sha256") or "").lower()
+    if listed and hashlib.sha256(body).hexdigest() != listed:
+        raise DownloadError(f"{url}: the index lists sha256 {listed} but the file gives "
+                            f"{hashlib.sha256(body).hexdigest()}")
+    return body

@@ -53,6 +53,7 @@ class IndexFile:
     requires_python: SpecifierSet | None = None
     yanked: bool = False
     core_metadata: bool = False  # PEP 658/714: <url>.metadata is served
+    metadata_hashes: Mapping[str, str] = field(default_factory=dict)  # of <url>.metadata
 
     @property
     def is_wheel(self) -> bool:
@@ -118,6 +119,7 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
         hashes = entry.get("hashes") if isinstance(entry.get("hashes"), dict) else {}
         # PEP 714 renamed dist-info-metadata to core-metadata; both may appear.
         meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+        meta_hashes = meta if isinstance(meta, dict) else {}
         files.append(IndexFile(
             filename=str(entry.get("filename") or url.rsplit("/", 1)[-1]),
             url=urldefrag(url).url,
@@ -125,6 +127,7 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
             requires_python=_requires_python(entry.get("requires-python")),
             yanked=bool(entry.get("yanked", False)),
             core_metadata=bool(meta),
+            metadata_hashes={str(k): str(v) for k, v in meta_hashes.items()},
         ))
     return files
 
@@ -151,6 +154,12 @@ class _Anchors(HTMLParser):
         if tag == "a" and self._open is not None:
             self.anchors.append((self._open, "".join(self._text).strip()))
             self._open = None
+
+
+def _attribute_hash(value: str | None) -> dict[str, str]:
+    """PEP 658: ``data-core-metadata="sha256=HEX"`` (or ``"true"``: no hash given)."""
+    name, eq, digest = (value or "").partition("=")
+    return {name.strip(): digest.strip()} if eq and name.strip() and digest.strip() else {}
 
 
 def parse_html(text: str, page_url: str) -> list[IndexFile]:
@@ -180,5 +189,6 @@ def parse_html(text: str, page_url: str) -> list[IndexFile]:
             requires_python=_requires_python(rp),
             yanked="data-yanked" in attrs,
             core_metadata=meta is not None and meta != "false",
+            metadata_hashes=_attribute_hash(meta),
         ))
     return files

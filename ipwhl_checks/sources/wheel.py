@@ -9,9 +9,11 @@ name; ``Wheel-Version`` major 1; the ``Tag`` lines of WHEEL are the file name's 
 METADATA's Name and Version agree with the file name.
 
 :func:`read_wheel` makes every check and parses both members (``ipwhl add``, ``ipwhl
-check --online``); :func:`wheel_metadata` makes the archive's and the ``.dist-info``
-directory's and returns METADATA as stored, unparsed (``ipwhl publish``: the PEP 658 file
-of a wheel whose agreement with its declaration is checked elsewhere).
+check --online``); :func:`metadata_info` parses a METADATA file served beside a wheel
+(PEP 658: ``ipwhl upgrade`` reads a release's dependencies without its wheels);
+:func:`wheel_metadata` makes the archive's and the ``.dist-info`` directory's checks and
+returns METADATA as stored, unparsed (``ipwhl publish``: the PEP 658 file of a wheel whose
+agreement with its declaration is checked elsewhere).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import WheelError
 
-__all__ = ["MAX_METADATA_SIZE", "MAX_WHEEL_SIZE", "WheelInfo", "read_wheel", "wheel_metadata"]
+__all__ = ["MAX_METADATA_SIZE", "MAX_WHEEL_SIZE", "WheelInfo", "metadata_info", "read_wheel",
+           "wheel_metadata"]
 
 MAX_METADATA_SIZE = 4 << 20  # the largest METADATA in use (long READMEs) is well below 1 MB
 MAX_WHEEL_SIZE = 64 << 10  # WHEEL is a handful of short lines
@@ -77,6 +80,17 @@ def read_wheel(path: Path | str, filename: str | None = None) -> WheelInfo:
         wheel_text = _member(zf, f"{dist_info}/WHEEL", MAX_WHEEL_SIZE, filename)
         metadata = _member(zf, f"{dist_info}/METADATA", MAX_METADATA_SIZE, filename)
     _check_wheel_file(filename, wheel_text, tags)
+    return _parse_metadata(filename, metadata, name, version, tags)
+
+
+def metadata_info(filename: str, metadata: bytes) -> WheelInfo:
+    """What the METADATA bytes *metadata* of the wheel *filename* say (PEP 658: the file an
+    index serves beside the wheel), with :func:`read_wheel`'s checks of its Name, Version,
+    Requires-Python and Requires-Dist; the tags are the file name's."""
+    name, version, tags = _parse_filename(filename)
+    if len(metadata) > MAX_METADATA_SIZE:
+        raise WheelError(f"{filename}: METADATA is {len(metadata)} bytes, more than the "
+                         f"{MAX_METADATA_SIZE}-byte limit")
     return _parse_metadata(filename, metadata, name, version, tags)
 
 

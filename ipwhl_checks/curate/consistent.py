@@ -1,0 +1,119 @@
+"""The newest consistent set of releases: resolvelib over the repository's candidates.
+
+One identifier per project, one version each (the repository is singly versioned); the
+requirements are :class:`~ipwhl_checks.curate.needs.Need`\\ s, which hold on every
+supported environment at once, so a set that satisfies them all passes the dependency
+check everywhere.  The roots are the repository's own needs: each of its projects,
+installable wherever it is today.
+
+The candidates of a project, in the order they are tried:
+
+* a target (named on the command line, or every project with ``--all``): its newer
+  releases newest first, then the declared one (never an older one);
+* another project of the tree: the declared release first, then its newer releases
+  newest first, so that it moves only when a target needs it to (the set that must move
+  together);
+* a project the tree does not have (a new dependency): the index's releases newest first.
+
+Targets are pinned first, so a target gets its newest release whenever some choice of
+the others allows it, and backtracking gives up a target's newest release only when
+nothing else would do.  A release whose METADATA cannot be read is not a candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from packaging.utils import NormalizedName
+from resolvelib import AbstractProvider, BaseReporter, Resolver
+from resolvelib.resolvers import RequirementInformation, ResolutionImpossible, ResolutionTooDeep
+
+from ..errors import ResolutionError
+from .needs import Need, kept
+from .releases import Release, Releases
+
+__all__ = ["Resolution", "resolve_newest"]
+
+_Info = RequirementInformation[Need, Release]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The releases chosen, by project, and the needs on each project in the chosen set."""
+
+    chosen: dict[NormalizedName, Release]
+    needs: dict[NormalizedName, list[Need]]
+
+
+class _Provider(AbstractProvider[Need, Release, NormalizedName]):
+    def __init__(self, releases: Releases, targets: Collection[NormalizedName]) -> None:
+        self.releases, self.targets = releases, set(targets)
+
+    def identify(self, requirement_or_candidate: Need | Release) -> NormalizedName:
+        return requirement_or_candidate.project
+
+    def get_preference(self, identifier: NormalizedName, resolutions: Mapping[str, Release],
+                       candidates: Mapping[str, Iterator[Release]],
+                       information: Mapping[str, Iterator[_Info]],
+                       backtrack_causes: Sequence[_Info]) -> tuple[bool, str]:
+        return identifier not in self.targets, identifier
+
+    def ordered(self, project: NormalizedName) -> list[Release]:
+        releases = self.releases
+        if project not in releases.by_project:
+            versions = releases.versions(project)
+            found = [releases.release(project, v) for v in versions]
+            return [r for r in found if r is not None]
+        newer = [r for v in releases.newer(project) if (r := releases.release(project, v))]
+        declared = releases.declared(project)
+        return [*newer, declared] if project in self.targets else [declared, *newer]
+
+    def find_matches(self, identifier: NormalizedName,
+                     requirements: Mapping[NormalizedName, Iterator[Need]],
+                     incompatibilities: Mapping[NormalizedName, Iterator[Release]]
+                     ) -> Callable[[], Iterator[Release]]:
+        wanted = list(requirements[identifier])
+        bad = {r.version for r in incompatibilities[identifier]}
+        ordered = self.ordered(identifier)
+
+        def matches() -> Iterator[Release]:  # lazily: METADATA is read as they are tried
+            for release in ordered:
+                if release.version in bad or not all(
+                        n.specifier.contains(release.version, prereleases=True)
+                        and not n.mask & ~release.mask for n in wanted):
+                    continue
+                if self.releases.usable(release) and all(
+                        self.is_satisfied_by(n, release) for n in wanted):
+                    yield release
+        return matches
+
+    def is_satisfied_by(self, requirement: Need, candidate: Release) -> bool:
+        return self.releases.satisfies(candidate, requirement)
+
+    def get_dependencies(self, candidate: Release) -> Sequence[Need]:
+        return self.releases.needs(candidate)
+
+
+def _explain(causes: Collection[_Info]) -> str:
+    said = sorted({str(need) if need.by else f"the repository keeps {need.project} where it "
+                   f"is installable today" for need, _parent in causes})
+    return "; ".join(said)
+
+
+def resolve_newest(releases: Releases, targets: Collection[NormalizedName]) -> Resolution:
+    """The newest consistent set keeping every project of the tree, targets first."""
+    provider = _Provider(releases, targets)
+    roots = [kept(p, releases.declared(p).mask) for p in releases.projects]
+    resolver: Resolver[Need, Release, NormalizedName] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(roots, max_rounds=100 * len(roots) + 1000)
+    except ResolutionImpossible as e:
+        raise ResolutionError(f"no consistent set of releases, not even the declared one: "
+                              f"{_explain(e.causes)} (run 'ipwhl check')") from e
+    except ResolutionTooDeep as e:
+        raise ResolutionError(f"no consistent set of releases found after {e.round_count} "
+                              "rounds of backtracking") from e
+    needs = {project: [info.requirement for info in criterion.information]
+             for project, criterion in result.criteria.items()}
+    return Resolution(dict(result.mapping), needs)

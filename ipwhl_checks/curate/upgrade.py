@@ -1,0 +1,172 @@
+"""``ipwhl upgrade``: the named projects (or every one) at the newest release that keeps
+the whole tree valid on every supported environment.
+
+1. The newest consistent set (:mod:`ipwhl_checks.curate.consistent`): the targets at
+   their newest releases that some choice of the others allows; another project moves
+   only when a target needs it to, and a project the tree lacks comes in when a new
+   release requires it.
+2. The declarations are planned by ``ipwhl add``'s machinery
+   (:func:`~ipwhl_checks.curate.add.plan_add`, recursive): pip's wheels on every
+   environment, the extras the project declared and those asked of it, the old
+   declarations removed.
+3. The tree it gives must pass the dependency and overlap checks wherever the tree
+   before did; else nothing is written.
+4. The changes are cut into steps, one per project or per set that must move together
+   (:mod:`ipwhl_checks.curate.series`), each with its commit message
+   (:mod:`ipwhl_checks.curate.message`).
+
+A target kept below its newest release is held, and :mod:`ipwhl_checks.curate.held`
+says why.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from ..checks.deps import check_dependencies
+from ..checks.overlap import find_collisions
+from ..errors import IpwhlError, UsageError
+from ..repo.declaration import Declaration, Problem
+from ..repo.tree import Tree
+from ..sources.fetch import Client
+from .add import Plan, plan_add
+from .consistent import resolve_newest
+from .held import held_reason
+from .message import Move, changelog_url, commit_message
+from .outdated import Held
+from .releases import Releases
+from .series import Step, cut_series
+
+__all__ = ["Commit", "UpgradeError", "Upgrade", "plan_upgrade"]
+
+
+class UpgradeError(IpwhlError):
+    """The upgrade would leave the tree with problems it did not have."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One step of the upgrade: its files and its commit message."""
+
+    moves: list[Move]
+    step: Step
+    message: str
+
+    @property
+    def title(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass
+class Upgrade:
+    moves: list[Move] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    commits: list[Commit] = field(default_factory=list)
+    plan: Plan | None = None
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # pages or METADATA not read
+
+
+def _targets(releases: Releases, names: Sequence[str], every: bool) -> list[NormalizedName]:
+    if every == bool(names):
+        raise UsageError("name the projects to upgrade, or give --all (not both)")
+    if every:
+        return releases.projects
+    targets = list(dict.fromkeys(canonicalize_name(n) for n in names))
+    unknown = [t for t in targets if t not in releases.by_project]
+    if unknown:
+        raise UsageError(f"not in the repository: {', '.join(unknown)} (add a project with "
+                         "'ipwhl add')")
+    return targets
+
+
+def _problems(settings_tree: Tree, declarations: list[Declaration]) -> set[Problem]:
+    settings = settings_tree.settings
+    return {*check_dependencies(declarations, settings),
+            *find_collisions(declarations, pythons=settings.pythons)}
+
+
+def plan_upgrade(tree: Tree, names: Sequence[str], *, every: bool, client: Client,
+                 index_url: str) -> Upgrade:
+    """Everything ``ipwhl upgrade`` would do; nothing is written."""
+    releases = Releases(tree, client, index_url)
+    targets = _targets(releases, names, every)
+    releases.read_pages(targets)
+    resolution = resolve_newest(releases, targets)
+    chosen = resolution.chosen
+    result = Upgrade()
+    for project in targets:
+        newer = releases.newer(project) if releases.files(project) is not None else []
+        if newer and chosen[project].version != newer[0]:
+            declared = releases.declared(project).version
+            now = chosen[project].version
+            reason = held_reason(releases, project, newer[0], resolution.needs.get(project, []),
+                                 chosen)
+            result.held.append(Held(project, declared, newer[0], reason,
+                                    now if now != declared else None))
+    moved = {p: r for p, r in chosen.items()
+             if p not in releases.by_project or r.version != releases.declared(p).version}
+    result.errors = sorted(releases.errors)
+    if not moved:
+        return result
+    plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
+                    client=client, index_url=index_url, recursive=True)
+    result.plan, result.warnings = plan, plan.warnings
+    kept = [d for d in tree.declarations if d.path not in plan.removes and d.path not in
+            plan.writes]
+    final = [*kept, *plan.new]
+    new_problems = _problems(tree, final) - _problems(tree, list(tree.declarations))
+    if new_problems:
+        first = sorted(new_problems)[0]
+        more = f" (and {len(new_problems) - 1} more)" if len(new_problems) > 1 else ""
+        raise UpgradeError(f"the upgrade would break the tree, nothing written: {first.path}: "
+                           f"{first.check} {first.message}{more}")
+    steps = cut_series(tree.declarations, plan.new, plan.writes, plan.removes, set(moved),
+                       tree.settings, lambda ds: _problems(tree, ds))
+    result.commits = _commits(tree, plan, steps, releases)
+    result.moves = [m for c in result.commits for m in c.moves]
+    return result
+
+
+def _commits(tree: Tree, plan: Plan, steps: list[Step], releases: Releases) -> list[Commit]:
+    old: dict[NormalizedName, list[Declaration]] = defaultdict(list)
+    new: dict[NormalizedName, list[Declaration]] = defaultdict(list)
+    for d in tree.declarations:
+        if d.path in plan.removes or d.path in plan.writes:
+            old[d.project].append(d)
+    for d in plan.new:
+        new[d.project].append(d)
+    changelogs = {}
+    for path, info in sorted(plan.infos.items()):
+        url = changelog_url(info.metadata)
+        if url and info.project not in changelogs:
+            changelogs[info.project] = url
+    needed_by = defaultdict(list)
+    for d in plan.new:
+        for req in d.dependencies:
+            needed_by[canonicalize_name(req.name)].append(f"{d.project} {d.version}")
+    commits = []
+    for step in steps:
+        moves = []
+        for project in step.projects:
+            was = releases.declared(project).version if project in releases.by_project \
+                else None
+            now = new[project][0].version if new.get(project) else was
+            why = "" if was is not None else "a dependency of " + ", ".join(
+                sorted(set(needed_by[project])))
+            assert now is not None
+            moves.append(Move(project, was, now, why))
+        moves.sort(key=lambda m: (m.old is None or m.old == m.new, m.project))
+        message = commit_message(moves, old, new, changelogs)
+        commits.append(Commit(moves, step, message))
+    return commits
+
+
+def step_plan(root: Path, step: Step) -> Plan:
+    """The plan of one step, for :func:`~ipwhl_checks.curate.add.apply_plan`."""
+    return Plan(root, writes=dict(step.writes), removes=set(step.removes))
