@@ -30,10 +30,12 @@ def wheel_filename(name: str, version: str, tag: str = "py3-none-any") -> str:
 
 
 def metadata_text(name: str, version: str, *, requires_python: str | None = None,
-                  dependencies: Iterable[str] = (), extras: Iterable[str] = ()) -> str:
+                  dependencies: Iterable[str] = (), extras: Iterable[str] = (),
+                  project_urls: Mapping[str, str] | None = None) -> str:
     lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     if requires_python:
         lines.append(f"Requires-Python: {requires_python}")
+    lines += [f"Project-URL: {label}, {url}" for label, url in (project_urls or {}).items()]
     lines += [f"Provides-Extra: {e}" for e in extras]
     lines += [f"Requires-Dist: {d}" for d in dependencies]
     return "\n".join(lines) + "\n\n"
@@ -42,7 +44,8 @@ def metadata_text(name: str, version: str, *, requires_python: str | None = None
 def make_wheel(directory: Path, name: str, version: str, *, tag: str = "py3-none-any",
                requires_python: str | None = None, dependencies: Iterable[str] = (),
                extras: Iterable[str] = (), files: Mapping[str, bytes] | None = None,
-               metadata: str | None = None, wheel_tags: Iterable[str] | None = None) -> Path:
+               metadata: str | None = None, wheel_tags: Iterable[str] | None = None,
+               project_urls: Mapping[str, str] | None = None) -> Path:
     """Write ``<directory>/<dist>-<version>-<tag>.whl`` and return its path.
 
     *metadata* replaces the generated METADATA text (for wheels that lie about themselves);
@@ -63,7 +66,7 @@ def make_wheel(directory: Path, name: str, version: str, *, tag: str = "py3-none
     members.update(files or {})
     members[f"{dist_info}/METADATA"] = (metadata if metadata is not None else metadata_text(
         name, version, requires_python=requires_python, dependencies=dependencies,
-        extras=extras)).encode()
+        extras=extras, project_urls=project_urls)).encode()
     members[f"{dist_info}/WHEEL"] = wheel_text.encode()
     record = []
     for member, data in members.items():

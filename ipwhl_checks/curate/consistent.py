@@ -15,9 +15,12 @@ The candidates of a project, in the order they are tried:
   together);
 * a project the tree does not have (a new dependency): the index's releases newest first.
 
-Targets are pinned first, so a target gets its newest release whenever some choice of
-the others allows it, and backtracking gives up a target's newest release only when
-nothing else would do.  A release whose METADATA cannot be read is not a candidate.
+A first resolution gives a consistent set; then each target in turn (by name) is asked
+for at each of its newer releases, newest first, until a resolution holds it, and stays
+at the release it got while the next targets are asked for: so a target is at its newest
+release whenever some choice of the others (moving them if they must) allows it, given
+the targets before it.  A release without a wheel where the project is needed is not
+asked for; one whose METADATA cannot be read is not a candidate.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
+from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import RequirementInformation, ResolutionImpossible, ResolutionTooDeep
 
@@ -101,19 +106,43 @@ def _explain(causes: Collection[_Info]) -> str:
     return "; ".join(said)
 
 
+def _resolve(provider: _Provider, roots: list[Need]) -> Resolution:
+    resolver: Resolver[Need, Release, NormalizedName] = Resolver(provider, BaseReporter())
+    result = resolver.resolve(roots, max_rounds=100 * len(roots) + 1000)
+    needs = {project: [info.requirement for info in criterion.information]
+             for project, criterion in result.criteria.items()}
+    return Resolution(dict(result.mapping), needs)
+
+
+def _pin(project: NormalizedName, version: Version, mask: int) -> Need:
+    return Need(project, SpecifierSet(f"=={version}"), frozenset(), mask)
+
+
 def resolve_newest(releases: Releases, targets: Collection[NormalizedName]) -> Resolution:
     """The newest consistent set keeping every project of the tree, targets first."""
     provider = _Provider(releases, targets)
     roots = [kept(p, releases.declared(p).mask) for p in releases.projects]
-    resolver: Resolver[Need, Release, NormalizedName] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(roots, max_rounds=100 * len(roots) + 1000)
+        best = _resolve(provider, roots)
     except ResolutionImpossible as e:
         raise ResolutionError(f"no consistent set of releases, not even the declared one: "
                               f"{_explain(e.causes)} (run 'ipwhl check')") from e
     except ResolutionTooDeep as e:
         raise ResolutionError(f"no consistent set of releases found after {e.round_count} "
                               "rounds of backtracking") from e
-    needs = {project: [info.requirement for info in criterion.information]
-             for project, criterion in result.criteria.items()}
-    return Resolution(dict(result.mapping), needs)
+    pins: list[Need] = []
+    for target in sorted(targets):
+        mask = releases.declared(target).mask
+        for version in releases.newer(target):
+            if version <= best.chosen[target].version:
+                break
+            release = releases.release(target, version)
+            if release is None or mask & ~release.mask:
+                continue  # no wheel where it is needed: no resolution can hold it
+            try:
+                best = _resolve(provider, [*roots, *pins, _pin(target, version, mask)])
+            except (ResolutionImpossible, ResolutionTooDeep):
+                continue
+            break
+        pins.append(_pin(target, best.chosen[target].version, mask))
+    return best

@@ -11,7 +11,9 @@ the ones its declarations declare and the ones a requirement in the tree asks fo
 
 Pages are read once per project (in parallel for the tree's projects), metadata once per
 release and only when asked for; a page or a METADATA that cannot be read is an error
-line (:attr:`Releases.errors`), and the release or project is then left out.
+line (:attr:`Releases.errors`), and the release or project is then left out; a project
+the tree does not have and the index cannot give is a warning (:attr:`Releases.warnings`):
+the release that needs it is held.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Releases:
                 self.wanted[canonicalize_name(req.name)].update(
                     canonicalize_name(e) for e in req.extras)
         self.errors: list[str] = []
+        self.warnings: list[str] = []
         self._files: dict[NormalizedName, list[IndexFile] | None] = {}
         self._releases: dict[tuple[NormalizedName, Version], Release | None] = {}
         self._needs: dict[Release, tuple[Need, ...]] = {}
@@ -117,7 +120,8 @@ class Releases:
             except IpwhlError as e:
                 files = None
                 with self._lock:
-                    self.errors.append(f"{project}: {e}")
+                    said = self.errors if project in self.by_project else self.warnings
+                    said.append(f"{project}: {e}")
             self._files[project] = files
         return self._files[project]
 

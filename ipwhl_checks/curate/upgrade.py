@@ -42,7 +42,7 @@ from .outdated import Held
 from .releases import Releases
 from .series import Step, cut_series
 
-__all__ = ["Commit", "UpgradeError", "Upgrade", "plan_upgrade"]
+__all__ = ["Commit", "Upgrade", "UpgradeError", "plan_upgrade", "step_plan"]
 
 
 class UpgradeError(IpwhlError):
@@ -85,8 +85,8 @@ def _targets(releases: Releases, names: Sequence[str], every: bool) -> list[Norm
     return targets
 
 
-def _problems(settings_tree: Tree, declarations: list[Declaration]) -> set[Problem]:
-    settings = settings_tree.settings
+def _problems(tree: Tree, declarations: list[Declaration]) -> set[Problem]:
+    settings = tree.settings
     return {*check_dependencies(declarations, settings),
             *find_collisions(declarations, pythons=settings.pythons)}
 
@@ -112,11 +112,13 @@ def plan_upgrade(tree: Tree, names: Sequence[str], *, every: bool, client: Clien
     moved = {p: r for p, r in chosen.items()
              if p not in releases.by_project or r.version != releases.declared(p).version}
     result.errors = sorted(releases.errors)
+    result.warnings = sorted(releases.warnings)
     if not moved:
         return result
     plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
                     client=client, index_url=index_url, recursive=True)
-    result.plan, result.warnings = plan, plan.warnings
+    result.plan = plan
+    result.warnings += plan.warnings
     kept = [d for d in tree.declarations if d.path not in plan.removes and d.path not in
             plan.writes]
     final = [*kept, *plan.new]
@@ -126,7 +128,8 @@ def plan_upgrade(tree: Tree, names: Sequence[str], *, every: bool, client: Clien
         more = f" (and {len(new_problems) - 1} more)" if len(new_problems) > 1 else ""
         raise UpgradeError(f"the upgrade would break the tree, nothing written: {first.path}: "
                            f"{first.check} {first.message}{more}")
-    steps = cut_series(tree.declarations, plan.new, plan.writes, plan.removes, set(moved),
+    upgraded = {p for p in moved if p in releases.by_project}
+    steps = cut_series(tree.declarations, plan.new, plan.writes, plan.removes, upgraded,
                        tree.settings, lambda ds: _problems(tree, ds))
     result.commits = _commits(tree, plan, steps, releases)
     result.moves = [m for c in result.commits for m in c.moves]
