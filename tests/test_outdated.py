@@ -80,13 +80,27 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) ->
 
 EXPECTED = [("alpha", "1.0", "1.1"), ("epsilon", "1.0b1", "1.0b2"), ("gamma", "0.5", "0.6"),
             ("zeta", "1.0", "1.1")]  # not delta, eta, zeta 2.0: they dropped Python 3.11
+DROPS_311 = "requires-python >=3.12 leaves out Python 3.11"
+HELD = [  # project, declared, newest, why, the release it can move to
+    ("alpha", "1.0", "2.0", "no wheel for cp311-{manylinux_2_28_x86_64,win_amd64}, "
+                            "cp312-win_amd64", "1.1"),
+    ("delta", "1.0", "2.0", DROPS_311, None),
+    ("eta", "1.0", "2.0", DROPS_311, None),  # its abi3 wheels' tags would install on 3.11
+    ("zeta", "1.0", "2.0", DROPS_311, "1.1"),
+]
+
+
+def _text(held_only: bool = False) -> str:
+    lines = [] if held_only else [(p, 0, f"{p} {a} -> {b}") for p, a, b in EXPECTED]
+    lines += [(p, 1, f"{p} {a} ({n} held: {why})") for p, a, n, why, _ in HELD]
+    return "".join(f"{line}\n" for _p, _o, line in sorted(lines))
 
 
 def test_outdated_text(root: Path, index: IndexServer,
                        capsys: pytest.CaptureFixture[str]) -> None:
     assert ipwhl(["outdated", "--root", str(root)]) == 1
     out, err = capsys.readouterr()
-    assert out == "".join(f"{p} {a} -> {b}\n" for p, a, b in EXPECTED)
+    assert out == _text()
     assert err == (f"ipwhl outdated: gone: no project 'gone' on {index.index_url} (HTTP 404 "
                    f"for {index.index_url}gone/)\n")
 
@@ -95,8 +109,17 @@ def test_outdated_json_as_a_user_runs_it(root: Path) -> None:
     (declaration_path(root, DECLARED[-1])).unlink()  # without "gone": exit 0
     result = run_ipwhl("outdated", "--json", "--root", str(root))
     assert (result.returncode, result.stderr) == (0, "")
-    assert json.loads(result.stdout) == [
-        {"project": p, "declared": a, "latest": b} for p, a, b in EXPECTED]
+    objects = {p: {"project": p, "declared": a, "latest": b} for p, a, b in EXPECTED}
+    for p, a, newest, why, latest in HELD:
+        objects.setdefault(p, {"project": p, "declared": a, "latest": latest})["held"] = {
+            "version": newest, "reason": why}
+    assert json.loads(result.stdout) == [objects[p] for p in sorted(objects)]
+
+
+def test_held_only(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (declaration_path(root, DECLARED[-1])).unlink()
+    assert ipwhl(["outdated", "--held", "--root", str(root)]) == 0
+    assert capsys.readouterr().out == _text(held_only=True)
 
 
 def test_index_url_flag_wins(root: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer,

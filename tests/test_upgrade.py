@@ -22,9 +22,9 @@ import pytest
 from ipwhl_checks.cli import main as ipwhl
 
 from .conftest import new_data_root, run_ipwhl
-from .indexserver import IndexServer, use_index
+from .indexserver import Body, IndexServer, use_index
 from .test_release import keygen
-from .wheelmaker import make_wheel
+from .wheelmaker import make_wheel, metadata_text
 
 SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
             "platforms = ['manylinux_2_28_x86_64', 'win_amd64']\n")
@@ -269,3 +269,42 @@ def test_the_cron_routine_end_to_end(repo: Path, tmp_path: Path) -> None:
     assert released.returncode == 0, released.stderr
     verified = run_ipwhl("verify", "ipwhl-1", cwd=clone)
     assert verified.returncode == 0, verified.stderr
+
+
+def test_a_release_is_read_from_its_metadata_file(repo: Path, index: IndexServer,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """PEP 658: a release that is tried but not taken costs its METADATA, not its wheel."""
+    before = len(index.requests)
+    assert ipwhl(["upgrade", "orphan"]) == 0
+    assert capsys.readouterr().out == f"{ORPHAN}\n"
+    asked = index.requests[before:]
+    assert "/files/orphan-2.0-py3-none-any.whl.metadata" in asked
+    assert "/files/orphan-2.0-py3-none-any.whl" not in asked
+
+
+def test_metadata_that_is_not_what_the_page_lists_is_refused(
+        repo: Path, index: IndexServer, capsys: pytest.CaptureFixture[str]) -> None:
+    path = "/files/orphan-2.0-py3-none-any.whl.metadata"
+    forged = metadata_text("orphan", "2.0").encode()  # no longer requires ghost
+    index.fault(path, Body(forged))
+    assert ipwhl(["upgrade", "orphan"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "orphan 1.0 (2.0 held: its metadata cannot be read)\n"
+    assert err.startswith(f"ipwhl upgrade: orphan 2.0: cannot read its metadata: "
+                          f"{index.url}{path}: the index lists sha256 ")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_without_metadata_files_the_wheel_is_read(repo: Path, index: IndexServer,
+                                                  tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    for version in ("1.0", "2.0"):
+        index.publish(make_wheel(tmp_path / "w", "nometa", version, dependencies=["speedy"]),
+                      metadata=False)
+    assert ipwhl(["add", "nometa==1.0"]) == 0
+    capsys.readouterr()
+    before = len(index.requests)
+    assert ipwhl(["upgrade", "nometa"]) == 0
+    assert capsys.readouterr().out == "nometa 1.0 -> 2.0\n"
+    assert "/files/nometa-2.0-py3-none-any.whl" in index.requests[before:]
+    assert ipwhl(["check"]) == 0

@@ -58,9 +58,10 @@ class _Provider(AbstractProvider[Need, Release, NormalizedName]):
     def identify(self, requirement_or_candidate: Need | Release) -> NormalizedName:
         return requirement_or_candidate.project
 
-    def get_preference(self, identifier: NormalizedName, resolutions: Mapping[str, Release],
-                       candidates: Mapping[str, Iterator[Release]],
-                       information: Mapping[str, Iterator[_Info]],
+    def get_preference(self, identifier: NormalizedName,
+                       resolutions: Mapping[NormalizedName, Release],
+                       candidates: Mapping[NormalizedName, Iterator[Release]],
+                       information: Mapping[NormalizedName, Iterator[_Info]],
                        backtrack_causes: Sequence[_Info]) -> tuple[bool, str]:
         return identifier not in self.targets, identifier
 

@@ -145,7 +145,7 @@ def _commits(tree: Tree, plan: Plan, steps: list[Step], releases: Releases) -> l
     for d in plan.new:
         new[d.project].append(d)
     changelogs = {}
-    for path, info in sorted(plan.infos.items()):
+    for _path, info in sorted(plan.infos.items()):
         url = changelog_url(info.metadata)
         if url and info.project not in changelogs:
             changelogs[info.project] = url
