@@ -29,6 +29,7 @@ from .wheelmaker import make_wheel, metadata_text
 SETTINGS = ("profile = 'unixfs-v1-2025'\npython = ['3.11', '3.12']\n"
             "platforms = ['manylinux_2_28_x86_64', 'win_amd64']\n")
 HOOK = Path(__file__).resolve().parent.parent / "hooks" / "sendemail-validate"
+README = Path(__file__).resolve().parent.parent / "README.md"
 CHANGES = "https://example.org/app/changes"
 LINUX_ONLY = "py3-none-manylinux_2_28_x86_64"
 # name, version, tag, requires-python, extras, dependencies, project URLs
@@ -204,19 +205,65 @@ def _message(repo: Path, rev: str) -> str:
     return git(repo, "log", "-1", "--format=%B", rev).rstrip("\n") + "\n"
 
 
-def test_the_cron_routine_end_to_end(repo: Path, tmp_path: Path) -> None:
-    """README's routine as cron runs it: upgrade --all --commit, format-patch, each patch
-    through sendemail-validate; then the maintainer's side: `git am -S` on a clean clone,
-    every check (online too, against the index), a release and its verification."""
-    start = git(repo, "rev-parse", "HEAD").strip()
-    done = run_ipwhl("upgrade", "--all", "--commit", cwd=repo)
-    assert done.returncode == 0, done.stderr
+def _readme_routine() -> str:
+    """The command lines of README's "The update routine"."""
+    text = README.read_text()
+    section = text[text.index("### The update routine"):]
+    block = section[section.index("```sh\n") + 6:]
+    return block[:block.index("\n```")]
+
+
+# git send-email is not installed everywhere (nor can it mail from here): this stand-in
+# does what it does before sending, running the sendemail-validate hook on each patch,
+# and keeps the patches it would send.
+SEND_EMAIL = """#!/bin/sh
+for arg; do
+    case "$arg" in
+        -*) ;;
+        *) "$(git rev-parse --git-path hooks)/sendemail-validate" "$arg" || exit 1
+           cp "$arg" "$SENT/" ;;
+    esac
+done
+"""
+
+
+def test_the_cron_routine_end_to_end(repo: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """README's routine as written, as cron runs it in its clone of the list's repository;
+    then the maintainer's side: `git am -S` on a clean clone, every check (online too,
+    against the index), a release and its verification."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    work = tmp_path / "cron"
+    work.mkdir()
+    git(work, "clone", "-q", str(origin), "ipwhl")
+    clone = work / "ipwhl"
+    (clone / ".venv" / "bin").mkdir(parents=True)
+    (clone / ".venv" / "bin" / "ipwhl").symlink_to(Path(sys.executable).parent / "ipwhl")
+    (clone / ".git" / "info" / "exclude").write_text(".venv/\noutgoing/\n")
+    (clone / ".git" / "hooks" / "sendemail-validate").symlink_to(HOOK)
+    tools, sent = tmp_path / "tools", tmp_path / "sent"
+    tools.mkdir()
+    sent.mkdir()
+    (tools / "git-send-email").write_text(SEND_EMAIL)
+    (tools / "git-send-email").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SENT", str(sent))
+    script = _readme_routine().replace("<the list>", "ipwhl-devel@example.invalid")
+    done = subprocess.run(["sh", "-euc", script], cwd=work, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" ", 2)[2] for line in done.stdout.splitlines()
             if line.startswith("committed ")] == TITLES
-    assert git(repo, "log", "--reverse", "--format=%s", f"{start}..HEAD").splitlines() == TITLES
-    assert git(repo, "status", "--porcelain") == ""
+    assert git(clone, "log", "--reverse", "--format=%s", "origin/main..HEAD").splitlines() \
+        == TITLES
+    assert git(clone, "status", "--porcelain") == ""
+    patches = sorted(sent.iterdir())
+    assert [p.name for p in patches] == [
+        "0001-held-2.0-2.5.patch", "0002-lib-1.0-2.0.patch", "0003-app-1.0-1.1.patch",
+        "0004-pair-a-1.0-2.0-pair-b-1.0-2.0.patch"]
 
-    app = _message(repo, "HEAD~1")
+    app = _message(clone, "HEAD~1")
     assert app == (
         "app: 1.0 -> 1.1\n\n"
         "Wheels added:\n    app-1.1-py3-none-any.whl\n    newdep-1.0-py3-none-any.whl\n\n"
@@ -224,50 +271,40 @@ def test_the_cron_routine_end_to_end(repo: Path, tmp_path: Path) -> None:
         "Dependencies of app:\n    + newdep>=1\n\n"
         "New to the repository:\n    newdep 1.0 (a dependency of app 1.1)\n\n"
         f"Changelog:\n    app: {CHANGES}\n")
-    lib = _message(repo, "HEAD~2")
+    lib = _message(clone, "HEAD~2")
     assert "requires-python of lib: any -> >=3.9\n" in lib
     assert "pytest" not in lib  # the 'test' extra is not declared: not a dependency
-    assert _message(repo, "HEAD~3").startswith("held: 2.0 -> 2.5\n\nWheels added:\n"
-                                               "    held-2.5-py3-none-any.whl\n")
+    assert _message(clone, "HEAD~3").startswith("held: 2.0 -> 2.5\n\nWheels added:\n"
+                                                "    held-2.5-py3-none-any.whl\n")
+    assert _message(clone, "HEAD").startswith(
+        "pair-a: 1.0 -> 2.0, pair-b: 1.0 -> 2.0\n\nWheels added:\n"
+        "    pair_a-2.0-py3-none-any.whl\n    pair_b-2.0-py3-none-any.whl\n")
 
-    outgoing = tmp_path / "outgoing"
-    patches = [Path(p) for p in git(repo, "format-patch", "-o", str(outgoing),
-                                    f"{start}..HEAD").split()]
-    assert [p.name for p in patches] == [
-        "0001-held-2.0-2.5.patch", "0002-lib-1.0-2.0.patch", "0003-app-1.0-1.1.patch",
-        "0004-pair-a-1.0-2.0-pair-b-1.0-2.0.patch"]
-    env = {**os.environ, "IPWHL": str(Path(sys.executable).parent / "ipwhl")}
-    for patch in patches:
-        hook = subprocess.run([str(HOOK), str(patch)], cwd=repo, env=env, capture_output=True,
-                              text=True, timeout=300)
-        assert hook.returncode == 0, hook.stdout + hook.stderr
-
-    # the maintainer: a clean clone of the repository as it was, each patch applied and signed
+    # the maintainer: a clean clone of the list's repository, each patch applied and signed
     key = keygen(tmp_path / "maintainer", "maintainer@ipwhl.test")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(repo), str(clone))
-    git(clone, "reset", "-q", "--hard", start)
-    (clone / ".ipwhl").mkdir()
-    (clone / ".ipwhl" / "allowed_signers").write_text(
+    maintainer = tmp_path / "maintainer-clone"
+    git(tmp_path, "clone", "-q", str(origin), str(maintainer))
+    (maintainer / ".ipwhl").mkdir()
+    (maintainer / ".ipwhl" / "allowed_signers").write_text(
         f'maintainer@ipwhl.test namespaces="git" {key.with_suffix(".pub").read_text()}')
     for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
                         ("gpg.format", "ssh"), ("user.signingkey", str(key)),
                         ("gpg.ssh.allowedSignersFile", ".ipwhl/allowed_signers")]:
-        git(clone, "config", name, value)
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "-S", "-m", "the maintainer's key")
+        git(maintainer, "config", name, value)
+    git(maintainer, "add", "-A")
+    git(maintainer, "commit", "-q", "-S", "-m", "the maintainer's key")
     for patch in patches:
-        git(clone, "am", "-q", "-S", str(patch))
-        check = run_ipwhl("check", cwd=clone)
+        git(maintainer, "am", "-q", "-S", str(patch))
+        check = run_ipwhl("check", cwd=maintainer)
         assert check.returncode == 0, (patch.name, check.stdout)
-    assert git(clone, "log", "--reverse", "--format=%s %G?", "HEAD~4..HEAD").splitlines() == \
-        [f"{t} G" for t in TITLES]
-    assert files(clone / "data") == files(repo / "data")
-    online = run_ipwhl("check", "--online", cwd=clone)
+    assert git(maintainer, "log", "--reverse", "--format=%an %G? %s", "HEAD~4..HEAD"
+               ).splitlines() == [f"Update Bot G {t}" for t in TITLES]
+    assert files(maintainer / "data") == files(clone / "data")
+    online = run_ipwhl("check", "--online", cwd=maintainer)
     assert online.returncode == 0, online.stdout + online.stderr
-    released = run_ipwhl("release", "--tag", "ipwhl-1", cwd=clone)
+    released = run_ipwhl("release", "--tag", "ipwhl-1", cwd=maintainer)
     assert released.returncode == 0, released.stderr
-    verified = run_ipwhl("verify", "ipwhl-1", cwd=clone)
+    verified = run_ipwhl("verify", "ipwhl-1", cwd=maintainer)
     assert verified.returncode == 0, verified.stderr
 
 

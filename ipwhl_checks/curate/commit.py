@@ -4,9 +4,9 @@ The data tree must be in a git work tree with nothing uncommitted under it (the 
 must hold the upgrade and nothing else).  A step's files are written (all or nothing,
 :func:`~ipwhl_checks.curate.add.apply_plan`), staged and committed with ``git commit --
 PATHS`` (only those paths, whatever else is staged), under the repository's own git
-configuration (author, hooks, signing).  Should the commit fail (a hook refuses it), the
-step's files get their old contents back and the error names the step; the steps already
-committed stay.
+configuration (author, hooks, signing).  Should the commit fail (a hook refuses it) or be
+interrupted before it is made, the step's files get their old contents back; the steps
+already committed stay.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def commit_plan(plan: Plan, message: str) -> str:
     """Write *plan*, commit its paths with *message*; the new commit's id."""
     paths = sorted({*plan.writes, *plan.removes})
     before = {p: p.read_bytes() if p.is_file() else None for p in paths}
+    head = git(plan.root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout
     apply_plan(plan)
     specs = [os.path.abspath(p) for p in paths]
     try:
@@ -48,8 +49,10 @@ def commit_plan(plan: Plan, message: str) -> str:
             reason = git_reason(done.stderr.decode(errors="replace")
                                 or done.stdout.decode(errors="replace"))
             raise GitError(f"git commit failed: {reason or f'exit status {done.returncode}'}")
-    except GitError:
-        _restore(plan.root, before)
+    except BaseException:  # a refused commit, Ctrl-C, SIGTERM: the step is undone
+        now = git(plan.root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout
+        if now == head:
+            _restore(plan.root, before)
         raise
     return git(plan.root, "rev-parse", "HEAD").stdout.strip()
 
