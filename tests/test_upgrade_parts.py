@@ -58,7 +58,7 @@ def test_metadata_info_checks_what_read_wheel_checks() -> None:
     assert (info.project, info.version, str(info.requires_python), info.extras,
             [str(d) for d in info.dependencies]) == ("demo", Version("1.0"), ">=3.9",
                                                     ("socks",), ["idna>=2"])
-    with pytest.raises(WheelError, match="METADATA Version '2.0' does not match the file name"):
+    with pytest.raises(WheelError, match=r"METADATA Version '2\.0' does not match the file name"):
         metadata_info("demo-1.0-py3-none-any.whl", metadata_text("demo", "2.0").encode())
     with pytest.raises(WheelError, match="more than the 4194304-byte limit"):
         metadata_info("demo-1.0-py3-none-any.whl", b"x" * (4 << 20 | 1))
