@@ -13,10 +13,16 @@ declarations cover (:func:`kept`): a project is not dropped from an environment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+)
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -56,7 +62,13 @@ def requirement_text(req: Requirement) -> str:
 def installs_on(environments: Sequence[Environment], tags: Iterable[Tag],
                 requires_python: SpecifierSet | None) -> int:
     """The environments a wheel with *tags* and *requires_python* installs on."""
-    tags = frozenset(tags)
+    return _installs_on(tuple(environments), frozenset(tags), requires_python)
+
+
+@functools.lru_cache(maxsize=4096)
+def _installs_on(environments: tuple[Environment, ...], tags: frozenset[Tag],
+                 requires_python: SpecifierSet | None) -> int:
+    # (the wheels of a tree share a few tag sets and requires-python values)
     return sum(1 << i for i, env in enumerate(environments)
                if installable(env, tags, requires_python) is not None)
 
@@ -65,10 +77,20 @@ def _marker_mask(req: Requirement, extras: Sequence[str],
                  environments: Sequence[Environment]) -> int:
     if req.marker is None:
         return (1 << len(environments)) - 1
+    return _evaluated(str(req.marker), tuple(extras) if "extra" in str(req.marker) else (),
+                      tuple(environments))
+
+
+@functools.lru_cache(maxsize=4096)
+def _evaluated(text: str, extras: tuple[str, ...], environments: tuple[Environment, ...]
+               ) -> int:
+    """The environments where the marker *text* is true for no extra or one of *extras*
+    (the same markers recur across a tree's declarations: each is evaluated once)."""
+    marker = Marker(text)
     mask = 0
     for i, env in enumerate(environments):
         try:
-            if any(req.marker.evaluate({**env.markers, "extra": extra})
+            if any(marker.evaluate({**env.markers, "extra": extra})
                    for extra in ("", *extras)):
                 mask |= 1 << i
         except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
