@@ -20,7 +20,10 @@ for at each of its newer releases, newest first, until a resolution holds it, an
 at the release it got while the next targets are asked for: so a target is at its newest
 release whenever some choice of the others (moving them if they must) allows it, given
 the targets before it.  A release without a wheel where the project is needed is not
-asked for; one whose METADATA cannot be read is not a candidate.
+asked for, nor one that a dependent excludes in every release it could move to; one
+whose METADATA cannot be read is not a candidate.  Such a resolution may take a few rounds
+per project (:data:`_ATTEMPT_ROUNDS`) before the release counts as out of reach, so a
+large tree with many held projects is not searched without end.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ from .releases import Release, Releases
 __all__ = ["Resolution", "resolve_newest"]
 
 _Info = RequirementInformation[Need, Release]
+# A resolution asked to hold a target's newer release may take this many rounds per
+# project of the tree (pins and backtracks) before the release counts as out of reach.
+_ATTEMPT_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,9 @@ def _explain(causes: Collection[_Info]) -> str:
     return "; ".join(said)
 
 
-def _resolve(provider: _Provider, roots: list[Need]) -> Resolution:
+def _resolve(provider: _Provider, roots: list[Need], rounds: int) -> Resolution:
     resolver: Resolver[Need, Release, NormalizedName] = Resolver(provider, BaseReporter())
-    result = resolver.resolve(roots, max_rounds=100 * len(roots) + 1000)
+    result = resolver.resolve(roots, max_rounds=rounds)
     needs = {project: [info.requirement for info in criterion.information]
              for project, criterion in result.criteria.items()}
     return Resolution(dict(result.mapping), needs)
@@ -119,19 +125,37 @@ def _pin(project: NormalizedName, version: Version, mask: int) -> Need:
     return Need(project, SpecifierSet(f"=={version}"), frozenset(), mask)
 
 
+def _could_hold(provider: _Provider, best: Resolution, fixed: Collection[NormalizedName],
+                release: Release) -> bool:
+    """Whether each dependent in *best* whose requirement excludes *release* has a release
+    it could move to that admits it (one already *fixed* cannot move): a cheap look one
+    step ahead, so that a resolution is not asked for what it could only refuse."""
+    releases = provider.releases
+    for need in best.needs.get(release.project, []):
+        if need.by is None or releases.satisfies(release, need):
+            continue
+        if need.by in fixed or not any(
+                releases.usable(other) and all(releases.satisfies(release, n)
+                                               for n in releases.needs(other)
+                                               if n.project == release.project)
+                for other in provider.ordered(need.by)):
+            return False
+    return True
+
+
 def resolve_newest(releases: Releases, targets: Collection[NormalizedName]) -> Resolution:
     """The newest consistent set keeping every project of the tree, targets first."""
     provider = _Provider(releases, targets)
     roots = [kept(p, releases.declared(p).mask) for p in releases.projects]
     try:
-        best = _resolve(provider, roots)
+        best = _resolve(provider, roots, 100 * len(roots) + 1000)
     except ResolutionImpossible as e:
         raise ResolutionError(f"no consistent set of releases, not even the declared one: "
                               f"{_explain(e.causes)} (run 'ipwhl check')") from e
     except ResolutionTooDeep as e:
         raise ResolutionError(f"no consistent set of releases found after {e.round_count} "
                               "rounds of backtracking") from e
-    pins: list[Need] = []
+    pins: dict[NormalizedName, Need] = {}
     for target in sorted(targets):
         mask = releases.declared(target).mask
         for version in releases.newer(target):
@@ -140,10 +164,13 @@ def resolve_newest(releases: Releases, targets: Collection[NormalizedName]) -> R
             release = releases.release(target, version)
             if release is None or mask & ~release.mask:
                 continue  # no wheel where it is needed: no resolution can hold it
+            if not releases.usable(release) or not _could_hold(provider, best, pins, release):
+                continue
             try:
-                best = _resolve(provider, [*roots, *pins, _pin(target, version, mask)])
+                best = _resolve(provider, [*roots, *pins.values(), _pin(target, version, mask)],
+                                _ATTEMPT_ROUNDS * len(roots) + 100)
             except (ResolutionImpossible, ResolutionTooDeep):
                 continue
             break
-        pins.append(_pin(target, best.chosen[target].version, mask))
+        pins[target] = _pin(target, best.chosen[target].version, mask)
     return best

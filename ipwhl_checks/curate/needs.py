@@ -35,10 +35,13 @@ from .choose import installable
 __all__ = ["Need", "installs_on", "kept", "needs_of", "requirement_text"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Need:
     """A requirement on *project*, on the environments in *mask*, by a release of *by*
-    (None: the repository, which keeps the project where it is installable today)."""
+    (None: the repository, which keeps the project where it is installable today).
+
+    Compared and hashed by identity: a resolution asks whether a release satisfies the
+    same need again and again, and the answer is kept per (release, need) pair."""
 
     project: NormalizedName
     specifier: SpecifierSet

@@ -18,12 +18,14 @@ the release that needs it is held.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -43,10 +45,18 @@ __all__ = ["Release", "Releases"]
 _WORKERS = 8
 
 
-@dataclass(frozen=True)
+@functools.lru_cache(maxsize=1 << 16)
+def _admits(specifier: SpecifierSet, version: Version) -> bool:
+    """Whether *specifier* admits *version*, pre-releases included (the dependency check's
+    reading); a resolution asks the same questions again and again."""
+    return specifier.contains(version, prereleases=True)
+
+
+@dataclass(frozen=True, eq=False)
 class Release:
     """One release of a project: the environments it installs on and its chosen wheels
-    ({filename: environments mask}; the declarations' files for the declared one)."""
+    ({filename: environments mask}; the declarations' files for the declared one).
+    :class:`Releases` makes one per version: compared and hashed by identity."""
 
     project: NormalizedName
     version: Version
@@ -80,6 +90,7 @@ class Releases:
         self._releases: dict[tuple[NormalizedName, Version], Release | None] = {}
         self._needs: dict[Release, tuple[Need, ...]] = {}
         self._infos: dict[Release, list[tuple[WheelInfo, int]] | None] = {}
+        self._satisfied: dict[tuple[Release, Need, bool], bool] = {}
         self._lock = threading.Lock()
 
     # -- the tree's projects ----------------------------------------------------------
@@ -219,9 +230,14 @@ class Releases:
     def satisfies(self, release: Release, need: Need, *, extras: bool = True) -> bool:
         """Whether *release* satisfies *need* (see :mod:`ipwhl_checks.curate.needs`);
         without *extras*, whatever extras the need asks for (no METADATA is read)."""
-        if not need.specifier.contains(release.version, prereleases=True):
-            return False
-        if need.mask & ~release.mask:
+        key = (release, need, extras)
+        found = self._satisfied.get(key)
+        if found is None:
+            found = self._satisfied[key] = self._satisfies(release, need, extras)
+        return found
+
+    def _satisfies(self, release: Release, need: Need, extras: bool) -> bool:
+        if need.mask & ~release.mask or not _admits(need.specifier, release.version):
             return False
         provided = self.extras(release) if need.extras and extras else None
         return provided is None or need.extras <= provided

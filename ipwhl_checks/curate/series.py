@@ -28,8 +28,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import Settings
-from .choose import installable
-from .needs import needs_of
+from .needs import Need, installs_on, needs_of
 
 __all__ = ["Step", "cut_series"]
 
@@ -43,28 +42,29 @@ class Step:
     removes: set[Path] = field(default_factory=set)
 
 
-def _mask(d: Declaration, settings: Settings) -> int:
-    return sum(1 << i for i, env in enumerate(settings.environments)
-               if installable(env, d.tags, d.requires_python) is not None)
+def _needs_by_project(decls: Sequence[Declaration], settings: Settings
+                      ) -> dict[NormalizedName, list[Need]]:
+    """The needs of the declarations *decls* (one project's), by the project needed."""
+    if not decls:
+        return {}
+    envs = settings.environments
+    wheels = [(d.dependencies, d.extras, installs_on(envs, d.tags, d.requires_python))
+              for d in decls]
+    found: dict[NormalizedName, list[Need]] = defaultdict(list)
+    for need in needs_of(decls[0].project, decls[0].version, wheels, envs):
+        found[need.project].append(need)
+    return found
 
 
-def _unmet(by: Sequence[Declaration], on: Sequence[Declaration], project: NormalizedName,
-           settings: Settings) -> bool:
-    """Whether a requirement of the declarations *by* on *project* is not met by the
-    declarations *on* (its version, its extras, where it applies)."""
-    wheels = [(d.dependencies, d.extras, _mask(d, settings)) for d in by]
-    if not by:
-        return False
-    first = by[0]
-    for need in needs_of(first.project, first.version, wheels, settings.environments):
-        if need.project != project:
-            continue
+def _unmet(needs: Sequence[Need], on: Sequence[Declaration], settings: Settings) -> bool:
+    """Whether one of *needs* is not met by the declarations *on* (of the project needed):
+    their version, their extras, where it applies."""
+    for need in needs:
         mask = 0
         for t in on:
-            t_mask = _mask(t, settings)
             if need.specifier.contains(t.version, prereleases=True) and need.extras <= {
                     canonicalize_name(e) for e in t.extras}:
-                mask |= t_mask
+                mask |= installs_on(settings.environments, t.tags, t.requires_python)
         if need.mask & ~mask:
             return True
     return False
@@ -115,11 +115,13 @@ def cut_series(old: Sequence[Declaration], new: Sequence[Declaration],
     removed_by = {d.path: d.project for d in old if d.path in removes}
     units = sorted(set(new_by) | set(removed_by.values()))
     needs: dict[NormalizedName, set[NormalizedName]] = {u: set() for u in units}
+    wanted = set(units)
     for a in units:
-        for b in units:
-            if a != b and _unmet(new_by[a], old_by[b], b, settings):
+        for b, on_b in _needs_by_project(new_by[a], settings).items():
+            if b in wanted and b != a and _unmet(on_b, old_by[b], settings):
                 needs[a].add(b)  # a's new release needs b's
-            if a != b and new_by[b] and _unmet(old_by[a], new_by[b], b, settings):
+        for b, on_b in _needs_by_project(old_by[a], settings).items():
+            if b in wanted and b != a and new_by[b] and _unmet(on_b, new_by[b], settings):
                 needs[b].add(a)  # b's new release breaks a's current one
     steps = _fold(_order(units, needs), needs, moved)
     return _checked(steps, old, new, writes, removes, problems)
