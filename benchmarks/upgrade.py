@@ -43,8 +43,8 @@ def _catalogue(n: int, seed: int) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     for i, name in enumerate(names):
         targets = rng.sample(names[:i], min(i, rng.randint(0, 3)))
-        bounded = {t for t in targets if rng.random() < 0.1}
-        kept = {t for t in bounded if rng.random() < 0.5}  # bounded in every release
+        bounded = [t for t in targets if rng.random() < 0.1]
+        kept = [t for t in bounded if rng.random() < 0.5]  # bounded in every release
         pinned = names[i - 1] if i and rng.random() < 0.05 else None
         out[name] = {}
         for version in VERSIONS:

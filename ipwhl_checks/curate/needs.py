@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
 from packaging.markers import (
     InvalidMarker,
@@ -34,14 +35,18 @@ from .choose import installable
 
 __all__ = ["Need", "installs_on", "kept", "needs_of", "requirement_text"]
 
+_SERIAL = itertools.count()
+
 
 @dataclass(frozen=True, eq=False)
 class Need:
     """A requirement on *project*, on the environments in *mask*, by a release of *by*
     (None: the repository, which keeps the project where it is installable today).
 
-    Compared and hashed by identity: a resolution asks whether a release satisfies the
-    same need again and again, and the answer is kept per (release, need) pair."""
+    Compared by identity and hashed by the order of making (not the address, so that the
+    sets a resolution keeps iterate the same way on every run): a resolution asks whether
+    a release satisfies the same need again and again, and the answer is kept per
+    (release, need) pair."""
 
     project: NormalizedName
     specifier: SpecifierSet
@@ -50,6 +55,10 @@ class Need:
     by: NormalizedName | None = None
     by_version: Version | None = None
     text: str = ""  # as written, without the marker: "python-dateutil<3"
+    serial: int = field(default_factory=lambda: next(_SERIAL), repr=False)
+
+    def __hash__(self) -> int:
+        return self.serial
 
     def __str__(self) -> str:
         return f"{self.by} requires {self.text}" if self.by else f"the repository keeps " \

@@ -23,7 +23,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -43,6 +44,7 @@ from .needs import Need, installs_on, needs_of
 __all__ = ["Release", "Releases"]
 
 _WORKERS = 8
+_SERIAL = itertools.count()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -56,13 +58,18 @@ def _admits(specifier: SpecifierSet, version: Version) -> bool:
 class Release:
     """One release of a project: the environments it installs on and its chosen wheels
     ({filename: environments mask}; the declarations' files for the declared one).
-    :class:`Releases` makes one per version: compared and hashed by identity."""
+    :class:`Releases` makes one per version: compared by identity, hashed by the order of
+    making (as :class:`~ipwhl_checks.curate.needs.Need`)."""
 
     project: NormalizedName
     version: Version
     mask: int
     wheels: tuple[tuple[str, int], ...]
     declared: bool = False
+    serial: int = field(default_factory=lambda: next(_SERIAL), repr=False)
+
+    def __hash__(self) -> int:
+        return self.serial
 
     def __str__(self) -> str:
         return f"{self.project} {self.version}"
