@@ -14,8 +14,8 @@ declarations cover (:func:`kept`): a project is not dropped from an environment.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
 import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from packaging.markers import (

@@ -19,11 +19,11 @@ the release that needs it is held.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-import itertools
 from dataclasses import dataclass, field
 
 from packaging.specifiers import SpecifierSet
