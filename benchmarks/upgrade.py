@@ -9,9 +9,10 @@ depends on 0-3 projects with a lower number, ``>=1.0``, and one dependency in te
 upper bound ``<1.2`` (which holds its target at 1.1, unless the dependent's release 1.3
 lifts it, as half of them do); one project in twenty pins a companion's version (``==``
 its own), a set that must move together.  The repository declares every project at 1.0
-(written by ``ipwhl add --recursive``, which the benchmark times too) in a git repository.  It prints the wall
-time of ``ipwhl outdated``, of ``ipwhl upgrade --all --commit`` (the commits included),
-the number of commits and of held projects, and the ``ipwhl check`` of the result.
+(written by ``ipwhl add --recursive``, which the benchmark times too) in a git repository.
+It prints the wall time of ``ipwhl outdated``, of ``ipwhl upgrade --all --commit`` (the
+commits included), the number of commits and of held projects, and the ``ipwhl check``
+of the result.
 """
 
 from __future__ import annotations
