@@ -345,3 +345,26 @@ def test_without_metadata_files_the_wheel_is_read(repo: Path, index: IndexServer
     assert capsys.readouterr().out == "nometa 1.0 -> 2.0\n"
     assert "/files/nometa-2.0-py3-none-any.whl" in index.requests[before:]
     assert ipwhl(["check"]) == 0
+
+
+def test_a_move_that_breaks_the_tree_is_held_and_the_rest_goes_on(
+        repo: Path, index: IndexServer, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """twin 2.0's wheels are pip's choices (an abi3 wheel on CPython 3.11, a cp312 one on
+    3.12) but both install on cp312-win_amd64 (IW301): twin stays, held moves."""
+    index.publish(make_wheel(tmp_path / "w", "twin", "1.0"))
+    for tag in ("cp311-abi3-win_amd64", "cp312-cp312-win_amd64",
+                "cp311-abi3-manylinux_2_28_x86_64"):
+        index.publish(make_wheel(tmp_path / "w", "twin", "2.0", tag=tag))
+    assert ipwhl(["add", "twin==1.0"]) == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "twin")
+    capsys.readouterr()
+    assert ipwhl(["upgrade", "--commit", "twin", "held"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["held 2.0 -> 2.5", HELD[0]]
+    assert out[2].startswith("twin 1.0 (2.0 held: 2.0 would give IW301 (installable together "
+                             "with 'data/")
+    assert out[3].startswith("committed ")
+    assert git(repo, "log", "-1", "--format=%s") == "held: 2.0 -> 2.5\n"
+    assert ipwhl(["check"]) == 0

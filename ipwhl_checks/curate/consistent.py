@@ -143,10 +143,13 @@ def _could_hold(provider: _Provider, best: Resolution, fixed: Collection[Normali
     return True
 
 
-def resolve_newest(releases: Releases, targets: Collection[NormalizedName]) -> Resolution:
-    """The newest consistent set keeping every project of the tree, targets first."""
+def resolve_newest(releases: Releases, targets: Collection[NormalizedName],
+                   keep: Collection[NormalizedName] = ()) -> Resolution:
+    """The newest consistent set keeping every project of the tree, targets first, the
+    projects in *keep* at their declared releases."""
     provider = _Provider(releases, targets)
-    roots = [kept(p, releases.declared(p).mask) for p in releases.projects]
+    roots = [_pin(p, releases.declared(p).version, releases.declared(p).mask) if p in keep
+             else kept(p, releases.declared(p).mask) for p in releases.projects]
     try:
         best = _resolve(provider, roots, 100 * len(roots) + 1000)
     except ResolutionImpossible as e:

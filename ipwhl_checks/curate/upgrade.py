@@ -10,7 +10,10 @@ the whole tree valid on every supported environment.
    environment, the extras the project declared and those asked of it, the old
    declarations removed.
 3. The tree it gives must pass the dependency and overlap checks wherever the tree
-   before did; else nothing is written.
+   before did.  A project whose move brings a new problem of its own (two of its new
+   wheels overlapping, say) is kept where it is, held with that problem as the reason, and
+   the rest is planned again; a new problem no moved project owns stops the upgrade, and
+   nothing is written.
 4. The changes are cut into steps, one per project or per set that must move together
    (:mod:`ipwhl_checks.curate.series`), each with its commit message
    (:mod:`ipwhl_checks.curate.message`).
@@ -35,7 +38,7 @@ from ..repo.declaration import Declaration, Problem
 from ..repo.tree import Tree
 from ..sources.fetch import Client
 from .add import Plan, plan_add
-from .consistent import resolve_newest
+from .consistent import Resolution, resolve_newest
 from .held import held_reason
 from .message import Move, changelog_url, commit_message
 from .outdated import Held
@@ -97,43 +100,65 @@ def plan_upgrade(tree: Tree, names: Sequence[str], *, every: bool, client: Clien
     releases = Releases(tree, client, index_url)
     targets = _targets(releases, names, every)
     releases.read_pages(targets)
-    resolution = resolve_newest(releases, targets)
-    chosen = resolution.chosen
+    before = _problems(tree, list(tree.declarations))
     result = Upgrade()
-    for project in targets:
-        newer = releases.newer(project) if releases.files(project) is not None else []
-        if newer and chosen[project].version != newer[0]:
-            declared = releases.declared(project).version
-            now = chosen[project].version
-            reason = held_reason(releases, project, newer[0], resolution.needs.get(project, []),
-                                 chosen)
-            result.held.append(Held(project, declared, newer[0], reason,
-                                    now if now != declared else None))
-    moved = {p: r for p, r in chosen.items()
-             if p not in releases.by_project or r.version != releases.declared(p).version}
+    kept_back: dict[NormalizedName, str] = {}  # a project whose move breaks the tree: why
+    while True:
+        resolution = resolve_newest(releases, [t for t in targets if t not in kept_back],
+                                    keep=kept_back)
+        moved = {p: r for p, r in resolution.chosen.items()
+                 if p not in releases.by_project or r.version != releases.declared(p).version}
+        if not moved:
+            break
+        plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
+                        client=client, index_url=index_url, recursive=True)
+        final = [*(d for d in tree.declarations if d.path not in plan.removes
+                   and d.path not in plan.writes), *plan.new]
+        broken = _problems(tree, final) - before
+        if not broken:
+            result.plan = plan
+            break
+        owners = {canonicalize_name(p.project) for p in broken if p.project}
+        culprits = sorted(owners & set(moved) & set(releases.by_project))
+        if not culprits:
+            first = sorted(broken)[0]
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise UpgradeError(f"the upgrade would break the tree, nothing written: "
+                               f"{first.path}: {first.check} {first.message}{more}")
+        for project in culprits:  # kept where they are; the others planned again
+            first = min(p for p in broken if p.project and canonicalize_name(p.project)
+                        == project)
+            kept_back[project] = f"{moved[project].version} would give {first.check} " \
+                                 f"({first.message})"
+    result.held = _held(releases, targets, resolution, kept_back)
     result.errors = sorted(releases.errors)
     result.warnings = sorted(releases.warnings)
-    if not moved:
+    if result.plan is None:
         return result
-    plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
-                    client=client, index_url=index_url, recursive=True)
-    result.plan = plan
+    plan = result.plan
     result.warnings += plan.warnings
-    kept = [d for d in tree.declarations if d.path not in plan.removes and d.path not in
-            plan.writes]
-    final = [*kept, *plan.new]
-    new_problems = _problems(tree, final) - _problems(tree, list(tree.declarations))
-    if new_problems:
-        first = sorted(new_problems)[0]
-        more = f" (and {len(new_problems) - 1} more)" if len(new_problems) > 1 else ""
-        raise UpgradeError(f"the upgrade would break the tree, nothing written: {first.path}: "
-                           f"{first.check} {first.message}{more}")
     upgraded = {p for p in moved if p in releases.by_project}
     steps = cut_series(tree.declarations, plan.new, plan.writes, plan.removes, upgraded,
                        tree.settings, lambda ds: _problems(tree, ds))
     result.commits = _commits(tree, plan, steps, releases)
     result.moves = [m for c in result.commits for m in c.moves]
     return result
+
+
+def _held(releases: Releases, targets: Sequence[NormalizedName], resolution: Resolution,
+          kept_back: dict[NormalizedName, str]) -> list[Held]:
+    """The targets the resolution keeps below their newest release, and why."""
+    held = []
+    for project in sorted(targets):
+        newer = releases.newer(project) if releases.files(project) is not None else []
+        now = resolution.chosen[project].version
+        if not newer or now == newer[0]:
+            continue
+        reason = kept_back.get(project) or held_reason(
+            releases, project, newer[0], resolution.needs.get(project, []), resolution.chosen)
+        declared = releases.declared(project).version
+        held.append(Held(project, declared, newer[0], reason, now if now != declared else None))
+    return held
 
 
 def _commits(tree: Tree, plan: Plan, steps: list[Step], releases: Releases) -> list[Commit]:
