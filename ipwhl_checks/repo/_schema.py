@@ -1,4 +1,4 @@
-"""The schema of one declaration: checks IW100-IW108, each a function with a stable id.
+"""The schema of one declaration: checks IW100-IW109, each a function with a stable id.
 
 Each check's docstring says what is wrong, why it matters and how to fix it
 (``ipwhl check --explain IW1xx`` prints it).  :mod:`ipwhl_checks.repo.declaration` runs them
@@ -18,9 +18,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from ..errors import DeclarationError
 from ..ipld.cid import cid_fields, cid_text, parse_cid
 from ..ipld.multicodec import DAG_PB, RAW, SHA2_256
 from .extras import marker_extras
+from .source import Source, parse_source, redact
 
 __all__ = ["CHECKS", "KEYS", "REQUIRED_KEYS", "Messages", "check_content_id",
            "parse_requirement"]
@@ -88,16 +90,44 @@ def _iw102_missing_keys(table: Mapping[str, object]) -> Messages:
             if key not in table]
 
 
-def _iw103_source(value: object) -> Messages:
-    """IW103 bad source: ``source`` is not a non-empty string without spaces.
+def _iw103_source(value: object) -> tuple[Messages, Source | None]:
+    """IW103 bad source: ``source`` is not ``index:PROJECT/FILENAME`` or a URL of a wheel.
 
-    Why: the source says where the wheel file is fetched from (a URL of the wheel).
-    Fix: write the wheel's URL as a TOML string.
+    Why: the source says where the wheel file is fetched from: the file *FILENAME* on the
+    index's page of *PROJECT* (a valid, normalized project name whose wheel the file is),
+    or an absolute ``https`` (``http``, ``file``) URL whose last segment is the wheel's
+    file name.  A URL must not carry a user name or password: declarations are published
+    (in the tree's ``manifest.json``), so the credentials would be too; the message shows
+    ``****`` in their place.  Fix: write the wheel's URL or index reference as a TOML
+    string without white space (``ipwhl add`` writes it); serve a private wheel from a
+    location that needs no credentials in the URL.
     """
     if not isinstance(value, str):
-        return [("IW103", f"source: expected a string, got {_kind(value)}")]
+        return [("IW103", f"source: expected a string, got {_kind(value)}")], None
     if not value or _SPACE.search(value):
-        return [("IW103", f"source: {value!r} is empty or contains white space")]
+        shown = redact(value)
+        shown = repr(shown) if len(shown) <= 200 else f"{shown[:200]!r}..."
+        return [("IW103", f"source: {shown} is empty or contains white space")], None
+    try:
+        return [], parse_source(value)
+    except DeclarationError as e:
+        return [("IW103", f"source: {e}")], None
+
+
+def _iw109_source_wheel(source: Source, filename: str) -> Messages:
+    """IW109 source names another wheel: the file the source names is not the wheel the
+    declaration's path names.
+
+    Why: the declaration would promise one wheel (its path: project, version, tags) and
+    fetch another: ``data/.../evil/evil-1.0-py3-none-any.toml`` whose source is
+    ``index:sneaky/sneaky-1.0-py3-none-any.whl``, or a URL of another project's wheel.
+    The online check would refuse the download (IW503); this says so without it.
+    Fix: point ``source`` at this wheel (``ipwhl add`` writes it), or move the declaration
+    to the path of the wheel its source names.
+    """
+    if source.filename != filename:
+        return [("IW109", f"source: names {source.filename!r} but the declaration is for "
+                          f"{filename!r}")]
     return []
 
 
@@ -279,6 +309,7 @@ CHECKS: dict[str, Callable[..., object]] = {
     "IW106": _iw106_extras,
     "IW107": _iw107_dependencies,
     "IW108": _iw108_undeclared_extras,
+    "IW109": _iw109_source_wheel,
 }
 
 

@@ -86,7 +86,7 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
             data = read_regular(display, follow_symlinks=False)
         except OSError as e:
             return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
-    fields, found = read_declaration(data, profile)
+    fields, found = read_declaration(data, profile, location.filename)
     problems += [Problem(display, message, check) for check, message in found]
     if fields is None or problems:
         return None, problems

@@ -35,6 +35,19 @@ V0_SETTINGS = ("profile = 'unixfs-v0-2015'\npython = ['3.12']\n"
                "platforms = ['manylinux_2_28_x86_64']\n")
 
 
+def src(filename: str) -> str:
+    """The source line of a declaration of the wheel *filename*."""
+    return f"source = 'https://example.invalid/{filename}'\n"
+
+
+NAME_RULE = ("is not a valid project name (ASCII letters, digits, '.', '-' and '_', "
+             "beginning and ending with a letter or digit)")
+EVIL = "data/b0/evil/evil-1.0-py3-none-any.toml"  # 101 + 118 + 105 + 108 = 432 = 0x1b0
+CAFE = "data/13/caf\u00e9/caf\u00e9-1.0-py3-none-any.toml"  # 99 + 97 + 102 + 233 = 0x213
+# "r\u0435quests": a Cyrillic small ie (U+0435) for the e; 892 - 101 + 1077 = 0x74c
+LOOKALIKE = "data/4c/r\u0435quests/r\u0435quests-2.32.3-py3-none-any.toml"
+
+
 def decl(*lines: str) -> str:
     return "".join(line + "\n" for line in lines)
 
@@ -77,6 +90,36 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "source-white-space": (
         {X: "source = 'https://example.invalid/x 1.whl'\n" + CID},
         [f"{X}: source: 'https://example.invalid/x 1.whl' is empty or contains white space"]),
+    "source-not-a-url": (
+        {X: "source = 'example.invalid/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: source: invalid source 'example.invalid/x-1.0-py3-none-any.whl' (expected "
+         "'index:PROJECT/FILENAME' or an absolute https, http or file URL)"]),
+    "source-credentials": (  # the password is never shown
+        {X: "source = 'http://alice:s3cretpw@127.0.0.1:8000/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: source: invalid source 'http://alice:****@127.0.0.1:8000/x-1.0-py3-none-"
+         "any.whl' (credentials in the URL: a declaration is published, so its source names "
+         "no user or password)"]),
+    "source-token-as-user": (
+        {X: "source = 'https://ghp_t0ken@example.invalid/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: source: invalid source 'https://****@example.invalid/x-1.0-py3-none-any.whl' "
+         "(credentials in the URL: a declaration is published, so its source names no user "
+         "or password)"]),
+    "source-index-page-of-another-project": (  # pip ignores evil's file on sneaky's page
+        {EVIL: "source = 'index:sneaky/evil-1.0-py3-none-any.whl'\n" + CID},
+        [f"{EVIL}: source: invalid source 'index:sneaky/evil-1.0-py3-none-any.whl' (the file "
+         "is a wheel of 'evil', not of 'sneaky', whose index page it names)"]),
+    "source-index-unnormalized-project": (
+        {X: "source = 'index:X/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: source: invalid source 'index:X/x-1.0-py3-none-any.whl' (project 'X' is not "
+         "normalized, expected 'x')"]),
+    "source-of-another-project": (
+        {EVIL: "source = 'index:sneaky/sneaky-1.0-py3-none-any.whl'\n" + CID},
+        [f"{EVIL}: source: names 'sneaky-1.0-py3-none-any.whl' but the declaration is for "
+         "'evil-1.0-py3-none-any.whl'"]),
+    "source-of-another-wheel": (
+        {X: src("x-1.0-cp312-cp312-win_amd64.whl") + CID},
+        [f"{X}: source: names 'x-1.0-cp312-cp312-win_amd64.whl' but the declaration is for "
+         "'x-1.0-py3-none-any.whl'"]),
     "content-id-not-a-cid": (
         {X: SRC + "content-id = 'sha256:0123'\n"},
         [f"{X}: content-id: 'sha256:0123' is not a CID (No known multibase code is a prefix "
@@ -173,11 +216,12 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         ["data/0a/x/x-1.0-py3-none-any.toml: prefix directory '0a' should be '78' for "
          "project 'x'"]),
     "unnormalized-project-dir": (
-        {"data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml": SRC + CID},
+        {"data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml": src("foo_bar-1.0-py3-none-any.whl")
+         + CID},
         ["data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml: project directory 'Foo_Bar' is "
          "not normalized, expected 'foo-bar'"]),
     "name-mismatch": (
-        {"data/78/x/y-1.0-py3-none-any.toml": SRC + CID},
+        {"data/78/x/y-1.0-py3-none-any.toml": src("y-1.0-py3-none-any.whl") + CID},
         ["data/78/x/y-1.0-py3-none-any.toml: wheel name 'y' does not match the project "
          "directory 'x'"]),
     "not-a-wheel-name": (
@@ -210,7 +254,19 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
          "data/00/X/x-1.0-py3-none-any.toml: prefix directory '00' should be '78' for "
          "project 'x'",
          "data/00/X/x-1.0-py3-none-any.toml: project directory 'X' is not normalized, "
-         "expected 'x'"]),
+         "expected 'x'",
+         "data/00/X/x-1.0-py3-none-any.toml: source: invalid source 'a' (expected "
+         "'index:PROJECT/FILENAME' or an absolute https, http or file URL)"]),
+    "project-name-not-ascii": (  # no requirement can name it; published as caf%C3%A9/
+        {CAFE: "source = 'index:caf\u00e9/caf\u00e9-1.0-py3-none-any.whl'\n" + CID},
+        [f"{CAFE}: not named <wheel-stem>.toml after a wheel: Invalid wheel filename "
+         f"('caf\\xe9' {NAME_RULE}): 'caf\u00e9-1.0-py3-none-any.whl'",
+         f"{CAFE}: project directory: 'caf\\xe9' {NAME_RULE}"]),
+    "project-name-lookalike": (  # looks like requests; escaped in the message to tell
+        {LOOKALIKE: src("r\u0435quests-2.32.3-py3-none-any.whl") + CID},
+        [f"{LOOKALIKE}: not named <wheel-stem>.toml after a wheel: Invalid wheel filename "
+         f"('r\\u0435quests' {NAME_RULE}): 'r\u0435quests-2.32.3-py3-none-any.whl'",
+         f"{LOOKALIKE}: project directory: 'r\\u0435quests' {NAME_RULE}"]),
 }
 
 R = "data/7c/requests/requests-2.32.3-py3-none-any.toml"
@@ -260,11 +316,16 @@ GOOD: dict[str, dict[str, str | bytes | None]] = {
     },
     "platform-wheels-of-one-project": {
         "data/78/x/x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.toml":
-            SRC + CID,
-        "data/78/x/x-1.0-cp312-cp312-win_amd64.toml": SRC + CID,
-        "data/78/x/x-1.0-cp312-cp312-macosx_11_0_arm64.toml": SRC + CID,
+            src("x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl") + CID,
+        "data/78/x/x-1.0-cp312-cp312-win_amd64.toml":
+            src("x-1.0-cp312-cp312-win_amd64.whl") + CID,
+        "data/78/x/x-1.0-cp312-cp312-macosx_11_0_arm64.toml":
+            src("x-1.0-cp312-cp312-macosx_11_0_arm64.whl") + CID,
     },
-    "unnormalized-wheel-name": {"data/a6/foo-bar/Foo_Bar-1.0-py3-none-any.toml": SRC + CID},
+    "unnormalized-wheel-name": {"data/a6/foo-bar/Foo_Bar-1.0-py3-none-any.toml":
+                                src("Foo_Bar-1.0-py3-none-any.whl") + CID},
+    "index-source": {X: "source = 'index:x/x-1.0-py3-none-any.whl'\n" + CID},
+    "source-with-a-query": {X: src("x-1.0-py3-none-any.whl?sig=abc%2Fdef&expires=1") + CID},
     "quotes-and-unicode": {
         X: "source = \"https://example.invalid/it's/x-1.0-py3-none-any.whl\"\n"
            f'"content-id" = """{V1_RAW}"""\n'
