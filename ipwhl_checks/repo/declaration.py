@@ -45,6 +45,7 @@ from ._schema import (
     _lists,
     check_content_id,
     parse_requirement,
+    parse_specifier_set,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "check_content_id",
     "parse_declaration",
     "parse_requirement",
+    "parse_specifier_set",
     "read_declaration",
 ]
 
