@@ -60,7 +60,6 @@ def gateway_url(text: str) -> str:
     why = None
     try:
         parts = urlsplit(text)
-        _port = parts.port  # ValueError unless a number in range
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             why = "expected an http or https URL such as http://127.0.0.1:8080"
         elif any(c.isspace() or not c.isprintable() for c in text):
@@ -69,6 +68,8 @@ def gateway_url(text: str) -> str:
             why = "a gateway URL names no user or password"
         elif parts.query or parts.fragment or text.endswith(("?", "#")):
             why = "a gateway URL has no query or fragment"
+        else:
+            _port = parts.port  # a ValueError unless a number in range
     except ValueError as e:
         why = str(e)
     if why:
