@@ -71,7 +71,8 @@ def check_project_name(name: str) -> str | None:
     """
     if _NAME.fullmatch(name):
         return None
-    return (f"{name!a} is not a valid project name (ASCII letters, digits, '.', '-' and "
+    shown = ascii(name) if len(name) <= 100 else f"{name[:100]!a}... ({len(name)} characters)"
+    return (f"{shown} is not a valid project name (ASCII letters, digits, '.', '-' and "
             "'_', beginning and ending with a letter or digit)")
 
 
@@ -100,8 +101,11 @@ def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, BuildTag, 
 
 
 def _shortened(message: str, filename: str) -> str:
-    """packaging's *message* about *filename*, with a long file name cut (one short line)."""
-    return message.replace(repr(filename), _shown(filename)) if len(filename) > 200 else message
+    """packaging's *message* about *filename*, kept to one short line: a long one is its
+    reason and the file name cut (packaging quotes the whole name, or its stem)."""
+    if len(message) <= 300:
+        return message
+    return f"{message.split(': ', 1)[0][:100]}: {_shown(filename)}"
 
 
 def _shown(text: str, limit: int = 200) -> str:
@@ -119,7 +123,8 @@ def declaration_path(root: Path, wheel_filename: str) -> Path:
     try:
         name, _version, _build, _tags = parse_wheel_name(wheel_filename)
     except InvalidWheelFilename as e:
-        raise DeclarationError(f"not a wheel file name ({e}): {wheel_filename!r}") from e
+        raise DeclarationError(f"not a wheel file name ({e}): {_shown(wheel_filename)}") \
+            from e
     stem = wheel_filename[: -len(".whl")]
     return Path(root) / prefix(name) / name / f"{stem}{SUFFIX}"
 
@@ -187,8 +192,8 @@ def _iw203_project_dir(project_dir: str) -> Problems:
         return [("IW203", f"project directory: {why}")]
     normal = canonicalize_name(project_dir)
     if project_dir != normal:
-        return [("IW203", f"project directory {project_dir!r} is not normalized, "
-                 f"expected {normal!r}")]
+        return [("IW203", f"project directory {_shown(project_dir)} is not normalized, "
+                 f"expected {_shown(normal)}")]
     return []
 
 
@@ -199,8 +204,8 @@ def _iw204_name_mismatch(name: NormalizedName, project_dir: str) -> Problems:
     file into the directory of the wheel's project.
     """
     if name != canonicalize_name(project_dir):
-        return [("IW204", f"wheel name {name!r} does not match the project directory "
-                 f"{project_dir!r}")]
+        return [("IW204", f"wheel name {_shown(name)} does not match the project directory "
+                 f"{_shown(project_dir)}")]
     return []
 
 
@@ -212,8 +217,8 @@ def _iw205_prefix(prefix_dir: str, project_dir: str) -> Problems:
     """
     expected = prefix(canonicalize_name(project_dir))
     if prefix_dir != expected:
-        return [("IW205", f"prefix directory {prefix_dir!r} should be {expected!r} "
-                 f"for project {canonicalize_name(project_dir)!r}")]
+        return [("IW205", f"prefix directory {_shown(prefix_dir)} should be {expected!r} "
+                 f"for project {_shown(canonicalize_name(project_dir))}")]
     return []
 
 

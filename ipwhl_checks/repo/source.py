@@ -60,18 +60,19 @@ def index_source(project: str, filename: str) -> str:
 
 
 # RFC 3986 section 3.2: the authority after "//" runs to the first "/", "?" or "#"; its
-# userinfo is everything before its last "@".  Matched on the text, so that a URL urlsplit
-# cannot parse is redacted too.
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:/*)([^/?#]*)@")
+# userinfo is everything before its last "@".  Matched on the text, not on urlsplit's
+# parts, so that a URL urlsplit refuses (or a scheme without "//") is redacted too.
+_USERINFO = re.compile(r"([^:/?#@]*:)?(/*)([^/?#]*)@")
 
 
 def redact(text: str) -> str:
     """*text* with the password of a URL's userinfo (and a user name alone, which is as
     often a token) replaced by ``****``, as pip shows URLs: ``https://alice:****@host/``."""
-    def hide(m: re.Match[str]) -> str:
-        user, colon, _password = m[2].partition(":")
-        return f"{m[1]}{user}:****@" if colon else f"{m[1]}****@"
-    return _USERINFO.sub(hide, text, count=1)
+    m = _USERINFO.match(text)
+    if m is None:
+        return text
+    user, colon, _password = m[3].partition(":")
+    return f"{m[1] or ''}{m[2]}{user + ':' if colon else ''}****@{text[m.end():]}"
 
 
 def _quoted(text: str) -> str:
@@ -91,16 +92,16 @@ def parse_source(text: str) -> Source:
             "absolute https, http or file URL)")
     if scheme.lower() == INDEX_SCHEME:
         return _index_source(text, rest)
-    try:
-        parts = urlsplit(text)
-        has_userinfo = "@" in parts.netloc
-        host = parts.hostname
-    except ValueError as e:  # an invalid IPv6 host, a netloc that NFKC changes...
-        raise DeclarationError(f"invalid source {_quoted(text)} ({e})") from None
-    if has_userinfo:
+    if _USERINFO.match(text):
         raise DeclarationError(
             f"invalid source {_quoted(text)} (credentials in the URL: a declaration is "
             "published, so its source names no user or password)")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # an invalid IPv6 host, a netloc that NFKC changes (its text, which
+        raise DeclarationError(  # urlsplit's message quotes, is not shown)
+            f"invalid source {_quoted(text)} (the URL's host part is not valid)") from None
     if scheme.lower() != "file" and not host:
         raise DeclarationError(f"invalid source {_quoted(text)} (the URL has no host)")
     filename = unquote(PurePosixPath(parts.path).name)
@@ -132,4 +133,4 @@ def _check_wheel_name(text: str, filename: str) -> NormalizedName:
         return parse_wheel_name(filename)[0]
     except InvalidWheelFilename as e:
         raise DeclarationError(f"invalid source {_quoted(text)} (not a wheel file name: "
-                               f"{redact(str(e))})") from None
+                               f"{e})") from None

@@ -233,7 +233,7 @@ def _headers(text: bytes, what: str, filename: str) -> dict[str, list[str]]:
     return out
 
 
-def _cut(text: str, limit: int = 200) -> str:
+def _cut(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
@@ -260,7 +260,9 @@ def _check_wheel_file(filename: str, text: bytes, tags: frozenset[Tag]) -> None:
         except ValueError:
             raise WheelError(f"{filename}: WHEEL has an invalid Tag {_shown(line)}") from None
     if declared != set(tags):
-        shown = ", ".join(sorted(str(t) for t in declared)) or "none"
+        listed = sorted(str(t) for t in declared)
+        shown = ", ".join(listed[:10]) or "none"
+        shown += f" and {len(listed) - 10} more" if len(listed) > 10 else ""
         raise WheelError(f"{filename}: WHEEL tags ({shown}) differ from the file name's")
 
 
