@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -242,7 +243,8 @@ def test_failure_writes_nothing(root: Path, index: IndexServer, tmp_path: Path,
     if "--fault" in args:
         index.fault("/files/purelib-1.0-py3-none-any.whl", Status(500))
     args = [a.replace("{tmp}", str(tmp_path)) for a in args if a != "--fault"]
-    assert add(root, *args) == 1
+    usage = message.startswith("ipwhl add: error: ")  # a SPEC it cannot understand
+    assert add(root, *args) == (2 if usage else 1)
     assert capsys.readouterr().err == message.format(
         index=index.index_url, files=index.url + "/files/", tmp=tmp_path) + "\n"
     assert files(root) == before
@@ -275,6 +277,18 @@ def test_add_as_a_user_runs_it(root: Path) -> None:
         0, f"added {path}\nspeedups 1.0: new, 1 declaration added\n"
            "1 project added or updated: 1 declaration added\n", "")
     assert "source = 'index:speedups/speedups-1.0-py3-none-any.whl'\n" in path.read_text()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_declarations_get_the_permissions_of_the_umask(root: Path, umask: int) -> None:
+    """What a plain ``open`` would give them, as every file the tool creates."""
+    old = os.umask(umask)
+    try:
+        assert add(root, "speedups==1.0") == 0
+    finally:
+        os.umask(old)
+    path = declaration_path(root, "speedups-1.0-py3-none-any.whl")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_content_id_follows_the_repository_profile(root: Path, index: IndexServer) -> None:
@@ -338,8 +352,8 @@ EXTRA_CASES = [
       "speedups-1.0": ([], [])}, [], ""),
     ("not without --recursive", ["purelib==1.1"], ["fastuser==1.0"],
      {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": ([], [])}, [],
-     "{fastuser}: dependency 'purelib[fast]>=1': '{purelib}' does not declare extra 'fast' "
-     "(on every supported environment)\n"),
+     "{fastuser}: IW403 dependency 'purelib[fast]>=1': '{purelib}' does not declare extra "
+     "'fast' (on all 6 supported environments)\n"),
     ("the tree asks for an extra of the project added", ["fastuser==1.0"],
      ["--recursive", "purelib==1.1"],
      {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": (["fast"], [FAST_EXTRA]),
@@ -480,7 +494,8 @@ def test_an_overlap_without_a_choice_apart_fails_saying_what_to_do(
         "macosx_11_0_arm64.manylinux_2_17_x86_64", "macosx_11_0_arm64.win_amd64"))
     needs = declaration_path(root, "needsclash-1.0-py3-none-any.whl")
     assert out == (f"added {first}\nadded {second}\nadded {needs}\n"
-                   f"{first}: installable together with '{second}' on cp311-macosx_11_0_arm64\n"
+                   f"{first}: IW301 installable together with '{second}' on "
+                   "cp311-macosx_11_0_arm64\n"
                    "clash 1.0: new, 2 declarations added\n"
                    "needsclash 1.0: new, 1 declaration added\n"
                    "2 projects added or updated: 3 declarations added\n")

@@ -52,19 +52,18 @@ def tree(tmp_path, monkeypatch):
     return tmp_path
 
 
-MISSING_D = (f"{C}: dependency 'd': project 'd' is not in the repository "
-             "(on every supported environment)")
+MISSING_D = f"{C}: IW401 dependency 'd': project 'd' is not in the repository (on cp312-win_amd64)"
 
 
 def test_whole_tree(tree, capsys):
     assert main(["check"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: content-id: missing required key",
-        f"{A}: source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an absolute "
-        "https, http or file URL)",
-        f"{B}: content-id: 'x' is not a CID (No known multibase code is a prefix of the "
+        f"{A}: IW102 content-id: missing required key",
+        f"{A}: IW103 source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an "
+        "absolute https, http or file URL)",
+        f"{B}: IW103 source: expected a string, got an integer",
+        f"{B}: IW104 content-id: 'x' is not a CID (No known multibase code is a prefix of the "
         "given string.)",
-        f"{B}: source: expected a string, got an integer",
         MISSING_D,
     ]
 
@@ -72,9 +71,9 @@ def test_whole_tree(tree, capsys):
 def test_paths_limit_the_file_checks_but_not_the_dependency_check(tree, capsys):
     assert main(["check", A]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: content-id: missing required key",
-        f"{A}: source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an absolute "
-        "https, http or file URL)", MISSING_D]
+        f"{A}: IW102 content-id: missing required key",
+        f"{A}: IW103 source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an "
+        "absolute https, http or file URL)", MISSING_D]
     assert main(["check", "data/62"]) == 1  # a directory: every file under it
     assert capsys.readouterr().out.splitlines()[-1] == MISSING_D
 
@@ -89,7 +88,11 @@ def test_root_option_and_clean_exit(tmp_path, capsys):
     (["check", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["check", "data/61/a/missing.toml"], "no such file or directory: 'data/61/a/missing.toml'"),
     (["check", "--root", "nowhere"], "the data root is not a directory: 'nowhere'"),
-    (["check", "--explain", "IW999"], "unknown check id 'IW999'"),
+    (["check", "--explain", "IW111"], "unknown check id 'IW111'; did you mean 'IW110' or "
+     "'IW101' or 'IW501'? ('ipwhl check --list-checks' lists them)"),
+    (["check", "--explain", "IW999"], "unknown check id 'IW999'; did you mean 'IW109'? "
+     "('ipwhl check --list-checks' lists them)"),
+    (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
 ])
 def test_usage_errors_exit_2(tree, capsys, argv, message):
     assert main(argv) == 2
@@ -127,7 +130,7 @@ def test_per_file_hook_reads_only_the_projects_it_is_given(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert check_declarations_main([A2]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: installable together with '{A2}' on cp312-any"]
+        f"{A}: IW302 installable together with '{A2}' on cp312-any"]
     assert check_declarations_main([C, "data/gone.toml"]) == 0  # deleted files: nothing
     assert check_declarations_main([]) == 0
 
@@ -145,6 +148,20 @@ def test_every_check_is_documented():
         text = explain(check)
         assert text.startswith(f"{check} ")
         assert "Why" in text and "Fix" in text, check
+
+
+def test_every_check_id_has_one_owner():
+    # the registry merges the modules' tables: an id two modules claim would hide one check
+    # (IW109 was claimed by the integration file and by the source check on two branches)
+    from ipwhl_checks.checks import clash, deps, online, overlap
+    from ipwhl_checks.repo import declaration, integration, layout
+
+    owners: dict[str, list[str]] = {}
+    for module in (declaration, layout, overlap, deps, online, clash, integration):
+        for check in module.CHECKS:
+            owners.setdefault(check, []).append(module.__name__)
+    assert {c: o for c, o in owners.items() if len(o) > 1} == {}
+    assert set(owners) == set(all_checks())
 
 
 def test_explain(capsys):
@@ -195,16 +212,16 @@ def _symlinked_project(path: Path) -> None:
 
 
 SPECIAL = [  # (what to make, where, the command, where it speaks, what it says first)
-    (_fifo, A, ["check"], "stdout", f"{A}: cannot read (not a regular file)"),
+    (_fifo, A, ["check"], "stdout", f"{A}: IW100 cannot read (not a regular file)"),
     (_fifo, A, ["fmt"], "stdout", f"{A}: cannot read (not a regular file)"),
     (_fifo, A, ["publish"], "stderr", f"ipwhl publish: {A}: cannot read (not a regular file)"),
     (_fifo, "data/repository.toml", ["check"], "stderr",
      "ipwhl check: data/repository.toml: cannot read settings (not a regular file)"),
-    (_symlink, A, ["check"], "stdout", f"{A}: cannot read (is a symbolic link)"),
+    (_symlink, A, ["check"], "stdout", f"{A}: IW100 cannot read (is a symbolic link)"),
     (_symlink, A, ["fmt"], "stdout", f"{A}: cannot read (is a symbolic link)"),
     (_symlink, A, ["publish"], "stderr", f"ipwhl publish: {A}: cannot read (is a symbolic link)"),
-    (_symlinked_project, A, ["check"], "stdout", "data/61/a: stray file"),
-    (_symlinked_project, A, ["publish"], "stderr", "ipwhl publish: data/61/a: stray file"),
+    (_symlinked_project, A, ["check"], "stdout", "data/61/a: IW201 stray file"),
+    (_symlinked_project, A, ["publish"], "stderr", "ipwhl publish: data/61/a: IW201 stray file"),
 ]
 
 

@@ -72,6 +72,7 @@ from ..sources.fetch import Client, download_wheel, fetch_wheel
 from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
+from ..util.atomic import plain_mode
 from .choose import choose_apart, choose_wheels, installable, pick_release
 
 __all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
@@ -458,7 +459,7 @@ def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str
             try:
                 parse_wheel_filename(path.name)
             except InvalidWheelFilename as e:
-                raise AddError(f"not a wheel file name: {spec!r} ({e})") from None
+                raise SpecError(f"not a wheel file name: {spec!r} ({e})") from None
             planner.local_wheel(path, source)
         else:
             name, specifiers, pinned, extras = _spec(spec)
@@ -488,7 +489,7 @@ def apply_plan(plan: Plan) -> None:
             staged.append((Path(name), target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
-            os.chmod(name, 0o644)
+            os.chmod(name, plain_mode())  # mkstemp's is 0600; a plain open's
         old = {target: target.read_bytes() if target.exists() else None
                for _tmp, target in staged}
         _replace_all(staged, old)

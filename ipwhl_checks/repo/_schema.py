@@ -1,4 +1,5 @@
-"""The schema of one declaration: checks IW100-IW109, each a function with a stable id.
+"""The schema of one declaration: checks IW100-IW108 and IW110, each a function with a
+stable id (IW109 is the integration file's, :mod:`ipwhl_checks.repo.integration`).
 
 Each check's docstring says what is wrong, why it matters and how to fix it
 (``ipwhl check --explain IW1xx`` prints it).  :mod:`ipwhl_checks.repo.declaration` runs them
@@ -137,8 +138,8 @@ def _iw103_source(value: object) -> tuple[Messages, Source | None]:
         return [("IW103", f"source: {e}")], None
 
 
-def _iw109_source_wheel(source: Source, filename: str) -> Messages:
-    """IW109 source names another wheel: the file the source names is not the wheel the
+def _iw110_source_wheel(source: Source, filename: str) -> Messages:
+    """IW110 source names another wheel: the file the source names is not the wheel the
     declaration's path names.
 
     Why: the declaration would promise one wheel (its path: project, version, tags) and
@@ -149,7 +150,7 @@ def _iw109_source_wheel(source: Source, filename: str) -> Messages:
     to the path of the wheel its source names.
     """
     if source.filename != filename:
-        return [("IW109", f"source: names {source.filename!r} but the declaration is for "
+        return [("IW110", f"source: names {source.filename!r} but the declaration is for "
                           f"{filename!r}")]
     return []
 
@@ -385,7 +386,7 @@ CHECKS: dict[str, Callable[..., object]] = {
     "IW106": _iw106_extras,
     "IW107": _iw107_dependencies,
     "IW108": _iw108_undeclared_extras,
-    "IW109": _iw109_source_wheel,
+    "IW110": _iw110_source_wheel,
 }
 
 

@@ -14,14 +14,14 @@ A declaration lives at ``data/<prefix>/<project>/<wheel-stem>.toml`` (see
 
 :func:`parse_declaration` validates the table ``tomllib`` read and reports every problem
 of the file, not only the first; :func:`read_declaration` reads one file.  The checks
-themselves (IW100-IW109, each with a stable id and a docstring saying what is wrong, why
-it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
+themselves (IW100-IW108 and IW110, each with a stable id and a docstring saying what is
+wrong, why it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -41,7 +41,7 @@ from ._schema import (
     _iw103_source,
     _iw104_content_id,
     _iw105_requires_python,
-    _iw109_source_wheel,
+    _iw110_source_wheel,
     _lists,
     check_content_id,
     parse_requirement,
@@ -81,14 +81,27 @@ class Declaration:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem found by a check, printed as ``path: message``."""
+    """One problem found by a check, printed as ``path: ID message``, as ruff and flake8
+    print theirs: ``data/7c/requests/requests-2.34.2-py3-none-any.toml: IW101
+    dependancies: unknown key, did you mean 'dependencies'?``.
+
+    *project* is the normalized name of the project the file declares (None for a file
+    that names none, e.g. a stray file at the root); *environments* the names of the
+    environments the problem is on (a dependency problem: the supported environments it
+    was found on, also named in the message; an overlap: its witness), empty for a
+    problem of the file itself.
+    """
 
     path: str
     message: str
     check: str = ""  # the stable id of the check that found it, e.g. "IW101"
+    # what the path and message say again, for ``--format json``: not compared
+    project: str | None = field(default=None, compare=False)
+    environments: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{self.path}: {self.check} {self.message}" if self.check \
+            else f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -107,13 +120,13 @@ def parse_declaration(table: Mapping[str, object], profile: str,
     """Validate a declaration's table; its fields (None if any problem) and every problem.
 
     *filename*: the wheel the declaration's path names (``<wheel-stem>.whl``), which its
-    source must name too (IW109)."""
+    source must name too (IW110)."""
     problems = _iw101_unknown_keys(table) + _iw102_missing_keys(table)
     if "source" in table:
         found, source = _iw103_source(table["source"])
         problems += found
         if source is not None and filename is not None:
-            problems += _iw109_source_wheel(source, filename)
+            problems += _iw110_source_wheel(source, filename)
     if "content-id" in table:
         problems += _iw104_content_id(table["content-id"], profile)
     requires_python = None
