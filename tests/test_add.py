@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -19,7 +18,7 @@ from ipwhl_checks.repo.settings import Environment, load_settings
 from ipwhl_checks.sources.wheel import read_wheel
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import new_data_root, online_check, run_ipwhl
+from .conftest import made_by_a_plain_open, new_data_root, online_check, run_ipwhl, umask
 from .indexserver import IndexServer, Status, use_index
 from .wheelmaker import make_wheel
 
@@ -279,16 +278,15 @@ def test_add_as_a_user_runs_it(root: Path) -> None:
     assert "source = 'index:speedups/speedups-1.0-py3-none-any.whl'\n" in path.read_text()
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o027])
-def test_declarations_get_the_permissions_of_the_umask(root: Path, umask: int) -> None:
-    """What a plain ``open`` would give them, as every file the tool creates."""
-    old = os.umask(umask)
-    try:
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+def test_declarations_get_the_permissions_of_the_umask(root: Path, mask: int) -> None:
+    """What a plain ``open`` (``mkdir``) would give them and their new directories, as
+    every file the tool creates."""
+    with umask(mask):
         assert add(root, "speedups==1.0") == 0
-    finally:
-        os.umask(old)
     path = declaration_path(root, "speedups-1.0-py3-none-any.whl")
-    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert path.is_file()
+    assert made_by_a_plain_open(path.parent.parent, mask=mask) == {}
 
 
 def test_content_id_follows_the_repository_profile(root: Path, index: IndexServer) -> None:

@@ -125,12 +125,12 @@ def test_a_source_on_another_projects_page_fails_check(
     for online in ([], ["--online"]):
         assert main(["check", *online, "--root", str(data)]) == 1
         assert capsys.readouterr().out == (
-            f"{path}: source: invalid source 'index:sneaky/{EVIL}' (the file is a wheel of "
+            f"{path}: IW103 source: invalid source 'index:sneaky/{EVIL}' (the file is a wheel of "
             "'evil', not of 'sneaky', whose index page it names)\n")
     path.write_text(path.read_text().replace(f"index:sneaky/{EVIL}", f"index:sneaky/{SNEAKY}"))
     assert main(["check", "--online", "--root", str(data)]) == 1
     assert capsys.readouterr().out == (
-        f"{path}: source: names '{SNEAKY}' but the declaration is for '{EVIL}'\n")
+        f"{path}: IW110 source: names '{SNEAKY}' but the declaration is for '{EVIL}'\n")
 
 
 # -- 3. project names outside the normalized ASCII form -------------------------------------
@@ -164,12 +164,12 @@ def test_credentials_in_a_source_are_refused_and_never_shown(
                "published, so its source names no user or password)")
     local = make_wheel(tmp_path / "dist", "local", "1.0")
     runs = {
-        "check": (["check", "--root", "r/data"], f"{path.relative_to(tmp_path)}: source: "
+        "check": (["check", "--root", "r/data"], f"{path.relative_to(tmp_path)}: IW103 source: "
                   f"{refused}\n", ""),
         "check --online": (["check", "--online", "--root", "r/data"],
-                           f"{path.relative_to(tmp_path)}: source: {refused}\n", ""),
+                           f"{path.relative_to(tmp_path)}: IW103 source: {refused}\n", ""),
         "publish": (["publish", "--root", "r/data", "--out", "site"], "",
-                    f"ipwhl publish: {path.relative_to(tmp_path)}: source: {refused}; run "
+                    f"ipwhl publish: {path.relative_to(tmp_path)}: IW103 source: {refused}; run "
                     "`ipwhl check` and fix the tree before publishing\n"),
         "add URL": (["add", "--root", "r/data", url], "", f"ipwhl add: {refused}\n"),
         "add --source": (["add", "--root", "r/data", str(local), "--source",
