@@ -81,14 +81,13 @@ class GatewayServer:
         """Answer the request in *head* on *conn*; whether the connection stays open."""
         began = time.monotonic()
         first_line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")[:2000]
+        request: Request | None = None
+        failure: HeadError | None = None
         try:
-            request: Request | None = parse_head(head)
-        except HeadError as e:
-            request = None
-            failure: HeadError | None = e
-        else:
-            failure = None
+            request = parse_head(head)
             first_line = f"{request.method} {request.target}"
+        except HeadError as e:
+            failure = e
         response = Response(conn.sock, request)
         try:
             if failure is not None:
