@@ -99,8 +99,12 @@ class BlockStore:
 
     def size(self, cid: bytes) -> int:
         """The length of the block *cid* (from the index, without reading it)."""
-        where = self._index.get(canonical(cid))
+        key = canonical(cid)
+        where = self._index.get(key)
         if where is None:
+            _version, _codec, code, digest = cid_fields(key)
+            if code == IDENTITY:
+                return len(digest)
             raise BlockMissingError(cid)
         return where.length
 
