@@ -143,6 +143,8 @@ def _save(response: http.client.HTTPResponse, conn: http.client.HTTPConnection, 
                 conn.sock.settimeout(max(0.001, min(timeout, deadline - time.monotonic())))
             chunk = response.read1(1 << 16)
             if not chunk:
+                if response.length:  # (read1 does not say when a sized body is cut short)
+                    raise http.client.IncompleteRead(b"", response.length)
                 return written
             written += len(chunk)
             if written > limit:
