@@ -107,11 +107,11 @@ class GatewayServer:
         except Exception as e:  # a bug must cost one request, not the server
             response.close = True
             if response.status:
-                response.note = f"aborted: {e!r}"
                 response.cut()
             else:
                 with contextlib.suppress(OSError):
                     response.error(500, repr(e))
+            response.note = f"internal error: {e!r}"
         ms = (time.monotonic() - began) * 1000
         line = (f'{conn.address} "{first_line}" {response.status} {response.sent} '
                 f"{ms:.0f}ms")
