@@ -94,6 +94,7 @@ class ConnectionLoop:
         self._idle_workers = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._closed = False
         self._stopped = threading.Event()
         self._stopped.set()
 
@@ -125,6 +126,7 @@ class ConnectionLoop:
         self._stopped.wait()
 
     def close(self) -> None:
+        self._closed = True
         for conn in list(self._waiting.values()):
             self._close(conn)
         for _ in self._threads:
@@ -299,8 +301,12 @@ class ConnectionLoop:
             finally:
                 with self._lock:
                     self._idle_workers += 1
-                self._done.put((conn, keep))
-                self._wake()
+                if self._closed:  # (nobody will take the connection back)
+                    with contextlib.suppress(OSError):
+                        conn.sock.close()
+                else:
+                    self._done.put((conn, keep))
+                    self._wake()
 
 
 def open_files_limit() -> int:

@@ -44,9 +44,12 @@ class GatewayServer:
         self.log = log or sys.stderr
         self._log_lock = threading.Lock()
         host, port = address
-        family, _, _, _, where = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                                    flags=socket.AI_PASSIVE)[0]
-        self.socket = socket.create_server(where[:2], family=family, backlog=1024)
+        family, bind = socket.AF_INET, ("", port)  # "": every IPv4 address, as socketserver
+        if host not in ("", "0.0.0.0"):
+            family, _, _, _, where = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            bind = (str(where[0]), int(where[1]))
+        self.socket = socket.create_server(bind, family=family, backlog=1024)
         self.socket.setblocking(False)
         limits = limits or Limits()
         if limits.connections > open_files_limit() - 64:  # room for the CARs and the log
