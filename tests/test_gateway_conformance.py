@@ -14,8 +14,8 @@ again by ``@ipld/car`` in :func:`test_cars_read_back_with_ipld_car` (npm).
 
 Spec groups (``--specs``) ported: trustless-block-gateway, trustless-car-gateway,
 trustless-car-gateway-optional, path-raw-gateway, path-unixfs-gateway,
-path-range-gateway, path-tar-gateway, and path-dag-gateway's codec-mismatch cases.  Left
-out: the README's "IPFS gateway conformance" paragraph says which and why.
+path-range-gateway, path-tar-gateway, and path-dag-gateway's codec-mismatch cases.  What
+is left out, and why: the README's paragraph on ``tests/test_gateway_conformance.py``.
 """
 
 from __future__ import annotations
