@@ -142,7 +142,8 @@ class ConnectionLoop:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:  # out of file descriptors, say: make room, try later
-                self._evict(None)
+                if not self._evict(None):
+                    time.sleep(0.05)  # (nothing to close: do not spin on the listener)
                 return
             sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -162,16 +163,15 @@ class ConnectionLoop:
         self._waiting[conn.sock.fileno()] = conn
         self._selector.register(conn.sock, selectors.EVENT_READ, conn)
 
-    def _evict(self, address: str | None) -> None:
-        """Close the connection that waited longest for a request (of *address*)."""
-        for conn in self._waiting.values():
-            if (address is None or conn.address == address) and not conn.head_started:
-                self._close(conn)
-                return
-        for conn in self._waiting.values():
-            if address is None or conn.address == address:
-                self._close(conn)
-                return
+    def _evict(self, address: str | None) -> bool:
+        """Close the connection that waited longest for a request (of *address*): an idle
+        one first, else one still sending its head.  False if there is none."""
+        for started in (False, True):
+            for conn in self._waiting.values():
+                if conn.head_started == started and address in (None, conn.address):
+                    self._close(conn)
+                    return True
+        return False
 
     def _read(self, conn: Conn) -> None:
         try:

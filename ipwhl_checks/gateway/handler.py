@@ -20,14 +20,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import secrets
-from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, quote, unquote_to_bytes, urlencode
 
 from ..errors import CarError, UnixFSError
 from ..ipld.cid import cid_text, parse_cid
 from ..ipld.dagpb import DataType
 from ..ipld.multicodec import CBOR, DAG_CBOR, DAG_JSON, JSON
+from ._bodies import Reader, write_ranges, write_stream
 from ._http import Abort, Response, content_disposition, content_type, etag_match, parse_ranges
 from ._request import Request
 from .content import file_size, iter_file, iter_listing, listing_etag
@@ -225,47 +224,20 @@ class Exchange:
         data = memoryview(self.store.get(found.cid))
         self._ranged(len(data), FORMATS[fmt], headers, lambda s, e: iter([data[s:e]]))
 
-    def _ranged(self, size: int, kind: str, headers: dict[str, str],
-                read: Callable[[int, int], Iterator[memoryview]]) -> None:
-        """A body of *size* bytes read by *read(start, end)*: all of it, one range (206) or
-        several (206 ``multipart/byteranges``, RFC 9110 14.6)."""
+    def _ranged(self, size: int, kind: str, headers: dict[str, str], read: Reader) -> None:
+        """A body of *size* bytes read by *read(start, end)*, by the request's ``Range``."""
         headers.setdefault("Accept-Ranges", "bytes")
         self._not_modified(headers)
         header = self.request.header("range")
-        if_range = self.request.header("if-range")
+        if_range = self.request.header("if-range")  # RFC 9110 13.1.5: ranges of this only
         wanted = None if if_range and if_range != headers["ETag"] else \
             parse_ranges(header, size)
         if wanted == "unsatisfiable":
             headers["Content-Range"] = f"bytes */{size}"
             raise self._fail(416, f"no range of {header!r} is within the {size} bytes",
                              headers)
-        ranges = wanted if isinstance(wanted, list) else [(0, size)]
-        status = 206 if isinstance(wanted, list) else 200
-        chunks = read(*ranges[0])
-        first = next(chunks, memoryview(b"")) if not self.resp.head_only else b""
-        if len(ranges) == 1:
-            if status == 206:
-                headers["Content-Range"] = f"bytes {ranges[0][0]}-{ranges[0][1] - 1}/{size}"
-            self.resp.start(status, {"Content-Type": kind, **headers}, ranges[0][1] - ranges[0][0])
-            self.resp.write(first)
-            self.resp.stream(chunks)
-            return self.resp.finish()
-        boundary = secrets.token_hex(12)
-        heads = [(f"\r\n--{boundary}\r\nContent-Type: {kind}\r\n"
-                  f"Content-Range: bytes {s}-{e - 1}/{size}\r\n\r\n").encode() for s, e in ranges]
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        length = sum(len(h) for h in heads) + sum(e - s for s, e in ranges) + len(tail)
-        self.resp.start(206, {"Content-Type": f"multipart/byteranges; boundary={boundary}",
-                              **headers}, length)
-        for i, ((start, end), head) in enumerate(zip(ranges, heads, strict=True)):
-            self.resp.write(head)
-            if i == 0:
-                self.resp.write(first)
-                self.resp.stream(chunks)
-            else:
-                self.resp.stream(read(start, end))
-        self.resp.write(tail)
-        self.resp.finish()
+        write_ranges(self.resp, size, kind, headers, wanted if isinstance(wanted, list)
+                     else None, read)
 
     def _car(self, root: bytes, found: Resolved) -> None:
         params = self.wanted.car
@@ -291,18 +263,11 @@ class Exchange:
         self._filename(f"{cid_text(root)}.car", "attachment", headers)
         self._not_modified(headers)
         kind = f"{FORMATS['car']}; version=1; order=dfs; dups={'y' if params.dups else 'n'}"
-        if self.resp.head_only:
-            self.resp.start(200, {"Content-Type": kind, **headers}, None)
-            return self.resp.finish()
         if found.cid not in self.store:
             raise BlockMissingError(found.cid)
-        chunks = iter_car(self.store, root, found, params, span)
-        first, second = next(chunks), next(chunks, b"")
-        self.resp.start(200, {"Content-Type": kind, **headers}, None)
-        self.resp.write(first)
-        self.resp.write(second)
-        self.resp.stream(chunks)
-        self.resp.finish()
+        # the header and the first block, read before the status line
+        write_stream(self.resp, {"Content-Type": kind, **headers},
+                     iter_car(self.store, root, found, params, span), ready=2)
 
     def _tar(self, found: Resolved) -> None:
         top = cid_text(found.cid)
@@ -316,7 +281,7 @@ class Exchange:
             raise self._fail(400, f"cannot make a tar of {top}: {e}") from None
         self.resp.start(200, {"Content-Type": FORMATS["tar"], **headers}, None)
         if not self.resp.head_only:
-            try:
+            try:  # (tarfile writes through a callback: no first chunk to read ahead)
                 write_tar(self.store, found.cid, found.node, top, self.resp.write)
             except (CarError, UnixFSError) as e:
                 raise Abort(str(e)) from e
@@ -326,10 +291,8 @@ class Exchange:
         assert found.node is not None
         headers = self._headers(found, listing_etag(found.cid), _LISTING_CACHE)
         self._not_modified(headers)
-        self.resp.start(200, {"Content-Type": "text/html; charset=utf-8", **headers}, None)
-        if not self.resp.head_only:
-            self.resp.stream(iter_listing(self.store, found.cid, found.node, text, segments))
-        self.resp.finish()
+        write_stream(self.resp, {"Content-Type": "text/html; charset=utf-8", **headers},
+                     iter_listing(self.store, found.cid, found.node, text, segments))
 
     def _roots_page(self) -> None:
         rows = "".join(f'<li><a href="/ipfs/{cid_text(r)}/">{cid_text(r)}</a></li>'
