@@ -299,4 +299,3 @@ class Exchange:
                        for r in self.store.roots)
         page = f"<!DOCTYPE html>\n<html><body><ul>{rows}</ul></body></html>\n"
         self.resp.reply(200, page.encode(), "text/html; charset=utf-8")
-
