@@ -227,3 +227,51 @@ def test_a_port_out_of_range_is_a_usage_error(car, port) -> None:  # type: ignor
         f"ipwhl serve: error: argument --port: {port} is not a port number (expected 0 to "
         "65535)" if port != "http" else
         "ipwhl serve: error: argument --port: 'http' is not a port number")
+
+
+def _keep_alive_session(host: str, port: int, root: str) -> list[tuple[int, bytes]]:
+    """A keep-alive client's requests, one after another, then two pipelined."""
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    got = []
+    for path, headers in [("small.txt", {}), ("big.bin", {"Range": "bytes=5-9"}),
+                          ("nothing", {}), ("small.txt", {"If-None-Match": "*"}),
+                          ("big.bin", {"Range": "bytes=0-1,-2"})]:
+        conn.request("GET", f"/ipfs/{root}/{path}", headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        boundary = response.getheader("Content-Type", "").partition("boundary=")[2]
+        got.append((response.status, body.replace(boundary.encode(), b"B") if boundary
+                    else body))  # (the boundary is random)
+    conn.close()
+    sock = connect(port)
+    request = f"GET /ipfs/{root}/small.txt HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    sock.sendall(request + request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    class KeepOpen(io.BufferedReader):
+        def close(self) -> None:  # (http.client closes its reader after each answer)
+            pass
+
+    reader = KeepOpen(socket.SocketIO(sock, "rb"))  # one buffer for both answers
+
+    class Shared:
+        def makefile(self, mode: str) -> io.BufferedReader:
+            return reader
+
+    for _ in range(2):
+        response = http.client.HTTPResponse(Shared())  # type: ignore[arg-type]
+        response.begin()
+        got.append((response.status, response.read()))
+    sock.close()
+    return got
+
+
+def test_lingering_workers_answer_as_the_selector_thread_does(car) -> None:  # type: ignore[no-untyped-def]
+    """The fast path (a worker waits for a keep-alive's next request) against the plain one
+    (every request comes through the selector thread)."""
+    path, root = car
+    with server(path, linger=0) as (host, port, _log):
+        plain = _keep_alive_session(host, port, root)
+    with server(path, linger=0.5) as (host, port, _log):
+        fast = _keep_alive_session(host, port, root)
+    assert fast == plain
+    assert [status for status, _ in plain] == [200, 206, 404, 304, 206, 200, 200]
+    assert plain[1][1] == BIG[5:10] and plain[0][1] == b"small\n"
