@@ -5,7 +5,8 @@ with CIDv1 and raw leaves, or CIDv0 with dag-pb leaves), with
 :class:`ipwhl_checks.unixfs.DagBuilder` (the HAMT with a sharding threshold of 0 and the
 1026-byte text chunked at 256 bytes, as the recipes ask), the two legacy tar fixtures
 with names no builder accepts (``../foo``) from :mod:`ipwhl_checks.ipld.dagpb`'s encoder,
-and the DAG-CBOR document with the ``dag-cbor`` package.  The CIDs the suite hard-codes
+and the DAG-CBOR blocks with the ``dag-cbor`` package (DAG-JSON ones as its spec writes
+them: no whitespace, keys sorted).  The CIDs the suite hard-codes
 (:data:`OFFICIAL`, from its fixtures and tests) are the truth the rebuilt blocks must give:
 :func:`build` checks every one.  Only the file with a missing block is random data (its
 CIDs are ours; the suite pins them for its own random file).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import random
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from ipwhl_checks.ipld.dagpb import (
     encode_pbnode,
     encode_unixfs,
 )
-from ipwhl_checks.ipld.multicodec import DAG_CBOR, DAG_PB
+from ipwhl_checks.ipld.multicodec import CBOR, DAG_CBOR, DAG_JSON, DAG_PB, JSON
 from ipwhl_checks.ipld.varint import varint
 from ipwhl_checks.unixfs import PROFILES, DagBuilder
 
@@ -86,10 +88,23 @@ OFFICIAL = {
     "PCT": "bafybeig675grnxcmshiuzdaz2xalm6ef4thxxds6o6ypakpghm5kghpc34",
     "TAROUT": "bafybeicaj7kvxpcv4neaqzwhrqqmdstu4dhrwfpknrgebq6nzcecfucvyu",
     "TARIN": "bafybeibfevfxlvxp5vxobr5oapczpf7resxnleb7tkqmdorc4gl5cdva3y",
+    "J0": "baguqeeram5ujjqrwheyaty3w5gdsmoz6vittchvhk723jjqxk7hakxkd47xq",
+    "J1": "baguqeeraxpdqyfizawpb7zl5gnpg7jw3myuynb42ngzmeo7xn5kmm5pabt6q",
+    "J2": "baguqeerabz2ohuxlrfgan3sxrgsfeyi5woxikwoiun5i5cesn2zgp3evmy4q",
+    "B0": "bafyreibs4utpgbn7uqegmd2goqz4bkyflre2ek2iwv743fhvylwi4zeeim",
+    "B1": "bafyreig5alecq2l2akgajxywgnv22kuxh6xcagsnelepylqovt4t5jxt6u",
+    "B2": "bafyreiaefvpp22slf5bzd4lqgzwbztqahwlldtqkpgmlhv7mh23pudle7y",
+    "PJ": "bagaaierajjsnhsxqlgfrvknlt7z2heoljcgfv37cn45tu7mhmr23x3ekiboq",
+    "PC": "bafireif3aymeikgfbofx533yf5vlx4kimzq6zmzmpra2mnzfsfnmv4hchm",
 }
 # The blocks of the HAMT's root shard and its 236 inner shards in DFS pre-order, as the
 # suite's fixture holds them: their count and first and last are checked here.
 HAMT_SHARDS = 237
+
+# path_gateway_dag's plain-json.car and plain-cbor.car: one block each, codecs json (0x0200)
+# and cbor (0x51), read by TestPlainCodec as they are.
+PLAIN_JSON = b'{\n\t"test": "plain json"\n}\n'
+PLAIN_CBOR = dag_cbor.encode({"test": "plain json"})
 
 MISSING_FILE = random.Random(3072).randbytes(3072)  # the 3 KiB file with a missing block
 
@@ -109,6 +124,34 @@ def _pbdir(links: list[tuple[str, bytes, int | None]]) -> tuple[bytes, bytes]:
     block = encode_pbnode([_link(cid, name, tsize) for name, cid, tsize in links],
                           encode_unixfs(DataType.DIRECTORY))
     return cid_bytes(1, DAG_PB, hashlib.sha256(block).digest()), block
+
+
+def _dag_json(value: object) -> bytes:
+    """DAG-JSON spec: no whitespace, map keys sorted; a link is ``{"/": "<cid>"}``."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _traversals(blocks: dict[bytes, bytes]) -> dict[str, bytes]:
+    """path_gateway_dag's dag-json-traversal.car and dag-cbor-traversal.car (the root's
+    ``foo/link`` to a node whose ``bar`` links to a leaf), and the plain JSON and CBOR
+    blocks; their blocks added to *blocks*."""
+    def add(codec: int, block: bytes) -> bytes:
+        cid = cid_bytes(1, codec, hashlib.sha256(block).digest())
+        blocks[cid] = block
+        return cid
+
+    leaf = {"hello": "this is not a link"}
+    got = {"J2": add(DAG_JSON, _dag_json(leaf))}
+    got["J1"] = add(DAG_JSON, _dag_json({"bar": {"/": cid_text(got["J2"])}}))
+    got["J0"] = add(DAG_JSON, _dag_json({"foo": {"link": {"/": cid_text(got["J1"])},
+                                                 "object": {"banana": 10, "monkey": False}}}))
+    got["B2"] = add(DAG_CBOR, dag_cbor.encode(leaf))
+    got["B1"] = add(DAG_CBOR, dag_cbor.encode({"bar": CID.decode(got["B2"])}))
+    got["B0"] = add(DAG_CBOR, dag_cbor.encode({"foo": {"link": CID.decode(got["B1"]),
+                                                       "object": {"banana": 10,
+                                                                  "monkey": False}}}))
+    got["PJ"], got["PC"] = add(JSON, PLAIN_JSON), add(CBOR, PLAIN_CBOR)
+    return got
 
 
 def build(out: Path) -> dict[str, str]:
@@ -172,6 +215,7 @@ def build(out: Path) -> dict[str, str]:
     # The 3 KiB file of three 1 KiB dag-pb leaves (CIDv0), the middle one missing.
     f3 = chunk1k.add_file(io.BytesIO(MISSING_FILE))
     got["F3"] = f3.raw
+    got.update(_traversals(blocks))
     wrong = {alias: cid_text(got[alias]) for alias, text in OFFICIAL.items()
              if alias in got and cid_text(got[alias]) != text}
     assert not wrong, f"the rebuilt fixtures differ from gateway-conformance's: {wrong}"
@@ -181,7 +225,8 @@ def build(out: Path) -> dict[str, str]:
         got[alias] = parse_cid(OFFICIAL[alias])
         assert got[alias] in blocks, f"{alias} {OFFICIAL[alias]} was not rebuilt"
     with out.open("wb") as f:
-        car = write_car(f, [got[a] for a in ("RB", "R2", "RM", "RD", "H", "RC", "C1", "DL")])
+        roots = ("RB", "R2", "RM", "RD", "H", "RC", "C1", "DL", "J0", "B0")
+        car = write_car(f, [got[a] for a in roots])
         for cid, block in blocks.items():
             if cid != p1:
                 car.add(cid, block)

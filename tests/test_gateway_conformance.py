@@ -14,12 +14,14 @@ again by ``@ipld/car`` in :func:`test_cars_read_back_with_ipld_car` (npm).
 
 Spec groups (``--specs``) ported: trustless-block-gateway, trustless-car-gateway,
 trustless-car-gateway-optional, path-raw-gateway, path-unixfs-gateway,
-path-range-gateway, path-tar-gateway, and path-dag-gateway's codec-mismatch cases.  What
-is left out, and why: the README's paragraph on ``tests/test_gateway_conformance.py``.
+path-range-gateway, path-tar-gateway, and path-dag-gateway but for its HTML previews and
+TestGatewayJsonCbor.  What is left out, and why: the README's paragraph on
+``tests/test_gateway_conformance.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import io
 import json
@@ -27,7 +29,6 @@ import re
 import subprocess
 import tarfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -36,7 +37,7 @@ from ipwhl_checks.ipld.car import read_car
 from ipwhl_checks.ipld.cid import cid_text, parse_cid
 from ipwhl_checks.ipld.dagpb import DataType, decode_node
 
-from .gateway_fixtures import HAMT_SHARDS, MISSING_FILE, build
+from .gateway_fixtures import HAMT_SHARDS, MISSING_FILE, PLAIN_CBOR, PLAIN_JSON, build
 from .gatewayutil import CI, gateway, needs_npm
 
 CAR = "application/vnd.ipld.car"
@@ -46,6 +47,8 @@ LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
 IDENTITY_HELLO = "bafkqabtimvwgy3yk"  # "hello\n" inline in the CID
 IDENTITY_INLINED = "bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa"
 ABSENT = "QmYzfKSE55XCjD1MW128RfciAf2DViABhEiXfgVFMabSjN"  # in no fixture
+# (the suite makes a random one per run: car.RandomCID(); this is L0's, its digest changed)
+ABSENT_RAW = "bafkreie5noke3mb7hqxukzcy73nl23k6lxszxi5w3dtmuwz62wnvkpsscq"
 
 
 @dataclass
@@ -328,7 +331,78 @@ def _variants(case: Case) -> list[Case]:
     return out
 
 
-CASES = [v for c in car_cases() + path_cases() for v in _variants(c)]
+def _with_ranges(case: Case, kind: str, content: bytes) -> list[Case]:
+    """helpers.IncludeRandomRangeTests: the full request, then bytes=7-9 and bytes=7-9,1-3."""
+    out = [dataclasses.replace(case, name=f"{case.name} - full request", body=content)]
+    for what, spec in (("single range", "bytes=7-9"), ("multi range", "bytes=7-9,1-3")):
+        out.append(dataclasses.replace(case, name=f"{case.name} - {what}",
+                                       headers={**case.headers, "Range": spec},
+                                       status=(200, 206),
+                                       range_of=(kind, len(content), content)))
+    return out
+
+
+def dag_cases() -> list[Case]:
+    """TestPathing, TestPlainCodec and TestNativeDag (path-dag-gateway) but its HTML previews."""
+    cases = []
+    for codec, root in (("json", "J0"), ("cbor", "B0")):
+        cases += [
+            Case(f"Pathing/DAG-{codec.upper()} path remainder",
+                 f"/ipfs/{{{root}}}/foo?format=dag-{codec}", status=501),
+            Case(f"Pathing/DAG-{codec.upper()} traverses links",
+                 f"/ipfs/{{{root}}}/foo/link/bar?format=dag-{codec}",
+                 body=f"block:{root[0]}2"),
+            Case(f"Pathing/DAG-{codec.upper()} missing link",
+                 f"/ipfs/{{{root}}}/foo/i-do-not-exist", status=404),
+        ]
+    for codec, alias, content, disposition in (("json", "PJ", PLAIN_JSON, "inline"),
+                                               ("cbor", "PC", PLAIN_CBOR, "attachment")):
+        kind = f"application/{codec}"
+        named = {"Content-Disposition": (f'{disposition}; filename="{{{alias}}}.{codec}"',)}
+        for how, path, headers in (("no format", f"/ipfs/{{{alias}}}", {}),
+                                   ("?format=", f"/ipfs/{{{alias}}}?format={codec}", {}),
+                                   ("Accept", f"/ipfs/{{{alias}}}", {"Accept": kind})):
+            cases += _with_ranges(Case(f"PlainCodec/{codec}, {how}", path, headers,
+                                       contains=named), kind, content)
+    for codec, root, disposition in (("json", "J0", "inline"), ("cbor", "B0", "attachment")):
+        dag = f"application/vnd.ipld.dag-{codec}"
+        path, name = f"/ipfs/{{{root}}}", f"NativeDag/DAG-{codec.upper()}"
+        block = f"block:{root}"
+        cases += [
+            Case(f"{name}, no format", path, body=block),
+            Case(f"{name}, ?format=dag-{codec}", f"{path}?format=dag-{codec}", body=block),
+            Case(f"{name}, Accept dag-{codec}", path, {"Accept": dag}, body=block),
+            Case(f"{name}, ?format={codec}", f"{path}?format={codec}", body=block,
+                 equals={"Content-Type": f"application/{codec}"}),
+            Case(f"{name}, Accept {codec}", path, {"Accept": f"application/{codec}"}, body=block,
+                 equals={"Content-Type": f"application/{codec}"}),
+            Case(f"{name}, Accept dag-{codec} headers", path, {"Accept": dag},
+                 equals={"Content-Type": dag,
+                         "Content-Length": str(124 if codec == "json" else 76)},
+                 contains={"Content-Disposition": (
+                     f'{disposition}; filename="{{{root}}}.{codec}"',)}),
+            Case(f"{name}, ?filename=", f"{path}?filename=foobar.{codec}", {"Accept": dag},
+                 contains={"Content-Disposition": (
+                     f'{disposition}; filename="foobar.{codec}"',)}),
+            Case(f"{name}, ?download=true", f"{path}?filename=foobar.{codec}&download=true",
+                 {"Accept": dag},
+                 contains={"Content-Disposition": (f'attachment; filename="foobar.{codec}"',)}),
+            Case(f"{name}, cache headers", path, {"Accept": dag},
+                 contains={"Etag": (f"{{{root}}}.dag-{codec}",), "Cache-Control": (IMMUTABLE,)},
+                 present=("X-Ipfs-Path", "X-Ipfs-Roots")),
+            Case(f"{name}, HEAD", path, method="HEAD", contains={"Content-Type": (dag,)},
+                 present=("Content-Length",)),
+            Case(f"{name}, HEAD ?format=dag-{codec}", f"{path}?format=dag-{codec}",
+                 method="HEAD", contains={"Etag": (f"{{{root}}}.dag-{codec}",),
+                                          "Content-Type": (dag,)},
+                 present=("Content-Length",)),
+            Case(f"{name}, HEAD only-if-cached, absent", f"/ipfs/{ABSENT_RAW}",
+                 {"Cache-Control": "only-if-cached"}, method="HEAD", status=412),
+        ]
+    return cases
+
+
+CASES = [v for c in car_cases() + path_cases() + dag_cases() for v in _variants(c)]
 
 
 @pytest.fixture(scope="module")
@@ -336,29 +410,13 @@ def fx(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def
     base = tmp_path_factory.mktemp("conformance")
     car = base / "fixtures.car"
     cids = build(car)
-    j0 = base / "j0.car"  # a DAG-JSON block (TestCodecMismatchReturns406's J0 shape)
-    cids["J0"] = _dag_json_car(j0)
     store = BlockStore([car])
     try:
         cids["SHARDS"] = " ".join(_hamt_shards(store, parse_cid(cids["H"])))
     finally:
         store.close()
-    with gateway(car, j0) as (host, log):
+    with gateway(car) as (host, log):
         yield host, cids, log
-
-
-def _dag_json_car(out: Path) -> str:
-    import hashlib
-
-    from ipwhl_checks.ipld.car import write_car
-    from ipwhl_checks.ipld.cid import cid_bytes
-    from ipwhl_checks.ipld.multicodec import DAG_JSON
-
-    block = b'{"hello":"this is not a link"}'
-    cid = cid_bytes(1, DAG_JSON, hashlib.sha256(block).digest())
-    with out.open("wb") as f:
-        write_car(f, [cid]).add(cid, block)
-    return cid_text(cid)
 
 
 def _hamt_shards(store: BlockStore, root: bytes) -> list[str]:
@@ -563,6 +621,16 @@ def test_issue_cases(fx, path, headers, status, expected) -> None:  # type: igno
         assert not [k for k, _ in got_headers if k.lower() == "content-location"]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_writable_methods_are_refused(fx, method: str) -> None:  # type: ignore[no-untyped-def]
+    """The writable gateway left the specs (and the suite): a read-only gateway answers 405
+    and says what it allows (boxo does the same)."""
+    host, cids, _log = fx
+    status, headers, _body = request(host, Case("x", "/ipfs/{RD}/ascii.txt", method=method),
+                                     cids)
+    assert (status, header(headers, "Allow")) == (405, "GET, HEAD, OPTIONS")
+
+
 def test_car_etags_follow_the_options(fx) -> None:  # type: ignore[no-untyped-def]
     """Weak, and different whenever scope, byte range, dups or path change the blocks."""
     host, cids, _log = fx
@@ -650,6 +718,6 @@ def test_cars_read_back_with_ipld_car(fx, tmp_path) -> None:  # type: ignore[no-
 
 def test_the_suite_counts() -> None:
     """What was ported (the README's table says the same)."""
-    assert len(car_cases()) == 34 and len(path_cases()) == 56
+    assert len(car_cases()) == 34 and len(path_cases()) == 56 and len(dag_cases()) == 48
     assert sum(c.std_car for c in car_cases()) == 25  # each run twice
-    assert len(CASES) == 115
+    assert len(CASES) == 163
