@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -276,6 +277,7 @@ def test_previous_from_a_gateway_checks_what_it_fetches(
             pytest.raises(IpwhlError, match="the gateway's CAR lacks the root block"):
         last_release(Path("."), url)  # answers every request with another tree's CAR
     message = format_tag_message(read_release(Path("."), "ipwhl-2"))
+    time.sleep(1.05)  # git sorts tags by creation date in whole seconds: be the newest
     _tag("ipwhl-3", message, tmp_path / "stranger")  # the newest tag, forged
     with pytest.raises(VerifyError, match="not an allowed signer"):
         last_release(Path("."), "http://127.0.0.1:9")
