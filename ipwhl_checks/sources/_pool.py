@@ -1,0 +1,89 @@
+"""A download loop on a few threads that a signal stops within a second.
+
+``concurrent.futures`` waits for its running calls as the caller unwinds (its threads
+are joined, also at exit), so a Ctrl-C or SIGTERM arriving while a worker waits on a slow
+server waits for that server; a second signal then kills the process and leaves the
+half-written downloads behind.  Here the workers are daemon threads: on a signal the
+client is cancelled (every socket shut down, :meth:`~ipwhl_checks.sources.http.Client.cancel`),
+the workers are given a second to unwind (their ``finally`` blocks remove their staged
+files), the files still staged are removed (:func:`~ipwhl_checks.sources.cache.remove_staged`)
+and the signal's exception goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from ..util.progress import Progress
+from . import cache
+
+__all__ = ["run_all"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+_GRACE = 1.0  # seconds the workers get to unwind after a signal
+
+
+def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
+            cancel: Callable[[], None], progress: Progress | None = None,
+            name: Callable[[T], str] = str) -> list[R]:
+    """``[fn(item) for item in items]`` on up to *jobs* threads (see
+    :meth:`~ipwhl_checks.sources.http.Client.map`)."""
+    if not items:
+        return []
+    results: dict[int, R] = {}
+    errors: dict[int, BaseException] = {}
+    cond = threading.Condition()
+    state = {"next": 0, "running": 0}
+    stop = threading.Event()  # no new call: an error, or a signal
+
+    def work() -> None:
+        while True:
+            with cond:
+                index = state["next"]
+                if stop.is_set() or index >= len(items):
+                    state["running"] -= 1
+                    cond.notify_all()
+                    return
+                state["next"] = index + 1
+            item = items[index]
+            label = name(item)
+            if progress is not None:
+                progress.started(label)
+            try:
+                result = fn(item)
+            except BaseException as e:  # (handed to the caller's thread)
+                with cond:
+                    errors[index] = e
+                stop.set()
+            else:
+                with cond:
+                    results[index] = result
+                if progress is not None:
+                    progress.finished(label)
+
+    count = max(1, min(jobs, len(items)))
+    state["running"] = count
+    for i in range(count):
+        threading.Thread(target=work, name=f"ipwhl-download-{i}", daemon=True).start()
+    try:
+        with cond:
+            while state["running"]:
+                cond.wait()
+    except BaseException:  # a signal: stop everything, now
+        stop.set()
+        cancel()
+        deadline = time.monotonic() + _GRACE
+        try:
+            with cond:
+                while state["running"] and time.monotonic() < deadline:
+                    cond.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            cache.remove_staged()  # those of workers still stuck (connecting, say)
+        raise
+    if errors:
+        raise errors[min(errors)]
+    return [results[i] for i in range(len(items))]
