@@ -1,12 +1,14 @@
-"""A command stopped by a signal stops promptly and leaves nothing half-written: ``ipwhl
-publish`` killed while a wheel downloads, its CAR and ``--out`` tree already staged, and
-``ipwhl check --online`` killed with downloads queued, each against a real HTTP server on
-127.0.0.1 that holds the downloads open."""
+"""A command stopped by a signal stops within a second and leaves nothing half-written:
+``ipwhl publish`` killed while a wheel downloads, its CAR and ``--out`` tree already
+staged, ``ipwhl check --online`` killed with downloads queued, and ``add``, ``outdated``,
+``release`` and ``verify`` killed while a download waits, each against a real HTTP server
+on 127.0.0.1 that holds the downloads open."""
 
 from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ipwhl_argv, running
+from .conftest import ipwhl_argv, new_data_root, run_ipwhl, running
+from .indexserver import IndexServer, Stall
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
+from .test_release import signed  # noqa: F401 (the fixture)
 
 
 @contextmanager
@@ -86,11 +90,11 @@ def test_a_publish_stopped_by_a_signal_leaves_nothing_behind(
             staged = sorted(p.name for p in repo.root.rglob(".*") if p.parent.name != "data")
             assert [name.split(".")[1] for name in staged] == ["site", "x"], staged
             assert list((cache / "ipwhl" / "tmp").iterdir())
-            process.send_signal(how)
-            _out, err = process.communicate(timeout=60)
+            took, err = stop(process, how)
         finally:
             process.kill()
     assert (process.returncode, err) == (code, said + "\n")
+    assert took < STOP_WITHIN
     assert sorted(p.name for p in repo.root.iterdir()) == ["data", "out"]
     assert list((repo.root / "out").iterdir()) == []
     assert list((cache / "ipwhl" / "tmp").iterdir()) == []
@@ -100,20 +104,101 @@ def test_an_online_check_stopped_by_a_signal_starts_no_more_downloads(
         repo: Repo) -> None:  # noqa: F811
     for i in range(16):
         repo.add(f"extra{i:02}", "1.0")
+    cache = Path(os.environ["XDG_CACHE_HOME"])
     with stalling_server(repo.wheels) as (base, stalled, _release):
         serve_from(repo, base)
-        # the 4 running downloads end by the read timeout, 5 s after the signal, once the
-        # queued ones are cancelled (Executor.map does it as SIGTERM unwinds the caller)
+        # the 4 running downloads are cut at once (their sockets shut down), and none of
+        # the queued ones starts
         process = subprocess.Popen(
-            [sys.executable, "-m", "ipwhl_checks", "check", "--online", "--root", "data"],
+            [sys.executable, "-m", "ipwhl_checks", "check", "--online", "--jobs", "4",
+             "--root", "data"],
             cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "5"})
+            env={**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60"})
         try:
             wait_for(lambda: len(stalled) == 4, "the check never had 4 downloads running")
-            process.send_signal(signal.SIGTERM)
-            _out, err = process.communicate(timeout=60)
+            took, err = stop(process, signal.SIGTERM)
         finally:
             process.kill()
-        # the 4 running downloads ended; none of the 17 queued ones started
         assert (process.returncode, err, len(stalled)) == (
             143, "ipwhl check: stopped by SIGTERM\n", 4)
+    assert took < STOP_WITHIN
+    assert list((cache / "ipwhl" / "tmp").iterdir()) == []
+
+
+# A command stops within a second of the signal (measured from the signal to its exit,
+# interpreter shutdown included).
+STOP_WITHIN = 1.0
+
+
+def stop(process: subprocess.Popen[str], how: int) -> tuple[float, str]:
+    """Send *how*; (seconds until the process ended, its standard error)."""
+    start = time.monotonic()
+    process.send_signal(how)
+    process.wait(60)
+    took = time.monotonic() - start
+    _out, err = process.communicate(timeout=60)
+    return took, err
+
+
+def stopped_while_downloading(argv: list[str], cwd: Path, env: dict[str, str],
+                              stalled: Callable[[], bool], how: int = signal.SIGTERM
+                              ) -> tuple[int, str, float]:
+    """Run ``ipwhl ARGV``, signal it once a download is held: (exit code, stderr, seconds
+    from the signal to its end).  Its half-written downloads must be gone."""
+    tmp = Path(env["XDG_CACHE_HOME"]) / "ipwhl" / "tmp"
+    process = subprocess.Popen(ipwhl_argv(*argv, default_sigint=True), cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(stalled, f"ipwhl {argv[0]} never downloaded")
+        took, err = stop(process, how)
+    finally:
+        process.kill()
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+    return process.returncode, err, took
+
+
+@pytest.mark.parametrize("command", ["add", "outdated"])
+def test_add_and_outdated_stop_on_a_signal(tmp_path: Path, command: str) -> None:
+    from .test_network import SETTINGS, declare, env_for
+
+    with IndexServer(tmp_path / "index") as index:
+        data = new_data_root(tmp_path, SETTINGS)
+        [name] = declare(data, index, tmp_path, projects=1, size=200_000)
+        declare(data, index, tmp_path / "more", projects=3)  # (outdated reads them too)
+        path = "/simple/proj00/" if command == "outdated" else f"/files/{name}"
+        index.fault(path, Stall())
+        argv = [command, *(["proj00==1.0"] if command == "add" else []), "--root", str(data)]
+        code, err, took = stopped_while_downloading(
+            argv, tmp_path, env_for(index, tmp_path, IPWHL_TIMEOUT="60"),
+            lambda: bool(index.stalled), signal.SIGINT if command == "add" else signal.SIGTERM)
+    said = "interrupted" if command == "add" else "stopped by SIGTERM"
+    assert (code, err) == (130 if command == "add" else 143, f"ipwhl {command}: {said}\n")
+    assert took < STOP_WITHIN
+
+
+def test_release_and_verify_stop_on_a_signal(signed: Repo, tmp_path: Path) -> None:  # noqa: F811
+    """``ipwhl release`` stopped while a wheel downloads makes no tag; ``ipwhl verify``
+    stopped the same way leaves nothing either."""
+    root = signed.root
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    env = {**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60"}
+    assert run_ipwhl("publish", "--root", "data", cwd=root, env=env).returncode == 0  # cached
+    with stalling_server(signed.wheels) as (base, stalled, _release):
+        serve_from(signed, base)
+        subprocess.run(["git", "commit", "-qam", "from the slow server"], cwd=root, check=True)
+        wheels = cache / "ipwhl" / "wheels"
+        kept = wheels.rename(tmp_path / "kept")
+        code, err, took = stopped_while_downloading(
+            ["release", "--root", "data", "--tag", "slow"], root, env, lambda: bool(stalled))
+        assert (code, err) == (143, "ipwhl release: stopped by SIGTERM\n") and took < STOP_WITHIN
+        assert subprocess.run(["git", "tag"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout == ""
+        shutil.rmtree(wheels)
+        kept.rename(wheels)  # the release from the cache, then verify with an empty cache
+        made = run_ipwhl("release", "--root", "data", "--tag", "slow", cwd=root, env=env)
+        assert made.returncode == 0, made.stderr
+        shutil.rmtree(wheels)
+        stalled.clear()
+        code, err, took = stopped_while_downloading(["verify", "slow"], root, env,
+                                                    lambda: bool(stalled))
+    assert (code, err) == (143, "ipwhl verify: stopped by SIGTERM\n") and took < STOP_WITHIN

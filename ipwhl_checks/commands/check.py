@@ -16,7 +16,7 @@ from ..checks.registry import all_checks, explain
 from ..checks.run import run_checks
 from ..errors import DeclarationError, UsageError
 from ..repo.tree import load_tree, relative_to_root
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--online", action="store_true",
                         help="also fetch each wheel and compare it with its declaration")
     add_index_url(parser, "with --online: the package index to compare metadata with")
+    add_jobs(parser)
     parser.add_argument("--explain", metavar="ID",
                         help="print what check ID means, why it matters and how to fix it")
 
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             checked = [d for d in tree.declarations if d.path.resolve() in wanted
                        or any(parent in wanted for parent in d.path.resolve().parents)]
         problems = sorted({*problems, *check_online(checked, tree.settings,
-                                                    index_url=args.index_url)})
+                                                    index_url=args.index_url,
+                                                    jobs=args.jobs)})
     for problem in problems:
         print(problem)
     return 1 if problems else 0

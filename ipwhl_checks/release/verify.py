@@ -36,7 +36,7 @@ class Verified:
 
 def verify_release(repo: Path, tag: str, *, root: str = "data",
                    allowed_signers: Path | None = None, index_url: str | None = None,
-                   allow_file: bool = False) -> Verified:
+                   allow_file: bool = False, jobs: int | None = None) -> Verified:
     """Verify *tag*'s signature, then reproduce its root CID from the tagged data tree."""
     repo = Path(repo)
     try:
@@ -49,7 +49,8 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
         raise VerifyError(f"tag {tag!r} points to {commit} but its message names "
                           f"source-commit {release.source_commit}")
     tree = CommittedTree(repo, commit, root.strip("/"))
-    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file))
+    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file,
+                                          jobs=jobs))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}

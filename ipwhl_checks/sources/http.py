@@ -10,7 +10,7 @@ errors, timeouts, slow or truncated bodies and 5xx answers, and a size cap.
 One :class:`Client` per command: one session (its connections kept alive), pip's index
 read once, each project page fetched at most once, and :meth:`Client.map` to run a
 download loop on a few threads, stopped at once by a signal
-(:mod:`ipwhl_checks.sources._pool`).  The bytes it moves are counted on its
+(:mod:`ipwhl_checks.sources.pool`).  The bytes it moves are counted on its
 :attr:`Client.progress` display, if any.
 
 Tunable from the environment (tests use short values): ``IPWHL_TIMEOUT`` (seconds, both
@@ -37,9 +37,9 @@ from .. import __version__
 from ..errors import DownloadError
 from ..repo.source import Source
 from ..util.progress import Progress, human_bytes
-from ._pool import run_all
 from ._transfer import CANCELLED, Transfer, Watch, WatchedAdapter
 from .pipconfig import default_index_url
+from .pool import DEFAULT_JOBS, run_all
 from .simple_index import IndexFile, project_files, project_url
 
 __all__ = ["Cancelled", "Client", "FetchOptions", "HttpStatusError", "Stream", "check_url",
@@ -64,7 +64,7 @@ class FetchOptions:
     backoff: float = 0.5  # seconds before the first retry, doubled each time
     max_size: int = 4 << 30  # bytes; the largest wheels in use are a few GB
     allow_file: bool = False
-    jobs: int = 8  # downloads at once in Client.map (a CI runner's few cores idle on them)
+    jobs: int = DEFAULT_JOBS  # downloads at once in Client.map
     # after the timeouts' grace, a transfer slower than this on average is stopped:
     # its deadline is grace + size / min_rate (a byte-a-second trickle stops at the grace)
     min_rate: float = 16_000.0  # bytes a second

@@ -9,9 +9,9 @@ never interleave)::
 It always names the command, the work, done/total, the bytes, the rate, the time left and
 the item started last, cut to the terminal's width.  When the work ends the line is
 cleared and one summary line is printed (also when standard error is not a terminal, then
-alone): ``ipwhl publish: downloaded 1150 wheels (3.44 GB) in 2:31, 22.8 MB/s``.  Nothing is
-printed for work that moved no bytes.  ``-q`` prints neither; ``-v`` adds one line per item
-done.
+alone): ``ipwhl publish: downloaded 1150 wheels (3.44 GB) in 2:31, 22.8 MB/s``.  Nothing
+is printed for work that moved no bytes.  ``-q`` prints neither; ``-v`` adds one line per
+item done.
 
 The verbosity and the command's name are process-wide, set once by the entry point
 (:func:`configure`); library callers get the defaults (``ipwhl``, normal).  Our own code
@@ -170,11 +170,17 @@ class Progress:
         self.stream.flush()
         self._drawn = now
 
+    def _unit(self) -> str:
+        """*unit*, singular for one item done (``1 wheel``)."""
+        return self.unit[:-1] if self.done == 1 and self.unit.endswith("s") else self.unit
+
     def summary(self) -> str:
         seconds = time.monotonic() - self.start
         rate = f", {human_bytes(self.bytes / seconds)}/s" if seconds >= 0.5 else ""
-        return (f"{self.command}: {self.done_verb} {self.done} {self.unit} "
-                f"({human_bytes(self.bytes)}) in {human_time(seconds)}{rate}")
+        moved = human_bytes(self.bytes) + ("" if self.done_verb == "downloaded"
+                                           else " downloaded")
+        return (f"{self.command}: {self.done_verb} {self.done} {self._unit()} ({moved}) "
+                f"in {human_time(seconds)}{rate}")
 
     def close(self, summary: bool = True) -> None:
         """Clear the line; print the summary (if *summary* and bytes moved, unless -q)."""

@@ -1,5 +1,7 @@
 """A download loop on a few threads that a signal stops within a second.
 
+Imports no HTTP client: the commands read :data:`DEFAULT_JOBS` from here.
+
 ``concurrent.futures`` waits for its running calls as the caller unwinds (its threads
 are joined, also at exit), so a Ctrl-C or SIGTERM arriving while a worker waits on a slow
 server waits for that server; a second signal then kills the process and leaves the
@@ -20,7 +22,12 @@ from typing import TypeVar
 from ..util.progress import Progress
 from . import cache
 
-__all__ = ["run_all"]
+__all__ = ["DEFAULT_JOBS", "run_all"]
+
+# Downloads at once unless --jobs says otherwise: enough streams to fill a CI runner's
+# link from an index whose every stream is capped, few enough to keep memory small (a
+# download holds about 1-8 MB of buffers).
+DEFAULT_JOBS = 8
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,6 +41,8 @@ def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
     :meth:`~ipwhl_checks.sources.http.Client.map`)."""
     if not items:
         return []
+    if progress is not None:
+        progress.add_total(len(items))
     results: dict[int, R] = {}
     errors: dict[int, BaseException] = {}
     cond = threading.Condition()
