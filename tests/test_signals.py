@@ -193,11 +193,11 @@ def test_release_and_verify_stop_on_a_signal(signed: Repo, tmp_path: Path) -> No
         assert (code, err) == (143, "ipwhl release: stopped by SIGTERM\n") and took < STOP_WITHIN
         assert subprocess.run(["git", "tag"], cwd=root, capture_output=True, text=True,
                               check=True).stdout == ""
-        shutil.rmtree(wheels)
+        shutil.rmtree(wheels, ignore_errors=True)
         kept.rename(wheels)  # the release from the cache, then verify with an empty cache
         made = run_ipwhl("release", "--root", "data", "--tag", "slow", cwd=root, env=env)
         assert made.returncode == 0, made.stderr
-        shutil.rmtree(wheels)
+        shutil.rmtree(wheels, ignore_errors=True)
         stalled.clear()
         code, err, took = stopped_while_downloading(["verify", "slow"], root, env,
                                                     lambda: bool(stalled))

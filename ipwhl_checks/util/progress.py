@@ -51,10 +51,11 @@ def configure(command: str | None = None, verbosity: int | None = None) -> None:
 
 
 def human_bytes(n: float) -> str:
-    """``512 B``, ``12.3 kB``, ``1.02 GB`` (SI units, as pip shows them)."""
+    """``512 B``, ``12.3 kB``, ``200 kB``, ``1.02 GB`` (SI units, as pip shows them)."""
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.{2 if n < 10 else 1}f} {unit}"
+            digits = 0 if unit == "B" or n >= 100 else 1 if n >= 10 else 2
+            return f"{n:.{digits}f} {unit}"
         n /= 1000
     raise AssertionError("unreachable")
 
