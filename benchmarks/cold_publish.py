@@ -71,7 +71,7 @@ class _Handler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real index
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, directory=str(self.server.root), **kwargs)
+        super().__init__(*args, directory=str(args[2].root), **kwargs)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -128,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + e.signum
     except BrokenPipeError:
         return 1
+    finally:
+        progress.configure(command="ipwhl", verbosity=progress.NORMAL)  # (main runs again)
 
 
 if __name__ == "__main__":

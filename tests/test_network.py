@@ -28,7 +28,7 @@ from ipwhl_checks.repo.layout import declaration_path
 from ipwhl_checks.sources.fetch import Client, FetchOptions
 from ipwhl_checks.sources.simple_index import parse_html, parse_json
 from ipwhl_checks.unixfs import file_cid
-from ipwhl_checks.util.progress import Progress
+from ipwhl_checks.util.progress import NORMAL, Progress, configure
 
 from .conftest import ROOT, SUMMARY, new_data_root, run_ipwhl, without_summary
 from .indexserver import IndexServer, Stall, Trickle
@@ -66,19 +66,18 @@ def test_publish_downloads_in_parallel_each_page_once(tmp_path: Path) -> None:
     with IndexServer(tmp_path / "index", delay=0.1) as index:
         data = new_data_root(tmp_path, SETTINGS)
         declare(data, index, tmp_path, projects=4, wheels=2)
-        start = time.monotonic()
         fast = run_ipwhl("publish", "--root", str(data), "--jobs", "4",
                          env=env_for(index, tmp_path))
-        took = time.monotonic() - start
         assert fast.returncode == 0, fast.stderr
         pages = [r for r in index.requests if r.startswith("/simple/")]
         assert sorted(pages) == sorted({*pages}) and len(pages) == 4
-        assert index.most == 4
-        assert took < 8 * 2 * 0.1  # one at a time: a page and a wheel each, 0.1 s apiece
+        assert index.most == 4  # (every answer waits 0.1 s: the 4 threads overlap)
         assert SUMMARY.fullmatch(fast.stderr.strip()), fast.stderr
         assert fast.stderr.startswith("ipwhl publish: downloaded 8 wheels (")
+        index.most = 0
         slow = run_ipwhl("publish", "--root", str(data), "--jobs", "1",
                          env=env_for(index, tmp_path / "other"))
+        assert index.most == 1
         assert slow.stdout.splitlines()[-1] == fast.stdout.splitlines()[-1]
 
 
@@ -251,6 +250,7 @@ def test_a_page_nested_100000_deep_is_one_line(tmp_path: Path) -> None:
 def test_progress_lines_are_whole_and_named() -> None:
     """Eight threads reporting at once: every redraw is one whole line, and names the
     command, the work and an item."""
+    configure(command="ipwhl", verbosity=NORMAL)
     out = io.StringIO()
     with Progress("downloading", "wheels", done_verb="downloaded", stream=out,
                   tty=True) as progress:

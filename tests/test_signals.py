@@ -125,9 +125,11 @@ def test_an_online_check_stopped_by_a_signal_starts_no_more_downloads(
     assert list((cache / "ipwhl" / "tmp").iterdir()) == []
 
 
-# A command stops within a second of the signal (measured from the signal to its exit,
-# interpreter shutdown included).
-STOP_WITHIN = 1.0
+# A command stops within a second of the signal: on an idle machine these tests measure
+# 0.1-0.3 s from the signal to the process's exit (interpreter shutdown included).  The
+# bound leaves room for a test machine shared with other jobs (a load of 10 on 2 cores
+# gives a process a fraction of a CPU); before, they waited for the read timeout or hung.
+STOP_WITHIN = 2.0
 
 
 def stop(process: subprocess.Popen[str], how: int) -> tuple[float, str]:

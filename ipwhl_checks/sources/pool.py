@@ -74,11 +74,11 @@ def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
                 if progress is not None:
                     progress.finished(label)
 
-    count = max(1, min(jobs, len(items)))
-    state["running"] = count
-    for i in range(count):
-        threading.Thread(target=work, name=f"ipwhl-download-{i}", daemon=True).start()
-    try:
+    try:  # (a signal may come while the threads start: the first ones already download)
+        for i in range(max(1, min(jobs, len(items)))):
+            with cond:
+                state["running"] += 1  # (a thread interrupted as it starts runs all the same)
+            threading.Thread(target=work, name=f"ipwhl-download-{i}", daemon=True).start()
         with cond:
             while state["running"]:
                 cond.wait()
