@@ -56,7 +56,7 @@ def ipwhl_argv(*args: str, small_files: bool = False, default_sigint: bool = Fal
 
 # The summary a command that downloaded prints on standard error when it ends
 # (ipwhl_checks.util.progress): ``ipwhl add: downloaded 3 wheels (5.34 kB) in 0:00``.
-SUMMARY = re.compile(r"ipwhl \w+: \w+ \d+ [\w ]+ \([\d.]+ [kMG]?B( downloaded)?\) in \d+:\d\d"
+SUMMARY = re.compile(r"ipwhl( \w+)?: \w+ \d+ [\w ]+ \([\d.]+ [kMG]?B( downloaded)?\) in \d+:\d\d"
                      r"(, [\d.]+ [kMG]?B/s)?")
 
 

@@ -22,7 +22,6 @@ never load it), and keeps the line free of another library's layout.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 import time
@@ -162,8 +161,19 @@ class Progress:
             parts.append(self.current)
         return ", ".join(parts)
 
+    def _columns(self) -> int:
+        """The terminal's width: $COLUMNS, else the terminal's own (no shutil to import)."""
+        try:
+            return int(os.environ.get("COLUMNS", "")) or 80
+        except ValueError:
+            pass
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            return 80
+
     def _draw(self, now: float) -> None:
-        width = shutil.get_terminal_size().columns - 1
+        width = self._columns() - 1
         text = self.line(now)
         if len(text) > width > 3:
             text = text[:width - 3] + "..."
