@@ -33,6 +33,7 @@ __all__ = ["Transfer", "Watch", "WatchedAdapter"]
 
 SLOW, CANCELLED = "slow", "cancelled"
 _POLL = 0.1  # seconds between two looks of the watchdog
+_IDLE = 5.0  # seconds without a transfer after which the watchdog's thread ends
 _local = threading.local()  # .transfer: the attempt this thread runs
 
 
@@ -118,7 +119,9 @@ class Watch:
         while True:
             with self._cond:
                 while not self._transfers:
-                    self._cond.wait()
+                    if not self._cond.wait(_IDLE) and not self._transfers:  # idle: it ends
+                        self._thread = None
+                        return
                 running = list(self._transfers)
             now = time.monotonic()
             for t in running:
