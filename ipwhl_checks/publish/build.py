@@ -9,12 +9,13 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
     /<project>/<wheel file>             the declared wheel, byte for byte
     /<project>/<wheel file>.metadata    its METADATA (PEP 658)
 
-The declared wheels missing from the wheel cache are downloaded first, several at a time
-through one client (:meth:`~ipwhl_checks.sources.fetch.Client.map`: one session, pip's
-index read once, each project page fetched once), each verified against its CID as it
-streams in.  Then every wheel is read once, mapped from the wheel cache rather than
-copied: the same pass builds its DAG (whose root CID must equal the declared ``content-id``, else
-:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.
+The declared wheels missing from the wheel cache are downloaded in the background,
+several at a time through one client (:mod:`ipwhl_checks.publish.prefetch`: one session,
+pip's index read once, each project page fetched once), each verified against its CID as
+it streams in, while the tree is built from those already there.  Every wheel is read
+once, mapped from the wheel cache rather than copied: the same pass builds its DAG (whose
+root CID must equal the declared ``content-id``, else :class:`PublishError` and nothing
+is written), its sha256, and, with ``--out``, its copy.
 Outputs are built under temporary names in the target's directory and renamed into place
 only when everything succeeded.
 
@@ -73,6 +74,7 @@ from .manifest import (
     render_manifest,
 )
 from .outputs import Outputs
+from .prefetch import Prefetch
 from .previous import ManifestLines, Previous, PriorProject
 from .scan import scan_tree
 from .simple_html import WheelLink, project_page, root_page
@@ -187,6 +189,7 @@ class _Publisher:
         self.small = builder.one_block_limit
         self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
         self._client: Client | None = None  # made for the first download
+        self._prefetch: Prefetch | None = None
         self.fetched = 0
         self.reused = 0
 
@@ -215,23 +218,22 @@ class _Publisher:
         except DownloadError as e:
             raise PublishError(f"{decl.path}: {e}; nothing was published") from e
 
-    def prefetch(self, decls: Sequence[Declaration]) -> None:
-        """Download the wheels of *decls* missing from the cache, several at a time."""
+    def prefetch(self, decls: Sequence[Declaration], stack: ExitStack) -> None:
+        """Start downloading the wheels of *decls* missing from the cache, in the
+        background (:mod:`~ipwhl_checks.publish.prefetch`), stopped when *stack* closes."""
         missing = [d for d in decls if not os.path.isfile(
             cache.wheel_path(d.content_id, d.filename, self.wheel_cache))]
-        if not missing:
-            return
-        from ..util.progress import Progress
-
-        client = self.client
-        with Progress("downloading", "wheels", done_verb="downloaded") as client.progress:
-            client.map(self._fetch, missing, name=lambda d: d.filename)
-        client.progress = None
+        if missing:
+            self._prefetch = Prefetch(self.client, missing, self._fetch)
+            stack.push(self._prefetch.close)  # (before it starts: a signal may come meanwhile)
+            self._prefetch.start()
 
     def _wheel_bytes_path(self, decl: Declaration, fresh: bool) -> str:
         """The declared wheel in the cache; *fresh*: go through the fetcher's
         verification (a download if it is not there, or damaged)."""
         if not fresh:
+            if self._prefetch is not None:
+                self._prefetch.wait(decl)  # (its download's error, if it failed)
             # this pass verifies the CID itself, so a hit is not hashed twice
             cached = cache.wheel_path(decl.content_id, decl.filename, self.wheel_cache)
             if os.path.isfile(cached):
@@ -392,9 +394,9 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         for name in sorted(scan.declarations.keys() - scan.reused.keys()):
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             digests = scan.digests[name]
-            to_read += [d for d in scan.declarations[name]
+            to_read += [d for d in sorted(scan.declarations[name], key=lambda d: d.filename)
                         if not pub.relinks(d, digests[d.filename], old)]
-        pub.prefetch(to_read)
+        pub.prefetch(to_read, stack)  # (in the order add_project reads them)
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             prior = scan.reused.get(name)
             if prior is not None:
