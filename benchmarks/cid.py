@@ -1,17 +1,19 @@
 """Benchmark of the CID engine: throughput against hashlib.sha256, memory, npm importer.
 
     .venv/bin/python benchmarks/cid.py [--size-mib 512] [--rss-gib 2] [--repeat 3]
+                                       [--threads 0,1,2]
 
 Creates a 512 MiB file of random bytes in a temporary directory and prints, in one run:
 ``hashlib.sha256`` throughput over the same bytes read the same way (the floor), our
-throughput under each IPIP-499 profile and its ratio to the floor (target >= 0.9), the
-peak RSS of a separate process computing the CID of a 2 GiB file under each profile (target
-< 100 MB), and the time ipfs-unixfs-importer (node, .ci/node_modules) takes on the same
-512 MiB file under each profile, with our speed-up over it (target > 1).  Each timing is
-the best of --repeat runs, interleaved (the npm importer included), so a busy machine
-hurts every contender alike;
-the CPU seconds (all threads) are printed too, since wall-clock ratios on a shared machine
-are noisy.
+throughput under each IPIP-499 profile with each number of hashing threads in --threads
+(``IPWHL_HASH_THREADS``; the default for this machine is marked) and its ratio to the
+floor (target >= 0.9), the peak RSS of a separate process computing the CID of a 2 GiB
+file under each profile (target < 100 MB), and the time ipfs-unixfs-importer (node,
+.ci/node_modules) takes on the same 512 MiB file under each profile, with our speed-up
+over it (target > 1).  Each timing is the best of --repeat runs, interleaved (the npm
+importer included), so a busy machine hurts every contender alike; the CPU seconds (all
+threads) are printed too, since wall-clock ratios on a shared machine are noisy.  The
+cyclic collector is paused, as ``ipwhl cid`` pauses it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 
 from ipwhl_checks.unixfs import _file, file_cid
+from ipwhl_checks.util.nogc import paused_gc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("unixfs-v0-2015", "unixfs-v1-2025")
@@ -35,7 +38,7 @@ MIB = 1024 * 1024
 
 RSS_CHILD = """
 import resource, sys
-from ipwhl_checks.unixfs import _file, file_cid
+from ipwhl_checks.unixfs import file_cid
 cid, _ = file_cid(sys.argv[1], sys.argv[2])
 print(cid, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 """
@@ -88,7 +91,14 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--rss-gib", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", default="0,1,2",
+                        help="hashing thread counts to compare (default: %(default)s)")
     args = parser.parse_args()
+    with paused_gc():  # as `ipwhl cid` runs (see ipwhl_checks.util.nogc)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     size = args.size_mib * MIB
     with tempfile.TemporaryDirectory(prefix="ipwhl-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -97,9 +107,9 @@ def main() -> int:
         sha256_file(data)  # warm the page cache
         inf = (float("inf"), float("inf"))
         floor, floor_cpu = inf
-        default = _file.hash_threads()  # what a file would get right now
-        modes = {0: "", 2: ""}
-        modes[default] = ", chosen now"
+        default = _file.default_hash_threads(_file._cpus())  # IPWHL_HASH_THREADS unset
+        modes = {int(t): "" for t in args.threads.split(",")}
+        modes[default] = ", the default"
         ours = {(p, t): inf for p in PROFILES for t in modes}
         cids: dict[str, str] = {p: file_cid(data, p)[0] for p in PROFILES}
         npm_runs: list[dict[str, tuple[str, float, float]] | None] = []
@@ -107,11 +117,11 @@ def main() -> int:
             wall, cpu = timed(sha256_file, data)
             floor, floor_cpu = min(floor, wall), min(floor_cpu, cpu)
             for key in ours:
-                _file.HASH_THREADS = key[1]
+                os.environ[_file.HASH_THREADS_VARIABLE] = str(key[1])
                 wall, cpu = timed(file_cid, data, key[0])
                 ours[key] = (min(ours[key][0], wall), min(ours[key][1], cpu))
+            os.environ.pop(_file.HASH_THREADS_VARIABLE)  # the RSS child gets the default
             npm_runs.append(npm_times(data, tmp))
-        _file.HASH_THREADS = None
         runs = [r for r in npm_runs if r is not None]
         npm = None
         if runs:

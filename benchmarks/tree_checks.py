@@ -5,7 +5,9 @@ platform, per Python, and pure wheels split by requires-python; 3 dependencies e
 third of them with markers) in a temp dir, and prints, measured in one run: the time to
 parse every file with tomllib alone (the floor), the time to load the tree, the time of
 ``find_collisions`` and ``check_dependencies`` on the 20 default environments, and the
-ratio of the two checks to the floor.
+ratio of the two checks to the floor; wall seconds, and CPU seconds in parentheses (a
+shared machine makes wall times noisy).  The cyclic collector is paused, as ``ipwhl check``
+pauses it (see ipwhl_checks.util.nogc).
 
     python benchmarks/tree_checks.py [PROJECTS]
 """
@@ -18,7 +20,9 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from multiformats import CID, multihash
 
@@ -26,6 +30,7 @@ from ipwhl_checks.checks.deps import check_dependencies
 from ipwhl_checks.checks.overlap import find_collisions
 from ipwhl_checks.repo.settings import SETTINGS_FILE
 from ipwhl_checks.repo.tree import iter_files, load_tree
+from ipwhl_checks.util.nogc import paused_gc
 
 SETTINGS = """profile = 'unixfs-v1-2025'
 python = ['3.11', '3.12', '3.13', '3.14']
@@ -81,32 +86,43 @@ def build(root: Path, projects: int) -> int:
     return count
 
 
+T = TypeVar("T")
+
+
+def _timed(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """``fn()``, its wall and its CPU seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - start, time.process_time() - cpu
+
+
+def _parse_all(root: Path) -> None:
+    for path in iter_files(root):
+        with path.open("rb") as f:
+            tomllib.load(f)
+
+
 def main() -> None:
     projects = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, paused_gc():
         root = Path(tmp) / "data"
         count = build(root, projects)
-        start = time.perf_counter()
-        for path in iter_files(root):
-            with path.open("rb") as f:
-                tomllib.load(f)
-        floor = time.perf_counter() - start
-        start = time.perf_counter()
-        tree = load_tree(root)
-        loading = time.perf_counter() - start
+        _, floor, floor_cpu = _timed(lambda: _parse_all(root))
+        tree, loading, loading_cpu = _timed(lambda: load_tree(root))
         assert not tree.problems, tree.problems[:3]
-        start = time.perf_counter()
-        overlaps = find_collisions(tree.declarations, pythons=tree.settings.pythons)
-        overlap_time = time.perf_counter() - start
-        start = time.perf_counter()
-        unmet = check_dependencies(tree.declarations, tree.settings)
-        deps_time = time.perf_counter() - start
+        overlaps, overlap_time, overlap_cpu = _timed(
+            lambda: find_collisions(tree.declarations, pythons=tree.settings.pythons))
+        unmet, deps_time, deps_cpu = _timed(
+            lambda: check_dependencies(tree.declarations, tree.settings))
     print(f"{count} declarations, {len(tree.settings.environments)} environments")
-    print(f"tomllib parse floor:  {floor:.2f} s")
-    print(f"load_tree:            {loading:.2f} s")
-    print(f"find_collisions:      {overlap_time:.2f} s ({len(overlaps)} problems)")
-    print(f"check_dependencies:   {deps_time:.2f} s ({len(unmet)} problems)")
-    print(f"overlap + deps / floor: {(overlap_time + deps_time) / floor:.2f}")
+    print(f"tomllib parse floor:  {floor:.2f} s ({floor_cpu:.2f} CPU s)")
+    print(f"load_tree:            {loading:.2f} s ({loading_cpu:.2f} CPU s)")
+    print(f"find_collisions:      {overlap_time:.2f} s ({overlap_cpu:.2f} CPU s, "
+          f"{len(overlaps)} problems)")
+    print(f"check_dependencies:   {deps_time:.2f} s ({deps_cpu:.2f} CPU s, "
+          f"{len(unmet)} problems)")
+    print(f"overlap + deps / floor: {(overlap_time + deps_time) / floor:.2f} "
+          f"({(overlap_cpu + deps_cpu) / floor_cpu:.2f} by CPU time)")
     for problem in (overlaps + unmet)[:5]:
         print("  e.g.", problem)
 

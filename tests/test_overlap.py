@@ -9,6 +9,7 @@ collision exactly when some machine of a grid (enumerated by packaging) installs
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from functools import cache
@@ -18,6 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, parse_tag
 
 from ipwhl_checks.checks.overlap import CHECKS, find_collisions
+from ipwhl_checks.repo.declaration import Declaration
 from ipwhl_checks.repo.settings import platform_tags
 
 from .declmaker import declaration
@@ -109,7 +111,8 @@ def test_collision(a, rpa, b, rpb, witness):
     check = "IW301" if da.version == db.version else "IW302"
     assert [(p.path, p.message, p.check) for p in problems] == [(
         str(first.path), f"installable together with {str(second.path)!r} on {witness}", check)]
-    assert str(problems[0]) == f"{first.path}: {problems[0].message}"
+    assert str(problems[0]) == f"{first.path}: {check} {problems[0].message}"
+    assert (problems[0].project, problems[0].environments) == (first.project, (witness,))
     # The truth: packaging's tags for that interpreter on that machine accept both wheels.
     accepted = _tags_of(witness)
     for d in (da, db):
@@ -117,6 +120,25 @@ def test_collision(a, rpa, b, rpb, witness):
     specs = [SpecifierSet(s) for s in (rpa, rpb) if s]
     minor = re.match(r"[a-z]+3(\d+)", witness)[1]  # type: ignore[index]
     assert any(all(s.contains(f"3.{minor}.{p}") for s in specs) for p in range(20))
+
+
+def test_one_call_finds_what_each_pair_alone_finds():
+    """One call shares its caches (tag sets, where they meet, the minor versions a set of
+    requires-python admits, keyed by value) across pairs and projects; it must find what
+    each pair finds alone, whether equal specifier sets are one object or several."""
+    def pair(i: int, a: str, rpa: str | None, b: str, rpb: str | None) -> list[Declaration]:
+        return [declaration(f"x{i}-{w.split('-', 1)[1]}", requires_python=rp)
+                for w, rp in ((a, rpa), (b, rpb))]
+
+    pairs = [pair(i, *case[1:5]) for i, case in enumerate(CASES)]
+    alone = sorted(p for declarations in pairs for p in find_collisions(declarations))
+    assert alone  # the cases collide
+    everything = [d for declarations in pairs for d in declarations]
+    assert find_collisions(everything) == alone
+    one = {str(d.requires_python): d.requires_python for d in everything}
+    shared = [dataclasses.replace(d, requires_python=one[str(d.requires_python)])
+              for d in everything]
+    assert find_collisions(shared) == alone
 
 
 def test_one_problem_per_pair_and_projects_apart():

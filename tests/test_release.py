@@ -52,7 +52,7 @@ def signed(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     keygen(tmp_path / "stranger", "stranger@ipwhl.test")
     for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
                         ("init.defaultBranch", "main"), ("gpg.format", "ssh"),
-                        ("user.signingkey", str(key))]:
+                        ("user.signingkey", str(key)), ("commit.gpgSign", "true")]:
         subprocess.run(["git", "config", "--file", str(config), name, value], check=True)
     root = repo.root
     git(root, "init", "-q")

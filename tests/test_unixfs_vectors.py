@@ -267,12 +267,11 @@ def test_raw_sink_gets_binary_cids():
         DagBuilder(V1, lambda c, b: None, raw_sink=lambda c, b: None)
 
 
-@pytest.mark.parametrize("threads", [0, 2])
+@pytest.mark.parametrize("threads", [0, 1, 2, 3])
 def test_hashing_in_threads_or_not(threads, monkeypatch):
-    """Both hashing paths give kubo's CID (the default depends on the CPU count)."""
-    from ipwhl_checks.unixfs import _file
-
-    monkeypatch.setattr(_file, "HASH_THREADS", threads)
+    """Every number of hashing threads gives kubo's CID (the default depends on the CPU
+    count; IPWHL_HASH_THREADS sets it)."""
+    monkeypatch.setenv("IPWHL_HASH_THREADS", str(threads))
     data = chacha20_stream("chunk-v0-seed", 262145)  # kubo FileOverChunkSizeCID
     blocks: list[bytes] = []
     node = DagBuilder(V0, raw_sink=lambda cid, block: blocks.append(block)).add_file(
@@ -288,14 +287,12 @@ def test_hashing_in_threads_or_not(threads, monkeypatch):
     ]
 
 
-@pytest.mark.parametrize("threads", [0, 2])
+@pytest.mark.parametrize("threads", [0, 1, 2])
 def test_mapped_files_give_the_same_cids(threads, monkeypatch, tmp_path):
     """A file mapped in windows (as publish reads the wheel cache) gives the CIDs kubo and
     the npm importer give, and *observe* sees its bytes in order; what cannot be mapped
     (empty, not a file, not read from its start) is read as a stream, to the same CID."""
-    from ipwhl_checks.unixfs import _file
-
-    monkeypatch.setattr(_file, "HASH_THREADS", threads)
+    monkeypatch.setenv("IPWHL_HASH_THREADS", str(threads))
     big = bytes(range(256)) * (9 * 4096 + 1)  # 9 MiB + 256 B: windows of 2 MiB, a short one
     cases = [
         (V0, chacha20_stream("chunk-v0-seed", 262145),
@@ -335,9 +332,7 @@ def test_a_file_that_cannot_be_mapped_is_read(windows, monkeypatch, tmp_path):
     """Where the file system refuses mmap (at once, or after *windows* windows), the rest
     of the file is read from where the mapped windows stopped: the same CID, bytes seen
     once each, in order."""
-    from ipwhl_checks.unixfs import _file
-
-    monkeypatch.setattr(_file, "HASH_THREADS", 0)  # 1 MiB windows: the third fails
+    monkeypatch.setenv("IPWHL_HASH_THREADS", "0")  # 1 MiB windows: the third fails
     real_mmap, mapped = mmap.mmap, []
 
     def refusing(*args, **kwargs):

@@ -6,18 +6,35 @@ there (PEP 508, evaluated for no extra and for each declared extra), the one dec
 of that project installable there must satisfy it: its version is in the specifier
 (pre-releases allowed) and it declares every extra the requirement asks for.
 
-The same problem on several environments is one line naming them all.  Work is done per
-set of environments, not per environment: each declaration gets a bit mask of the
-environments it installs on (cached per tag set and per ``requires-python``), each
-marker a mask of the environments it is true on (cached per marker and extras).
+Problems are folded, so that one cause gives one line:
+
+* the same problem on several environments is one line naming them all (``on
+  {cp311,cp312}-win_amd64``, ``on all 20 supported environments``);
+* the same problem in several declarations of a project that declare the same
+  dependencies (the wheels of a release, one per environment) is one line, on the first
+  of them, saying how many they are (``in 20 declarations of 'tiktoken'``);
+* the problems an invalid declaration causes in its dependents (its project missing,
+  IW401, or not installable where it would have been, IW404) are one line on the invalid
+  declaration, naming the projects that depend on it, instead of one per dependent.
+
+Work is done per set of environments, not per environment: each declaration gets a bit
+mask of the environments it installs on (cached per tag set and per ``requires-python``),
+each marker a mask of the environments it is true on (cached per marker and extras).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from itertools import chain
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+)
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -26,7 +43,6 @@ from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import Environment, Settings
-from ..util.nogc import paused_gc
 
 __all__ = ["CHECKS", "check_dependencies", "describe_environments"]
 
@@ -40,7 +56,10 @@ def _iw401_missing(d: Declaration, req: Requirement, where: str) -> Problem:
 
     Why: installing the declaring wheel from the repository would fail (or pull the
     project from elsewhere).  Fix: add a declaration of the project (``ipwhl add``), or
-    remove the declaring wheel.
+    remove the declaring wheel.  When the project's declarations are there but invalid,
+    this is one line on the first of them ("this declaration is invalid, so ...; 3
+    projects depend on it: ..."): fix that declaration (its other problems are listed
+    just before) and the dependents are satisfied again.
     """
     name = canonicalize_name(req.name)
     return Problem(str(d.path), f"dependency {str(req)!r}: project {name!r} is not in the "
@@ -79,7 +98,8 @@ def _iw404_not_installable(d: Declaration, req: Requirement, where: str) -> Prob
 
     Why: installing the declaring wheel there would fail.  Fix: add a wheel of the
     dependency for those environments (e.g. a ``manylinux_2_28_aarch64`` build), or
-    narrow the declaring wheel's tags or ``requires-python``.
+    narrow the declaring wheel's tags or ``requires-python``.  When an invalid declaration
+    of the project would install there, this is one line on it, as for IW401.
     """
     name = canonicalize_name(req.name)
     return Problem(str(d.path), f"dependency {str(req)!r}: no declaration of {name!r} is "
@@ -108,11 +128,11 @@ CHECKS: dict[str, Callable[..., object]] = {
 def describe_environments(mask: int, environments: Sequence[Environment]) -> str:
     """The environments whose bits are set in *mask*, compactly, in brace-expansion form.
 
-    ``every supported environment``, or e.g.
+    ``all 20 supported environments``, or e.g.
     ``{cp311,cp312}-{manylinux_2_28_x86_64,win_amd64}, cp313-win_amd64``.
     """
-    if mask == (1 << len(environments)) - 1:
-        return "every supported environment"
+    if mask == (1 << len(environments)) - 1 and len(environments) > 1:
+        return f"all {len(environments)} supported environments"
     platforms: dict[str, list[str]] = defaultdict(list)  # python -> its platforms in mask
     for i, env in enumerate(environments):
         if mask >> i & 1:
@@ -128,64 +148,62 @@ def _brace(items: Sequence[str]) -> str:
 
 
 class _Masks:
-    """Bit masks over the supported environments, cached.
+    """Bit masks over the supported environments, and what decides them, cached.
 
-    Caches are keyed by ``id()`` of objects the declarations keep alive (the tree loader
-    shares one Requirement or SpecifierSet per distinct text) and fall back to text.
+    Every cache is keyed by value: tag sets and ``requires-python`` specifier sets (few)
+    hash and compare by what they say; markers, names, versions and a requirement's
+    specifiers by their text.
     """
 
     def __init__(self, environments: Sequence[Environment]) -> None:
         self.environments = environments
         self.pythons = [Version(env.markers["python_full_version"]) for env in environments]
         self._tags: dict[frozenset[Tag], int] = {}
-        self._python: dict[str, int] = {}
-        self._python_ids: dict[int, tuple[SpecifierSet, int]] = {}
+        self._python: dict[SpecifierSet, int] = {}
+        self._projects: dict[str, str] = {}
         self._markers: dict[tuple[str, tuple[str, ...]], tuple[int, int, str]] = {}
-        self._requirements: dict[int, tuple[Requirement, str, str, str]] = {}
-        self._admitted: dict[tuple[str, str], bool] = {}
+        self._admitted: dict[str, dict[str, bool]] = {}
         self._descriptions: dict[int, str] = {}
+
+    def tagged(self, tags: frozenset[Tag]) -> int:
+        """The environments a wheel with *tags* installs on (``requires-python`` aside)."""
+        mask = self._tags.get(tags)
+        if mask is None:
+            mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(tags))
+            self._tags[tags] = mask
+        return mask
 
     def installable(self, d: Declaration) -> int:
         """The environments *d* installs on: its tags match and requires-python admits."""
-        mask = self._tags.get(d.tags)
-        if mask is None:
-            mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(d.tags))
-            self._tags[d.tags] = mask
+        mask = self.tagged(d.tags)
         spec = d.requires_python
         if mask and spec is not None:
-            known = self._python_ids.get(id(spec))
-            if known is None:
-                key = str(spec)
-                admitted = self._python.get(key)
-                if admitted is None:
-                    admitted = sum(1 << i for i, v in enumerate(self.pythons)
-                                   if spec.contains(v, prereleases=True))
-                    self._python[key] = admitted
-                known = self._python_ids[id(spec)] = (spec, admitted)
-            mask &= known[1]
+            admitted = self._python.get(spec)
+            if admitted is None:
+                admitted = self._python[spec] = sum(1 << i for i, v in enumerate(self.pythons)
+                                                    if spec.contains(v, prereleases=True))
+            mask &= admitted
         return mask
 
-    def requirement(self, req: Requirement) -> tuple[str, str, str]:
-        """(normalized project name, marker text, specifier text) of *req*."""
-        known = self._requirements.get(id(req))
-        if known is None:
-            marker = str(req.marker) if req.marker is not None else ""
-            known = self._requirements[id(req)] = (
-                req, canonicalize_name(req.name), marker, str(req.specifier))
-        return known[1], known[2], known[3]
-
-    def admits(self, req: Requirement, specifier: str, t: Declaration, version: str) -> bool:
-        """Whether *req*'s specifier (text *specifier*) admits *t*'s version (text *version*)."""
-        found = self._admitted.get((specifier, version))
+    def project(self, req: Requirement) -> str:
+        """The normalized project name *req* names."""
+        found = self._projects.get(req.name)
         if found is None:
-            found = self._admitted[specifier, version] = req.specifier.contains(
-                t.version, prereleases=True)
+            found = self._projects[req.name] = canonicalize_name(req.name)
         return found
 
-    def marker(self, req: Requirement, text: str, extras: tuple[str, ...]) -> tuple[int, int, str]:
-        """(where true, where it cannot be evaluated, why) for the marker of *req*, evaluated
-        with ``extra`` set to "" and to each of *extras*."""
-        assert req.marker is not None
+    def admitted(self, specifier: str) -> dict[str, bool]:
+        """Whether the specifier set *specifier* (its text) admits a version (by its text):
+        filled in by :func:`_admits` as versions are asked about."""
+        found = self._admitted.get(specifier)
+        if found is None:
+            found = self._admitted[specifier] = {}
+        return found
+
+    def marker(self, marker: Marker, extras: tuple[str, ...]) -> tuple[int, int, str]:
+        """(where true, where it cannot be evaluated, why) for *marker*, evaluated with
+        ``extra`` set to "" and to each of *extras*."""
+        text = str(marker)  # kept by packaging: the same string object, hashed once
         key = (text, extras if "extra" in text else ())
         found = self._markers.get(key)
         if found is None:
@@ -194,7 +212,7 @@ class _Masks:
             for i, env in enumerate(self.environments):
                 for extra in ("", *key[1]):
                     try:
-                        if req.marker.evaluate({**env.markers, "extra": extra}):
+                        if marker.evaluate({**env.markers, "extra": extra}):
                             true |= 1 << i
                     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as e:
                         broken |= 1 << i
@@ -208,67 +226,148 @@ class _Masks:
             found = self._descriptions[mask] = describe_environments(mask, self.environments)
         return found
 
+    def names(self, mask: int) -> tuple[str, ...]:
+        return tuple(env.name for i, env in enumerate(self.environments) if mask >> i & 1)
+
 
 def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
     have = {canonicalize_name(e) for e in t.extras}
     return sorted({canonicalize_name(e) for e in req.extras} - have)
 
 
+def _admits(admitted: dict[str, bool], req: Requirement, t: Declaration, version: str) -> bool:
+    """Whether *req*'s specifier admits *t*'s version (text *version*; *admitted* caches)."""
+    found = admitted.get(version)
+    if found is None:
+        found = admitted[version] = req.specifier.contains(t.version, prereleases=True)
+    return found
+
+
 _Group = list[tuple[Declaration, int]]
 _Candidates = list[tuple[Declaration, int, str]]  # declaration, mask, version text
 
 
-@paused_gc()  # see ipwhl_checks.util.nogc
-def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
-    """Every unmet dependency of *declarations* on the environments of *settings*."""
+def _join(groups: list[_Group], d: Declaration, mask: int) -> None:
+    """Add *d* to the group of *groups* whose dependencies equal its own, or to a new one."""
+    for group in groups:
+        if group[0][0].dependencies == d.dependencies:
+            group.append((d, mask))
+            return
+    groups.append([(d, mask)])
+
+
+class _Invalid:
+    """The invalid declarations of one project, and what their dependents lost."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.mask = 0  # where their tags would install them
+        self.check = ""  # "IW401" (the project has no valid declaration) or "IW404"
+        self.lost = 0  # where a dependent misses the project
+        self.dependents: set[str] = set()
+
+    def problem(self, project: str, masks: _Masks) -> Problem:
+        paths = sorted(self.paths)
+        others = len(paths) - 1
+        who = ("this declaration is invalid" if not others else f"this and {others} other "
+               f"declaration{'s' * (others > 1)} of {project!r} are invalid")
+        what = (f"{project!r} is not in the repository" if self.check == "IW401" else
+                f"no declaration of {project!r} is installable")
+        names = sorted(self.dependents)
+        count = f"{len(names)} project{'s' * (len(names) > 1)} "
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return Problem(paths[0], f"{who}, so {what}{_where(masks.where(self.lost))}, and "
+                       f"{count}depend{'s' * (len(names) == 1)} on it: {listed}", self.check,
+                       project, masks.names(self.lost))
+
+
+def check_dependencies(declarations: Sequence[Declaration], settings: Settings,
+                       invalid: Iterable[tuple[str, str, frozenset[Tag]]] = ()) -> list[Problem]:
+    """Every unmet dependency of *declarations* on the environments of *settings*, folded
+    (see the module's documentation); *invalid*: the declarations that failed their own
+    checks, (path, project, the tags of its file name), whose dependents' problems fold
+    into one line on them."""
     masks = _Masks(settings.environments)
     by_project: dict[str, _Candidates] = defaultdict(list)
-    # Declarations of one project with the same extras and the same (shared) requirement
-    # objects, e.g. the wheels of one release, are checked once over their joint mask.
-    groups: dict[tuple[object, ...], _Group] = defaultdict(list)
+    # Declarations of one project with the same extras and equal dependencies, e.g. the
+    # wheels of one release, are checked once over their joint mask; a problem is
+    # reported once for them all, quoting the first one's requirement.  Equal
+    # requirements (packaging's equality: same normalized name and extras, same specifiers
+    # and marker) get the same answers; the tree loader parses each text once, so equal
+    # lists mostly hold the same objects and compare at once.
+    groups: dict[tuple[str, tuple[str, ...]], list[_Group]] = defaultdict(list)
     for d in declarations:
         mask = masks.installable(d)
         by_project[d.project].append((d, mask, str(d.version)))
         if mask and d.dependencies:
-            groups[d.project, d.extras, *map(id, d.dependencies)].append((d, mask))
+            _join(groups[d.project, d.extras], d, mask)
+    broken: dict[str, _Invalid] = defaultdict(_Invalid)
+    for path, project, tags in invalid:
+        broken[project].paths.append(path)
+        broken[project].mask |= masks.tagged(tags)
     problems: list[Problem] = []
-    where = masks.where
 
     def report(group: _Group, problem_mask: int, make: Callable[..., Problem],
-               req: Requirement, *args: object) -> None:
+               index: int, *args: object) -> None:
+        hit = [(str(d.path), d, mask & problem_mask) for d, mask in group if mask & problem_mask]
+        if not hit:
+            return
+        _path, d, mask = min(hit, key=lambda h: h[0])
+        for _p, _d, m in hit:
+            mask |= m
+        where = masks.where(mask)
+        if len(hit) > 1:
+            where += f", in {len(hit)} declarations of {d.project!r}"
+        problem = make(d, d.dependencies[index], where, *args)
+        problems.append(replace(problem, project=d.project, environments=masks.names(mask)))
+
+    def fold(group: _Group, problem_mask: int, project: str, check: str) -> None:
+        lost = broken[project]
         for d, mask in group:
             if mask & problem_mask:
-                problems.append(make(d, req, where(mask & problem_mask), *args))
+                lost.check = check
+                lost.lost |= mask & problem_mask
+                lost.dependents.add(d.project)
 
-    for group in groups.values():
+    for group in chain.from_iterable(groups.values()):
         first = group[0][0]
         mask = 0
         for _d, m in group:
             mask |= m
-        for req in first.dependencies:
-            name, marker, specifier = masks.requirement(req)
+        for index, req in enumerate(first.dependencies):
             active = mask
-            if marker:
-                true, broken, error = masks.marker(req, marker, first.extras)
-                if broken & mask:
-                    report(group, broken, _iw405_marker, req, error)
+            if req.marker is not None:
+                true, bad, error = masks.marker(req.marker, first.extras)
+                if bad & mask:
+                    report(group, bad, _iw405_marker, index, error)
                 active &= true
                 if not active:
                     continue
-            candidates = by_project.get(name)
+            project = masks.project(req)
+            candidates = by_project.get(project)
             if not candidates:
-                report(group, active, _iw401_missing, req)
+                if project in broken:
+                    fold(group, active, project, "IW401")
+                else:
+                    report(group, active, _iw401_missing, index)
                 continue
+            specifier = str(req.specifier)  # hashing a SpecifierSet costs more
+            admitted = masks.admitted(specifier) if specifier else None
             covered = 0
             for t, t_mask, version in candidates:
                 common = active & t_mask
                 if not common:
                     continue
                 covered |= common
-                if specifier and not masks.admits(req, specifier, t, version):
-                    report(group, common, _iw402_version, req, t)
+                if admitted is not None and not _admits(admitted, req, t, version):
+                    report(group, common, _iw402_version, index, t)
                 if req.extras and (missing := _missing_extras(req, t)):
-                    report(group, common, _iw403_extra, req, t, missing)
-            if active & ~covered:
-                report(group, active & ~covered, _iw404_not_installable, req)
+                    report(group, common, _iw403_extra, index, t, missing)
+            uncovered = active & ~covered
+            if uncovered and project in broken and (hidden := uncovered & broken[project].mask):
+                fold(group, hidden, project, "IW404")
+                uncovered &= ~hidden
+            if uncovered:
+                report(group, uncovered, _iw404_not_installable, index)
+    problems += [lost.problem(project, masks) for project, lost in broken.items() if lost.lost]
     return sorted(problems)

@@ -21,7 +21,6 @@ from packaging.version import Version
 
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import DEFAULT_PYTHONS
-from ..util.nogc import paused_gc
 from ._tagspace import Pythons, meet
 
 __all__ = ["CHECKS", "find_collisions"]
@@ -40,7 +39,7 @@ def _iw301_one_release(a: Declaration, b: Declaration, witness: str) -> Problem:
     ``universal2``).  The message names a witness: a Python and platform that install both.
     """
     return Problem(str(a.path), f"installable together with {str(b.path)!r} on {witness}",
-                   "IW301")
+                   "IW301", a.project, (witness,))
 
 
 def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem:
@@ -54,7 +53,7 @@ def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem
     ``requires-python = '<3.9'`` next to the new one's ``'>=3.9'``).
     """
     return Problem(str(a.path), f"installable together with {str(b.path)!r} on {witness}",
-                   "IW302")
+                   "IW302", a.project, (witness,))
 
 
 CHECKS: dict[str, Callable[..., object]] = {
@@ -104,8 +103,7 @@ class _Witnesses:
         self._ids: dict[frozenset[Tag], int] = {}
         self._sets: list[list[Tag]] = []
         self._pairs: dict[tuple[int, int], list[tuple[Pythons, str]]] = {}
-        self._specs: dict[int, tuple[SpecifierSet, str]] = {}
-        self._minors: dict[tuple[Pythons, tuple[str, ...]], int | None] = {}
+        self._minors: dict[tuple[Pythons, frozenset[SpecifierSet]], int | None] = {}
 
     def intern(self, tags: frozenset[Tag]) -> int:
         """A small number standing for the tag set *tags*."""
@@ -124,14 +122,9 @@ class _Witnesses:
                 if (met := meet(x, y)) is not None]
         return found
 
-    def _key(self, spec: SpecifierSet) -> str:
-        found = self._specs.get(id(spec))
-        if found is None:
-            found = self._specs[id(spec)] = (spec, str(spec))
-        return found[1]
-
     def _minor(self, py: Pythons, specs: list[SpecifierSet]) -> int | None:
-        key = (py, tuple(sorted(self._key(s) for s in specs)))
+        # Keyed by value: a SpecifierSet hashes and compares by its specifiers, cheaply.
+        key = (py, frozenset(specs))
         if key not in self._minors:
             self._minors[key] = _common_minor(py, specs, self.prefer.get(py.major, []))
         return self._minors[key]
@@ -146,7 +139,6 @@ class _Witnesses:
         return None
 
 
-@paused_gc()  # see ipwhl_checks.util.nogc
 def find_collisions(declarations: Iterable[Declaration], *,
                     pythons: Sequence[str] = DEFAULT_PYTHONS) -> list[Problem]:
     """One problem per pair of declarations of a project that install on one machine.

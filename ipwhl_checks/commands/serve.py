@@ -17,7 +17,9 @@ from ..errors import IpwhlError
 from ..gateway import BlockStore, GatewayServer
 from ..ipld.cid import cid_text
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["KEEP_GC", "add_arguments", "run"]
+
+KEEP_GC = True  # a server runs for hours: the cyclic collector stays on (ipwhl_checks.util.nogc)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,12 +21,15 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
+A release with integration results has one more line per environment after these
+(``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -76,13 +79,16 @@ class ReleaseInfo:
     tag: str = ""
 
 
-def format_tag_message(info: ReleaseInfo) -> str:
+def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = (), extra: str = "") -> str:
+    """The tag message: subject, fields, *extra* lines, then *notes* (release notes, after a
+    blank line; neither are ``key: value`` fields)."""
     values = {"format": MESSAGE_FORMAT, "root-cid": info.root_cid,
               "manifest-cid": info.manifest_cid, "profile": info.profile,
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
               "source-commit": info.source_commit}
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
-    return f"IPWHL release {info.root_cid}\n\n{body}"
+    tail = "".join(f"{line}\n" for line in notes)
+    return f"IPWHL release {info.root_cid}\n\n{body}{extra}" + (f"\n{tail}" if tail else "")
 
 
 def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
@@ -112,12 +118,15 @@ def default_tag_name(now: float | None = None) -> str:
     return TAG_PREFIX + time.strftime("%Y%m%d.%H%M%S", time.gmtime(now))
 
 
-def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None) -> None:
-    """Create the signed annotated tag *name* on ``info.source_commit``."""
+def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None,
+               notes: Sequence[str] = (), extra: str = "") -> None:
+    """Create the signed annotated tag *name* on ``info.source_commit``; *extra*: lines
+    added after the fields (the integration results, :mod:`ipwhl_checks.release.integration`),
+    *notes*: the release notes, after a blank line."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    args = ["tag", "-s", "-a", "-m", format_tag_message(info)]
+    args = ["tag", "-s", "-a", "-m", format_tag_message(info, notes, extra)]
     if key:
         args += ["-u", key]
     what = f"signing tag {name!r} (git tag -s)"

@@ -154,6 +154,7 @@ def _iw104_content_id(value: object, profile: str) -> Messages:
 
 @lru_cache(maxsize=4096)
 def _specifier(text: str) -> SpecifierSet:
+    """``SpecifierSet(text)``, cached by its text (see :func:`parse_requirement`)."""
     return SpecifierSet(text)
 
 
@@ -210,9 +211,12 @@ def _iw106_extras(value: object) -> tuple[Messages, tuple[str, ...]]:
 
 @lru_cache(maxsize=65536)
 def parse_requirement(text: str) -> Requirement:
-    """``Requirement(text)``, cached: a tree repeats the same requirement strings often.
+    """``Requirement(text)``, cached by its text: a tree repeats the same requirement
+    strings often, and parsing them is most of the cost of loading it.
 
-    The result is shared; do not modify it.
+    The result is shared by every declaration that lists the text.  packaging's
+    requirements and specifier sets are values: nothing here assigns to their attributes,
+    and no cache downstream relies on the sharing (they key by value).
     """
     return Requirement(text)
 
@@ -278,10 +282,15 @@ CHECKS: dict[str, Callable[..., object]] = {
 }
 
 
-def _lists(extras: object, dependencies: object
-           ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
-    """IW106-IW108 on the two lists, cached: the wheels of one release (and many releases)
-    repeat the same lists, and parsing requirements is most of the cost of a check."""
+_Lists = tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[Requirement, ...]]
+
+
+def _lists(extras: object, dependencies: object) -> _Lists:
+    """IW106-IW108 on the two lists: (problems, extras, requirements), all tuples.
+
+    Cached by the lists' values when both are arrays of strings: the wheels of one release
+    (and many releases) repeat the same lists, and parsing requirements is most of the
+    cost of a check.  :func:`_check_lists` is the plain computation."""
     if (isinstance(extras, list) and isinstance(dependencies, list)
             and all(isinstance(v, str) for v in extras)
             and all(isinstance(v, str) for v in dependencies)):
@@ -289,16 +298,13 @@ def _lists(extras: object, dependencies: object
     return _check_lists(extras, dependencies)
 
 
-def _check_lists(extras: object, dependencies: object
-                 ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
+def _check_lists(extras: object, dependencies: object) -> _Lists:
     problems, extra_names = _iw106_extras(extras)
     found, requirements = _iw107_dependencies(dependencies)
     problems += found + _iw108_undeclared_extras(requirements, extra_names)
-    return problems, extra_names, requirements
+    return tuple(problems), extra_names, requirements
 
 
 @lru_cache(maxsize=16384)
-def _cached_lists(extras: tuple[str, ...], dependencies: tuple[str, ...]
-                  ) -> tuple[Messages, tuple[str, ...], tuple[Requirement, ...]]:
-    problems, names, requirements = _check_lists(list(extras), list(dependencies))
-    return problems, names, requirements
+def _cached_lists(extras: tuple[str, ...], dependencies: tuple[str, ...]) -> _Lists:
+    return _check_lists(list(extras), list(dependencies))

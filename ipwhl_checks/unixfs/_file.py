@@ -14,8 +14,9 @@ Data is UnixFS ``{Type: File, Data: chunk, filesize: len(chunk)}``.
 Hot path: whole chunks are read with ``readinto`` into preallocated buffers (or, for a
 file the caller vouches for, mapped a window at a time), never copied unless a block sink
 wants the bytes; for a dag-pb leaf the protobuf header, the chunk and
-the trailer are fed to the hash separately.  See :func:`hash_threads` for when two threads
-hash batches of chunks (``hashlib`` releases the GIL) instead of the calling thread.
+the trailer are fed to the hash separately.  With :func:`hash_threads` above 0, that many
+threads hash batches of chunks (``hashlib`` releases the GIL) while the calling thread reads
+the next ones; with 0 the calling thread hashes them itself.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
+from ..errors import UnixFSError
 from ..ipld.cid import cid_bytes
 from ..ipld.dagpb import DataType, encode_pblink, encode_pbnode, encode_unixfs
 from ..ipld.multicodec import DAG_PB, RAW
@@ -42,37 +44,59 @@ __all__ = ["Emit", "Observe", "build_file"]
 Emit = Callable[[bytes, bytes], None]  # (binary CID, block)
 Observe = Callable[[memoryview], None]  # the file's bytes, in order, a piece at a time
 
-# Hashing threads: None decides per file.  Two threads hashing batches of chunks cost ~15%
-# more CPU than the calling thread alone (cache lines cross cores, threads wake up); they
-# pay off only when a CPU is idle (measured with benchmarks/cid.py on a 2-CPU machine).
-HASH_THREADS: int | None = None
+HASH_THREADS_VARIABLE = "IPWHL_HASH_THREADS"
+_MAX_THREADS = 32  # a bound on memory: each thread keeps a 2 MiB batch buffer
+
+
+def default_hash_threads(cpus: int) -> int:
+    """The hashing threads for a machine with *cpus* CPUs: 2, or 0 on a single CPU.
+
+    Measured with benchmarks/cid.py on a 2-CPU machine shared with other jobs (512 MiB,
+    three runs): two threads hash up to 1.75x as fast as the calling thread alone when a
+    CPU is free, and about as fast (0.94x-1.03x) when none is, for 3-10% more CPU time
+    (cache lines cross cores, threads wake up); one thread is never faster than two and
+    costs as much CPU time.  More threads are unmeasured: IPWHL_HASH_THREADS sets them.
+    """
+    return 2 if cpus >= 2 else 0
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, else every CPU)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - no affinity mask on this system
 
 
 def hash_threads() -> int:
-    """Threads to hash with: :data:`HASH_THREADS`, else 2 when a CPU looks idle, else 0."""
-    if HASH_THREADS is not None:
-        return HASH_THREADS
-    cpus = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average on this system
-        return 0
-    return 2 if cpus >= 2 and load <= cpus - 1 else 0
+    """Threads that hash a file's chunks beside the calling thread (0: none).
+
+    ``IPWHL_HASH_THREADS`` when set (a whole number from 0 to 32; anything else is a
+    :class:`~ipwhl_checks.errors.UnixFSError`), else :func:`default_hash_threads` of the
+    CPU count.  A fixed choice for a machine, never its current load: the same command does
+    the same work on a busy machine as on an idle one.
+    """
+    value = os.environ.get(HASH_THREADS_VARIABLE, "").strip()
+    if not value:
+        return default_hash_threads(_cpus())
+    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_THREADS:
+        raise UnixFSError(f"{HASH_THREADS_VARIABLE}={value!r}: expected a whole number of "
+                          f"hashing threads from 0 to {_MAX_THREADS}")
+    return int(value)
 
 
 _BATCH = 2 * 1024 * 1024  # with threads: bytes read and hashed per task (whole chunks)
-_RING = 4  # with threads: batch buffers, one being read or consumed, three being hashed
 _INLINE_BATCH = 1024 * 1024  # without threads: one buffer of whole chunks
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[int, ThreadPoolExecutor] = {}  # by thread count
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
+def _executor(threads: int) -> ThreadPoolExecutor:
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ipwhl-hash")
-        return _pool
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(max_workers=threads,
+                                                        thread_name_prefix="ipwhl-hash")
+        return pool
 
 
 # The empty file's single leaf: UnixFS {Type: File, filesize: 0}, no Data field.
@@ -130,11 +154,12 @@ class _Builder:
         self.observe = observe
         self.version = profile.cid_version
         self.leaf_codec = RAW if profile.raw_leaves else DAG_PB
-        self.threads = hash_threads() > 0
+        self.threads = hash_threads()
         # Read (and hash) about _BATCH bytes at a time: fewer, larger tasks.
         batch = _BATCH if self.threads else _INLINE_BATCH
         self.per_batch = max(1, batch // profile.chunk_size)
-        self.ring = _RING if self.threads else 1
+        # Batch buffers: one being read or consumed, one waiting and one per thread hashing.
+        self.ring = self.threads + 2 if self.threads else 1
         self.bufs: list[bytearray] = []
         self.next_slot = 0
         self.in_flight: deque[_Batch] = deque()
@@ -191,7 +216,8 @@ class _Builder:
         if small or not self.threads:
             batch.results = _hash_batch(views, self.profile.raw_leaves, want)
         else:
-            batch.future = _executor().submit(_hash_batch, views, self.profile.raw_leaves, want)
+            batch.future = _executor(self.threads).submit(_hash_batch, views,
+                                                          self.profile.raw_leaves, want)
             self.in_flight.append(batch)
         self.queue.extend((batch, i, len(v)) for i, v in enumerate(views))
 
