@@ -6,18 +6,22 @@ blocks from ``{cid}`` down to the path's target and the target's whole DAG.  The
 streamed to a temporary file, then read through :class:`BlockStore`, which checks every
 block against its CID; the walk starts at the CID the caller trusts, so a gateway that
 lies cannot make this return other bytes (it can only fail).
+
+The request goes through the command's HTTP client
+(:class:`~ipwhl_checks.sources.fetch.Client`): its timeouts, retries, a deadline for the
+whole transfer (a gateway that trickles is stopped), and cancellation by a signal.  Plain
+http is read from any host (every byte is verified).
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
-
-import requests
 
 from ..errors import DownloadError, IpwhlError
 from ..ipld.cid import parse_cid
-from ..sources.http import request_failure
+from ..sources.fetch import Client, FetchOptions, Stream, TransferError
 from .content import file_size, iter_file
 from .paths import NotFoundError, resolve
 from .store import BlockStore
@@ -25,47 +29,50 @@ from .store import BlockStore
 __all__ = ["fetch_verified"]
 
 _CAR = "application/vnd.ipld.car"
-_LIMIT = 256 << 20  # a manifest of a million wheels is far smaller
 
 
-def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0) -> bytes:
-    """The bytes of ``/ipfs/<cid>/<path>``, verified block by block from *cid* down."""
+def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0,
+                   client: Client | None = None) -> bytes:
+    """The bytes of ``/ipfs/<cid>/<path>``, verified block by block from *cid* down;
+    through *client* (else one of its own, *timeout* seconds for a connection or a read)."""
     try:
         root = parse_cid(cid, strict=False)
     except ValueError as e:
         raise IpwhlError(f"{cid!r} is not a CID") from e
     url = f"{gateway.rstrip('/')}/ipfs/{cid}/{path}"
-    with tempfile.TemporaryDirectory(prefix="ipwhl-car-") as tmp:
-        car = Path(tmp) / "path.car"
-        try:
-            with requests.get(url, params={"format": "car"}, headers={"Accept": _CAR},
-                              stream=True, timeout=timeout) as response:
-                if response.status_code != 200:
-                    first = response.text.strip().splitlines()[:1]
-                    raise DownloadError(f"{url}: HTTP {response.status_code}"
-                                        + (f" ({first[0][:200]})" if first else ""))
-                written = 0
-                with car.open("wb") as f:
-                    for chunk in response.iter_content(1 << 16):
-                        written += len(chunk)
-                        if written > _LIMIT:
-                            raise DownloadError(f"{url}: CAR larger than {_LIMIT} bytes")
-                        f.write(chunk)
-        except requests.RequestException as e:
-            why = request_failure(e, timeout, timeout)
-            raise DownloadError(f"{url}: cannot fetch ({why})") from e
-        except OSError as e:  # the temporary directory is full, say
-            raise DownloadError(f"{url}: cannot keep the CAR in {tmp} ({e.strerror or e})") \
-                from e
-        store = BlockStore([car])
-        try:
-            if root not in store:
-                raise DownloadError(f"{url}: the gateway's CAR lacks the root block {cid}")
+    own = client or Client(replace(FetchOptions.from_env(), connect_timeout=timeout,
+                                   read_timeout=timeout))
+    try:
+        with tempfile.TemporaryDirectory(prefix="ipwhl-car-") as tmp:
+            car = Path(tmp) / "path.car"
             try:
-                found = resolve(store, root, [p for p in path.split("/") if p])
-            except NotFoundError as e:
-                raise DownloadError(f"{url}: {e}") from e
-            size = file_size(store, found.cid, found.node)
-            return b"".join(iter_file(store, found.cid, found.node, 0, size))
-        finally:
-            store.close()
+                with car.open("wb") as f:
+                    def copy(stream: Stream) -> None:
+                        f.seek(0)
+                        f.truncate()
+                        while chunk := stream.read(1 << 18):
+                            f.write(chunk)
+                    own.read(url + "?format=car", copy, accept=_CAR, verified=True)
+            except TransferError as e:  # (said as before the client: the URL first)
+                detail = f" ({e.detail})" if e.status is not None and e.detail else ""
+                what = f"HTTP {e.status}" if e.status is not None \
+                    else f"cannot fetch ({e.reason})"
+                raise DownloadError(f"{url}: {what}{detail}") from None
+            except OSError as e:  # the temporary directory is full, say
+                raise DownloadError(f"{url}: cannot keep the CAR in {tmp} "
+                                    f"({e.strerror or e})") from e
+            store = BlockStore([car])
+            try:
+                if root not in store:
+                    raise DownloadError(f"{url}: the gateway's CAR lacks the root block {cid}")
+                try:
+                    found = resolve(store, root, [p for p in path.split("/") if p])
+                except NotFoundError as e:
+                    raise DownloadError(f"{url}: {e}") from e
+                size = file_size(store, found.cid, found.node)
+                return b"".join(iter_file(store, found.cid, found.node, 0, size))
+            finally:
+                store.close()
+    finally:
+        if client is None:
+            own.close()

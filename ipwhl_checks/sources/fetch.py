@@ -24,7 +24,7 @@ from ..repo.settings import Settings
 from ..repo.source import parse_source
 from ..unixfs import DagBuilder
 from . import cache
-from .http import Cancelled, Client, FetchOptions, Stream, check_url
+from .http import Cancelled, Client, FetchOptions, Stream, TransferError, check_url
 
 __all__ = [
     "CacheEntry",
@@ -32,6 +32,8 @@ __all__ = [
     "Client",
     "ContentMismatch",
     "FetchOptions",
+    "Stream",
+    "TransferError",
     "check_url",
     "download_wheel",
     "fetch_wheel",

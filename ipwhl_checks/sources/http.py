@@ -42,8 +42,8 @@ from .pipconfig import default_index_url
 from .pool import DEFAULT_JOBS, run_all
 from .simple_index import IndexFile, project_files, project_url
 
-__all__ = ["Cancelled", "Client", "FetchOptions", "HttpStatusError", "Stream", "check_url",
-           "request_failure"]
+__all__ = ["Cancelled", "Client", "FetchOptions", "HttpStatusError", "Stream", "TransferError",
+           "check_url", "request_failure"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
@@ -115,8 +115,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_url(url: str, *, allow_file: bool = False) -> None:
-    """Refuse a URL our policy does not download (see the module docstring)."""
+def check_url(url: str, *, allow_file: bool = False, any_http: bool = False) -> None:
+    """Refuse a URL our policy does not download (see the module docstring); *any_http*:
+    plain http to any host too (for bytes verified against a CID as they are read: an
+    IPFS gateway's CARs)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -125,7 +127,7 @@ def check_url(url: str, *, allow_file: bool = False) -> None:
     scheme = parts.scheme.lower()
     if scheme == "https" and host:
         return
-    if scheme == "http" and host and _is_loopback(host):
+    if scheme == "http" and host and (any_http or _is_loopback(host)):
         return
     if scheme == "http":
         raise DownloadError(f"refusing {url!r}: plain http is only allowed to this machine, "
@@ -248,7 +250,7 @@ class Client:
                        progress=self.progress, name=name)
 
     # -- one GET, with the policy on every hop --------------------------------------
-    def _open(self, url: str, accept: str | None) -> requests.Response:
+    def _open(self, url: str, accept: str | None, any_http: bool) -> requests.Response:
         # A wheel is fetched as is (pip does the same): no transfer compression to undo.
         headers = {"Accept": accept} if accept else {"Accept-Encoding": "identity"}
         timeout = (self.options.connect_timeout, self.options.read_timeout)
@@ -260,7 +262,7 @@ class Client:
             target = urljoin(url, response.headers["Location"])
             response.close()
             try:  # a redirect never leads to a local file, whatever the caller allows
-                check_url(target, allow_file=False)
+                check_url(target, allow_file=False, any_http=any_http)
             except DownloadError as e:
                 why = ("a redirect never leads to a local file" if target.lower().startswith(
                     "file:") else str(e).split(": ", 1)[-1])
@@ -270,7 +272,7 @@ class Client:
         raise DownloadError(f"cannot download {url}: more than {_MAX_HOPS} redirects")
 
     def _attempt(self, url: str, accept: str | None, cap: int, what: str,
-                 consume: Callable[[Stream], R]) -> R:
+                 consume: Callable[[Stream], R], any_http: bool) -> R:
         """One attempt: *consume* reads the body of *url*."""
         options = self.options
         with self.watch.transfer(options.connect_timeout + options.read_timeout,
@@ -278,9 +280,10 @@ class Client:
             try:
                 if transfer.why is not None:
                     raise Cancelled(url)
-                with self._open(url, accept) as response:
+                with self._open(url, accept, any_http) as response:
                     if response.status_code >= 400:
-                        raise _HttpStatus(response.status_code, response.reason or "")
+                        raise _HttpStatus(response.status_code, response.reason or "",
+                                          _first_line(response))
                     length = response.headers.get("Content-Length")
                     expected = int(length) if length and length.isdigit() else None
                     if expected is not None and expected > cap:
@@ -307,41 +310,46 @@ class Client:
                 raise
 
     def _with_retries(self, url: str, accept: str | None, cap: int, what: str,
-                      consume: Callable[[Stream], R]) -> R:
+                      consume: Callable[[Stream], R], any_http: bool = False) -> R:
         attempts = self.options.retries + 1
         for attempt in range(1, attempts + 1):
             if self._stopping.is_set():
                 raise Cancelled(url)
             try:
-                return self._attempt(url, accept, cap, what, consume)
+                return self._attempt(url, accept, cap, what, consume, any_http)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.
                     ChunkedEncodingError, requests.exceptions.ContentDecodingError, _Truncated,
                     _HttpStatus, _TooSlow) as e:
                 reason = _reason(e, self.options)
-                if isinstance(e, _HttpStatus) and e.status < 500:
-                    raise HttpStatusError(f"cannot download {url}: {reason}", e.status) \
-                        from None
+                status, detail = (e.status, e.detail) if isinstance(e, _HttpStatus) else (None, "")
+                if status is not None and status < 500:
+                    raise HttpStatusError(url, reason, status, detail) from None
                 if attempt == attempts:
-                    tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-                    raise DownloadError(f"cannot download {url}: {reason} (after {tries})") \
-                        from None
+                    raise TransferError(url, reason, attempts=attempts, status=status,
+                                        detail=detail) from None
                 if self._stopping.wait(min(self.options.backoff * 2 ** (attempt - 1),
                                            _MAX_BACKOFF)):
                     raise Cancelled(url) from None
             except requests.RequestException as e:
-                raise DownloadError(f"cannot download {url}: {e}") from None
+                raise TransferError(url, str(e)) from None
         raise AssertionError("unreachable: there is at least one attempt")
 
     # -- public -----------------------------------------------------------------------
-    def read(self, url: str, consume: Callable[[Stream], R]) -> R:
+    def read(self, url: str, consume: Callable[[Stream], R], *, accept: str | None = None,
+             cap: tuple[int, str] | None = None, verified: bool = False) -> R:
         """Give the file at *url* to *consume* as a stream, following our policy: called
-        again from the start for each new attempt.  Its result."""
-        check_url(url, allow_file=self.options.allow_file)
-        cap = self.options.max_size
-        what = f"the {cap}-byte size cap (IPWHL_MAX_SIZE)"
+        again from the start for each new attempt.  Its result.
+
+        *accept*: the Accept header (default: the file as is, no transfer encoding);
+        *cap*: (bytes, what they are) instead of ``IPWHL_MAX_SIZE``; *verified*: the
+        caller checks every byte against a CID as it reads (an IPFS gateway's CAR), so
+        plain http to any host is read too."""
+        check_url(url, allow_file=self.options.allow_file, any_http=verified)
+        limit, what = cap or (self.options.max_size,
+                              f"the {self.options.max_size}-byte size cap (IPWHL_MAX_SIZE)")
         if urlsplit(url).scheme.lower() == "file":
             return self._read_file(url, consume, what)
-        return self._with_retries(url, None, cap, what, consume)
+        return self._with_retries(url, accept, limit, what, consume, verified)
 
     def download(self, url: str, out: IO[bytes]) -> None:
         """Stream the file at *url* into *out*, following our policy."""
@@ -416,18 +424,43 @@ class _TooSlow(Exception):
             f"must average {human_bytes(options.min_rate)}/s after its first {grace:g} s)")
 
 
-class HttpStatusError(DownloadError):
+class TransferError(DownloadError):
+    """A download that failed: ``cannot download URL: REASON (after N attempts)``.
+
+    ``reason`` is a few words (``HTTP 503 Service Unavailable``, ``connection failed:
+    Connection refused``); ``status`` the HTTP status that ended it, if one did, and
+    ``detail`` the first line of the server's error page (a gateway says there why)."""
+
+    def __init__(self, url: str, reason: str, *, attempts: int = 0, status: int | None = None,
+                 detail: str = "") -> None:
+        tries = f" (after {attempts} attempt{'s' if attempts > 1 else ''})" if attempts else ""
+        super().__init__(f"cannot download {url}: {reason}{tries}")
+        self.url, self.reason, self.status, self.detail = url, reason, status, detail
+
+
+class HttpStatusError(TransferError):
     """The server answered with an HTTP error status (4xx; 5xx only after the retries)."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+    status: int
+
+    def __init__(self, url: str, reason: str, status: int, detail: str = "") -> None:
+        super().__init__(url, reason, status=status, detail=detail)
 
 
 class _HttpStatus(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, detail: str = "") -> None:
         super().__init__(f"HTTP {status} {reason}".strip())
-        self.status = status
+        self.status, self.detail = status, detail
+
+
+def _first_line(response: requests.Response) -> str:
+    """The first line of an error page (its first 4 kB read), cut to 200 characters."""
+    try:
+        head = next(response.iter_content(4096), b"")
+    except (requests.RequestException, OSError):
+        return ""
+    lines = head.decode("utf-8", "replace").strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 class _Truncated(Exception):
