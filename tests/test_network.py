@@ -350,3 +350,25 @@ def test_a_stalled_download_is_shown_while_it_waits(tmp_path: Path) -> None:
                 client.map(lambda url: client.download(url, io.BytesIO()), [use],
                            name=lambda url: url.rsplit("/", 1)[-1])
         assert progress.line().endswith(name) and "0/1 wheels" in progress.line()
+
+
+@pytest.mark.parametrize("command", ["lock", "diff"])
+def test_a_trickling_gateway_is_stopped(tmp_path: Path, command: str) -> None:
+    """A gateway sending the manifest's CAR a byte every 0.1 s: the transfer's deadline
+    stops it, in the gateway's words (the URL, then why)."""
+    from .gatewayutil import faulty_gateway, publish_repo
+
+    car, root, _wheels = publish_repo(tmp_path / "repo")
+    with faulty_gateway(car, lambda path: "manifest.json" in path, trickle=0.1) as (url, _):
+        argv = {"lock": ["lock", "--cid", root, "--gateway", url, "--env", "current", "app"],
+                "diff": ["diff", root, root, "--gateway", url]}[command]
+        start = time.monotonic()
+        done = run_ipwhl(*argv, env={**os.environ, "IPWHL_TIMEOUT": "0.5",
+                                     "IPWHL_RETRIES": "0"})
+        took = time.monotonic() - start
+    assert done.returncode == 1
+    assert re.fullmatch(
+        rf"ipwhl {command}: {re.escape(url)}/ipfs/{root}/manifest\.json: cannot fetch \(too "
+        r"slow: \d+ bytes in 1\.\d s \(a transfer must average 16\.0 kB/s after its first "
+        r"1 s\)\)\n", done.stderr), done.stderr
+    assert took < 6

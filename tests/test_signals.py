@@ -204,3 +204,29 @@ def test_release_and_verify_stop_on_a_signal(signed: Repo, tmp_path: Path) -> No
         code, err, took = stopped_while_downloading(["verify", "slow"], root, env,
                                                     lambda: bool(stalled))
     assert (code, err) == (143, "ipwhl verify: stopped by SIGTERM\n") and took < STOP_WITHIN
+
+
+@pytest.mark.parametrize("command", ["lock", "diff", "integrate"])
+def test_gateway_commands_stop_on_a_signal(tmp_path: Path, command: str) -> None:
+    """``ipwhl lock`` and ``diff`` stopped while a manifest's CAR downloads, ``ipwhl
+    integrate --gateway`` while its wheels do (--jobs 4: the 4 wheels of ``app`` at once):
+    each stops within a second and leaves no temporary CAR and no staged wheel."""
+    from .gatewayutil import faulty_gateway, publish_repo
+
+    car, root, _wheels = publish_repo(tmp_path / "repo")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60"}
+    wanted = 4 if command == "integrate" else 1
+    with faulty_gateway(car, (lambda path: ".whl" in path) if command == "integrate"
+                        else (lambda path: "manifest.json" in path)) as (url, held):
+        argv = {"lock": ["lock", "--cid", root, "--gateway", url, "--env", "current", "app"],
+                "diff": ["diff", root, root, "--gateway", url],
+                "integrate": ["integrate", "--gateway", url, "--cid", root, "--jobs", "4",
+                              "app"]}[command]
+        code, err, took = stopped_while_downloading(argv, tmp_path, env,
+                                                    lambda: len(held) == wanted)
+    assert (code, err) == (143, f"ipwhl {command}: stopped by SIGTERM\n")
+    assert took < STOP_WITHIN
+    assert list(tmp.iterdir()) == []

@@ -16,7 +16,6 @@ http is read from any host (every byte is verified).
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import DownloadError, IpwhlError
@@ -31,17 +30,15 @@ __all__ = ["fetch_verified"]
 _CAR = "application/vnd.ipld.car"
 
 
-def fetch_verified(gateway: str, cid: str, path: str, *, timeout: float = 60.0,
-                   client: Client | None = None) -> bytes:
+def fetch_verified(gateway: str, cid: str, path: str, *, client: Client | None = None) -> bytes:
     """The bytes of ``/ipfs/<cid>/<path>``, verified block by block from *cid* down;
-    through *client* (else one of its own, *timeout* seconds for a connection or a read)."""
+    through *client* (else one of its own)."""
     try:
         root = parse_cid(cid, strict=False)
     except ValueError as e:
         raise IpwhlError(f"{cid!r} is not a CID") from e
     url = f"{gateway.rstrip('/')}/ipfs/{cid}/{path}"
-    own = client or Client(replace(FetchOptions.from_env(), connect_timeout=timeout,
-                                   read_timeout=timeout))
+    own = client or Client(FetchOptions.from_env())
     try:
         with tempfile.TemporaryDirectory(prefix="ipwhl-car-") as tmp:
             car = Path(tmp) / "path.car"

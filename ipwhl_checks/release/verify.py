@@ -84,18 +84,21 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     for key, value in said.items():
         if got[key] != value:
             raise VerifyError(f"tag {tag!r} names {key} {value} but its tree gives {got[key]}")
-    if gateway is not None:
-        for env, _cid, _size, counts in lines:
-            where = f"{DIRECTORY}/{env}.json"
-            try:
-                data = fetch_verified(gateway, release.root_cid, where)
-                results = parse_results(data, f"{release.root_cid}/{where}")
-            except IpwhlError as e:
-                raise VerifyError(f"tag {tag!r}: {e}") from None
-            if results.manifest_cid != release.manifest_cid:
-                raise VerifyError(f"tag {tag!r}: /{where} tested manifest "
-                                  f"{results.manifest_cid}, not the release's "
-                                  f"{release.manifest_cid}")
-            if results.environment != env or dict(results.summary) != counts:
-                raise VerifyError(f"tag {tag!r}: /{where} does not say what the tag says")
+    if gateway is not None and lines:
+        from ..sources.fetch import Client
+
+        with Client() as client:
+            for env, _cid, _size, counts in lines:
+                where = f"{DIRECTORY}/{env}.json"
+                try:
+                    data = fetch_verified(gateway, release.root_cid, where, client=client)
+                    results = parse_results(data, f"{release.root_cid}/{where}")
+                except IpwhlError as e:
+                    raise VerifyError(f"tag {tag!r}: {e}") from None
+                if results.manifest_cid != release.manifest_cid:
+                    raise VerifyError(f"tag {tag!r}: /{where} tested manifest "
+                                      f"{results.manifest_cid}, not the release's "
+                                      f"{release.manifest_cid}")
+                if results.environment != env or dict(results.summary) != counts:
+                    raise VerifyError(f"tag {tag!r}: /{where} does not say what the tag says")
     return Verified(tag, report, release, result, lines, gateway is not None)
