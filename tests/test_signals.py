@@ -83,7 +83,8 @@ def test_a_publish_stopped_by_a_signal_leaves_nothing_behind(
         process = subprocess.Popen(
             ipwhl_argv("publish", "--root", "data", "--out", "site", "--car", "out/x.car",
                        default_sigint=True),  # (a test runner's worker may ignore SIGINT)
-            cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         try:
             wait_for(lambda: bool(stalled), "the publish never asked for a wheel")
             # mid-write: the outputs are staged and half a wheel is in the cache
@@ -113,7 +114,8 @@ def test_an_online_check_stopped_by_a_signal_starts_no_more_downloads(
             [sys.executable, "-m", "ipwhl_checks", "check", "--online", "--jobs", "4",
              "--root", "data"],
             cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60"})
+            env={**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60",
+                 "PYTHONFAULTHANDLER": "1"})
         try:
             wait_for(lambda: len(stalled) == 4, "the check never had 4 downloads running")
             took, err = stop(process, signal.SIGTERM)
@@ -133,10 +135,17 @@ STOP_WITHIN = 2.0
 
 
 def stop(process: subprocess.Popen[str], how: int) -> tuple[float, str]:
-    """Send *how*; (seconds until the process ended, its standard error)."""
+    """Send *how*; (seconds until the process ended, its standard error).  A process
+    still there after 30 s fails the test with its threads' stacks (PYTHONFAULTHANDLER,
+    which every process these tests start has, prints them on SIGABRT)."""
     start = time.monotonic()
     process.send_signal(how)
-    process.wait(60)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _out, err = process.communicate(timeout=30)
+        pytest.fail(f"still running 30 s after signal {how}; its stacks:\n{err[-8000:]}")
     took = time.monotonic() - start
     _out, err = process.communicate(timeout=60)
     return took, err
@@ -148,7 +157,8 @@ def stopped_while_downloading(argv: list[str], cwd: Path, env: dict[str, str],
     """Run ``ipwhl ARGV``, signal it once a download is held: (exit code, stderr, seconds
     from the signal to its end).  Its half-written downloads must be gone."""
     tmp = Path(env["XDG_CACHE_HOME"]) / "ipwhl" / "tmp"
-    process = subprocess.Popen(ipwhl_argv(*argv, default_sigint=True), cwd=cwd, env=env,
+    process = subprocess.Popen(ipwhl_argv(*argv, default_sigint=True), cwd=cwd,
+                               env={**env, "PYTHONFAULTHANDLER": "1"},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(stalled, f"ipwhl {argv[0]} never downloaded")
@@ -230,3 +240,41 @@ def test_gateway_commands_stop_on_a_signal(tmp_path: Path, command: str) -> None
     assert (code, err) == (143, f"ipwhl {command}: stopped by SIGTERM\n")
     assert took < STOP_WITHIN
     assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["publish", "check"])
+def test_a_signal_another_thread_takes_stops_the_command(repo: Repo, command: str  # noqa: F811
+                                                         ) -> None:
+    """The kernel hands a process's signal to any thread that does not block it; then
+    only a flag is set, and Python's handler runs when the main thread is back in the
+    interpreter.  A main thread asleep in a lock until a stalled download ends would wait
+    that long: it wakes every few tenths of a second instead.  (``kill`` with a thread's
+    id makes that thread take the signal.)"""
+    with stalling_server(repo.wheels) as (base, stalled, _release):
+        serve_from(repo, base)
+        argv = ["publish", "--root", "data"] if command == "publish" \
+            else ["check", "--online", "--root", "data"]
+        process = subprocess.Popen(
+            ipwhl_argv(*argv), cwd=repo.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env={**os.environ, "IPWHL_RETRIES": "0", "IPWHL_TIMEOUT": "60",
+                            "PYTHONFAULTHANDLER": "1"})
+        try:
+            wait_for(lambda: bool(stalled), f"ipwhl {command} never downloaded")
+            time.sleep(0.3)  # (the main thread asleep in its wait)
+            threads = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task"))
+            others = [t for t in threads if t != process.pid]
+            assert others, threads
+            start = time.monotonic()
+            os.kill(others[-1], signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)
+                pytest.fail("still running 30 s after the signal; its stacks:\n"
+                            + process.communicate(timeout=30)[1][-8000:])
+            took = time.monotonic() - start
+            _out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert (process.returncode, err) == (143, f"ipwhl {command}: stopped by SIGTERM\n")
+    assert took < STOP_WITHIN

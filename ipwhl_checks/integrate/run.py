@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from ..errors import IpwhlError, ResolutionError
 from ..install.lock import Locked, lock
 from ..publish.manifest import WheelEntry
 from ..repo.integration import Integration, TestSuite
-from ..sources.pool import run_all
+from ..sources.pool import WAKE, run_all
 from ..sources.record import installed_paths
 from ..util.progress import Progress
 from .environments import (
@@ -206,11 +206,14 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
         futures = [pool.submit(runner.project, p, integration) for p in order]
         try:
-            for future in as_completed(futures):  # (said as they end)
-                outcome = future.result()
-                results[outcome.project] = outcome
-                if progress is not None:
-                    progress(outcome)
+            pending = set(futures)
+            while pending:  # (said as they end; awake every WAKE seconds for a signal)
+                done, pending = wait(pending, WAKE, FIRST_COMPLETED)
+                for future in sorted(done, key=futures.index):
+                    outcome = future.result()
+                    results[outcome.project] = outcome
+                    if progress is not None:
+                        progress(outcome)
         except BaseException:
             for future in futures:
                 future.cancel()

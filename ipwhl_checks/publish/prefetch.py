@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..repo.declaration import Declaration
 from ..sources import cache
+from ..sources.pool import WAKE
 from ..util.progress import Progress
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class Prefetch:
         event = self._done.get(_key(decl))
         if event is None:
             return
-        event.wait()
+        while not event.wait(WAKE):  # (a signal is handled within WAKE seconds)
+            pass
         if (error := self._errors.get(_key(decl))) is not None:
             raise error
 
@@ -87,7 +89,8 @@ class Prefetch:
         if not self._thread.is_alive():
             return
         if kind is None:
-            self._thread.join()  # (all done: the builder waited for every wheel)
+            while self._thread.is_alive():  # (all done: the builder waited for every wheel)
+                self._thread.join(WAKE)
         else:
             self._cancelled = True
             self.client.cancel()

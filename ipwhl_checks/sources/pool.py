@@ -22,7 +22,7 @@ from typing import TypeVar
 from ..util.progress import Progress
 from . import cache
 
-__all__ = ["DEFAULT_JOBS", "run_all"]
+__all__ = ["DEFAULT_JOBS", "WAKE", "run_all"]
 
 # Downloads at once unless --jobs says otherwise: enough streams to fill a CI runner's
 # link from an index whose every stream is capped, few enough to keep memory small (a
@@ -32,6 +32,10 @@ DEFAULT_JOBS = 8
 T = TypeVar("T")
 R = TypeVar("R")
 _GRACE = 1.0  # seconds the workers get to unwind after a signal
+# The waiting thread wakes this often: a signal the kernel hands to another thread (any
+# thread that does not block it may take it) only sets a flag, and the main thread runs
+# Python's handler once it is back in the interpreter, not while it sleeps in a lock.
+WAKE = 0.2
 
 
 def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
@@ -81,7 +85,7 @@ def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
             threading.Thread(target=work, name=f"ipwhl-download-{i}", daemon=True).start()
         with cond:
             while state["running"]:
-                cond.wait()
+                cond.wait(WAKE)
     except BaseException:  # a signal: stop everything, now
         stop.set()
         cancel()
