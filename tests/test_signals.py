@@ -278,3 +278,23 @@ def test_a_signal_another_thread_takes_stops_the_command(repo: Repo, command: st
             process.kill()
     assert (process.returncode, err) == (143, f"ipwhl {command}: stopped by SIGTERM\n")
     assert took < STOP_WITHIN
+
+
+def test_the_tools_threads_leave_signals_to_the_main_thread() -> None:
+    """Every thread the tool starts blocks SIGINT, SIGTERM and SIGHUP (the kernel then
+    gives them to the main thread); the starting thread's mask is as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ipwhl_checks.util import threads
+
+    stopping = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    seen: list[set[int]] = []
+    thread = threads.start(threading.Thread(
+        target=lambda: seen.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))))
+    thread.join()
+    with ThreadPoolExecutor(1, initializer=threads.block_signals) as pool:
+        seen.append(pool.submit(lambda: set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+                    .result())
+    assert all(stopping <= mask for mask in seen) and len(seen) == 2
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before

@@ -28,6 +28,7 @@ from ..repo.integration import Integration, TestSuite
 from ..sources.pool import WAKE, run_all
 from ..sources.record import installed_paths
 from ..util.progress import Progress
+from ..util.threads import block_signals
 from .environments import (
     Options,
     Workspace,
@@ -203,7 +204,7 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
     # the longest install sets first: the last jobs to start are short ones
     order = sorted(plans, key=lambda p: -len(p.test_locked or p.locked))
     results: dict[str, Outcome] = {}
-    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
+    with ThreadPoolExecutor(max(1, options.jobs), initializer=block_signals) as pool:
         futures = [pool.submit(runner.project, p, integration) for p in order]
         try:
             pending = set(futures)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..repo.declaration import Declaration
 from ..sources import cache
 from ..sources.pool import WAKE
+from ..util import threads
 from ..util.progress import Progress
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Prefetch:
 
     def start(self) -> Prefetch:
         self.client.progress = self._progress
-        self._thread.start()
+        threads.start(self._thread)
         return self
 
     def _one(self, decl: Declaration) -> None:

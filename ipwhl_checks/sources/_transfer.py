@@ -29,6 +29,8 @@ from urllib3 import ProxyManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ..util import threads
+
 __all__ = ["Transfer", "Watch", "WatchedAdapter"]
 
 SLOW, CANCELLED = "slow", "cancelled"
@@ -97,7 +99,7 @@ class Watch:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="ipwhl-watchdog",
                                                 daemon=True)
-                self._thread.start()
+                threads.start(self._thread)
             self._cond.notify()
         _local.transfer = t
         try:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from ..util import threads
 from ..util.progress import Progress
 from . import cache
 
@@ -82,7 +83,8 @@ def run_all(fn: Callable[[T], R], items: Sequence[T], *, jobs: int,
         for i in range(max(1, min(jobs, len(items)))):
             with cond:
                 state["running"] += 1  # (a thread interrupted as it starts runs all the same)
-            threading.Thread(target=work, name=f"ipwhl-download-{i}", daemon=True).start()
+            threads.start(threading.Thread(target=work, name=f"ipwhl-download-{i}",
+                                           daemon=True))
         with cond:
             while state["running"]:
                 cond.wait(WAKE)
