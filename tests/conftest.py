@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socketserver
 import subprocess
 import sys
@@ -35,6 +36,29 @@ def running(server: socketserver.BaseServer) -> Iterator[int]:
         server.server_close()
 
 
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    """Run the block (``cli.main`` in this process) under the umask *mask*."""
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def made_by_a_plain_open(*paths: Path, mask: int) -> dict[str, str]:
+    """Every file and directory at or under *paths* whose permissions are not what a plain
+    ``open`` (``mkdir``) gives under *mask*: {path: its mode in octal}; {} when they all
+    are."""
+    wrong = {}
+    for top in paths:
+        for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            mode = path.stat().st_mode & 0o777
+            if mode != (0o777 if path.is_dir() else 0o666) & ~mask:
+                wrong[str(path)] = oct(mode)
+    return wrong
+
+
 # Run in a small Python that sets up the process, then execs ``python -m ipwhl_checks``:
 # what it sets (a signal disposition, a resource limit) outlives exec, and unlike
 # subprocess's preexec_fn it is safe when the test process runs threads (its servers).
@@ -58,6 +82,18 @@ def ipwhl_argv(*args: str, small_files: bool = False, default_sigint: bool = Fal
     if not setup:
         return [sys.executable, "-m", "ipwhl_checks", *args]
     return [sys.executable, "-c", "; ".join(setup) + _EXEC, *args]
+
+
+# The summary a command that downloaded prints on standard error when it ends
+# (ipwhl_checks.util.progress): ``ipwhl add: downloaded 3 wheels (5.34 kB) in 0:00``.
+SUMMARY = re.compile(r"ipwhl( \w+)?: \w+ \d+ [\w ]+ \([\d.]+ [kMG]?B( downloaded)?\) in \d+:\d\d"
+                     r"(, [\d.]+ [kMG]?B/s)?")
+
+
+def without_summary(err: str) -> str:
+    """*err* less the download summary line."""
+    return "".join(line for line in err.splitlines(keepends=True)
+                   if not SUMMARY.fullmatch(line.rstrip("\n")))
 
 
 def new_data_root(tmp_path: Path, settings: str) -> Path:

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main as ipwhl
+from ipwhl_checks.repo.layout import declaration_path
 
-from .conftest import new_data_root, run_ipwhl
+from .conftest import made_by_a_plain_open, new_data_root, run_ipwhl, umask, without_summary
 from .indexserver import Body, IndexServer, use_index
 from .test_release import keygen
 from .wheelmaker import make_wheel, metadata_text
@@ -130,7 +131,7 @@ def test_outdated_explains_the_held_projects(repo: Path, capsys: pytest.CaptureF
 
 def test_outdated_json_names_what_holds(repo: Path) -> None:
     result = run_ipwhl("outdated", "--json", "--held")
-    assert (result.returncode, result.stderr) == (0, "")
+    assert (result.returncode, without_summary(result.stderr)) == (0, "")
     assert json.loads(result.stdout)[:2] == [
         {"project": "held", "declared": "2.0", "latest": "2.5",
          "held": {"version": "3.0", "reason": "keeper requires held<3"}},
@@ -326,6 +327,7 @@ def test_metadata_that_is_not_what_the_page_lists_is_refused(
     index.fault(path, Body(forged))
     assert ipwhl(["upgrade", "orphan"]) == 1
     out, err = capsys.readouterr()
+    err = without_summary(err)
     assert out == "orphan 1.0 (2.0 held: its metadata cannot be read)\n"
     assert err.startswith(f"ipwhl upgrade: orphan 2.0: cannot read its metadata: "
                           f"{index.url}{path}: the index lists sha256 ")
@@ -350,21 +352,33 @@ def test_without_metadata_files_the_wheel_is_read(repo: Path, index: IndexServer
 def test_a_move_that_breaks_the_tree_is_held_and_the_rest_goes_on(
         repo: Path, index: IndexServer, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """twin 2.0's wheels are pip's choices (an abi3 wheel on CPython 3.11, a cp312 one on
-    3.12) but both install on cp312-win_amd64 (IW301): twin stays, held moves."""
-    index.publish(make_wheel(tmp_path / "w", "twin", "1.0"))
-    for tag in ("cp311-abi3-win_amd64", "cp312-cp312-win_amd64",
-                "cp311-abi3-manylinux_2_28_x86_64"):
-        index.publish(make_wheel(tmp_path / "w", "twin", "2.0", tag=tag))
-    assert ipwhl(["add", "twin==1.0"]) == 0
+    """asker 2.0 asks for an extra of lib that no release of lib provides: the resolution
+    cannot see it (it does not read the declared release's wheel), the check of the
+    planned tree does (IW403), and asker stays while held moves."""
+    index.publish(make_wheel(tmp_path / "w", "asker", "1.0", dependencies=["lib>=1"]))
+    index.publish(make_wheel(tmp_path / "w", "asker", "2.0", dependencies=["lib[nope]>=1"]))
+    assert ipwhl(["add", "asker==1.0"]) == 0
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "twin")
+    git(repo, "commit", "-qm", "asker")
     capsys.readouterr()
-    assert ipwhl(["upgrade", "--commit", "twin", "held"]) == 0
+    assert ipwhl(["upgrade", "--commit", "asker", "held"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[:2] == ["held 2.0 -> 2.5", HELD[0]]
-    assert out[2].startswith("twin 1.0 (2.0 held: 2.0 would give IW301 (installable together "
-                             "with 'data/")
-    assert out[3].startswith("committed ")
+    assert out[0] == "held 2.0 -> 2.5"
+    assert out[1].startswith("asker 1.0 (2.0 held: 2.0 would give IW403 (dependency "
+                             "'lib[nope]>=1': 'data/")
+    assert out[2:4] == [HELD[0], f"committed {out[3].split()[1]} held: 2.0 -> 2.5"]
     assert git(repo, "log", "-1", "--format=%s") == "held: 2.0 -> 2.5\n"
+    assert git(repo, "status", "--porcelain") == ""
     assert ipwhl(["check"]) == 0
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+def test_declarations_get_the_permissions_of_the_umask(repo: Path, mask: int) -> None:
+    """What a plain ``open`` (``mkdir``) would give them and the new project's directory,
+    as every file the tool creates."""
+    with umask(mask):
+        assert ipwhl(["upgrade", "--commit", "app"]) == 0
+    app = declaration_path(repo / "data", "app-1.1-py3-none-any.whl")
+    newdep = declaration_path(repo / "data", "newdep-1.0-py3-none-any.whl").parent
+    assert app.is_file() and newdep.is_dir()
+    assert made_by_a_plain_open(app, newdep, mask=mask) == {}

@@ -2,7 +2,8 @@
 REQUIREMENT...``: a hash-checking lock for one environment, from the published manifest.
 
 The manifest is fetched as a CAR through the gateway and verified from CID down (see
-:mod:`ipwhl_checks.gateway.client`), resolved for ENV (a supported environment such as
+:mod:`ipwhl_checks.gateway.client`; each wait at most ``IPWHL_TIMEOUT`` seconds, and the
+whole transfer bounded as every download is), resolved for ENV (a supported environment such as
 ``cp312-manylinux_2_28_x86_64``, or ``current``), and written to FILE (atomically) or to
 standard output.  With ``--format pylock`` FILE must be named ``pylock.toml`` or
 ``pylock.<name>.toml`` (PEP 751).

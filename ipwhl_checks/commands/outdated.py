@@ -1,5 +1,5 @@
-"""``ipwhl outdated [--root DIR] [--index-url URL] [--held] [--json]``: projects behind the
-index, and projects held below their newest release, with why.
+"""``ipwhl outdated [--root DIR] [--index-url URL] [--jobs N] [--held] [--json]``: projects
+behind the index, and projects held below their newest release, with why.
 
 Prints ``PROJECT DECLARED -> LATEST`` per outdated project and ``PROJECT DECLARED (NEWEST
 held: REASON)`` per held one (:mod:`ipwhl_checks.curate.outdated`), sorted by project, a
@@ -21,7 +21,7 @@ from ..curate.outdated import Survey, find_outdated
 from ..repo.tree import load_tree
 from ..sources.fetch import Client, FetchOptions
 from ..sources.pipconfig import default_index_url
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -29,6 +29,7 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_root(parser)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--held", action="store_true",
                         help="only the projects held below their newest release, and why")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     args.root = require_root(args.root)
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
-    with Client(FetchOptions.from_env()) as client:
+    options = FetchOptions.from_env(**({"jobs": args.jobs} if args.jobs else {}))
+    with Client(options) as client:
         survey = find_outdated(tree, client=client, index_url=index_url)
     for error in survey.errors:
         print(f"ipwhl outdated: {error}", file=sys.stderr)

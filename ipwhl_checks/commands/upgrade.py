@@ -1,4 +1,4 @@
-"""``ipwhl upgrade [--root DIR] [--index-url URL] [--commit] (NAME... | --all)``.
+"""``ipwhl upgrade [--root DIR] [--index-url URL] [--jobs N] [--commit] (NAME... | --all)``.
 
 Brings the named projects (``--all``: every project) to the newest release that keeps the
 whole tree valid on every supported environment, moving other projects along when they
@@ -26,7 +26,7 @@ from ..curate.upgrade import plan_upgrade, step_plan
 from ..repo.tree import load_tree
 from ..sources.fetch import Client, FetchOptions
 from ..sources.pipconfig import default_index_url
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with a generated message")
     add_root(parser)
     add_index_url(parser)
+    add_jobs(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if args.commit:
         require_clean(args.root)
     index_url = args.index_url or default_index_url()
-    with Client(FetchOptions.from_env()) as client:
+    options = FetchOptions.from_env(**({"jobs": args.jobs} if args.jobs else {}))
+    with Client(options) as client:
         upgrade = plan_upgrade(tree, args.names, every=args.every, client=client,
                                index_url=index_url)
     for line in [*upgrade.errors, *(f"warning: {w}" for w in upgrade.warnings)]:

@@ -1,19 +1,20 @@
 """The releases the repository could hold: the declared one of each project, and the
 index's newer ones (and those of projects a release would bring in).
 
-A release's wheels are pip's choices on each supported environment
-(:func:`~ipwhl_checks.curate.choose.choose_wheels`, as ``ipwhl add`` declares them); its
+A release's wheels are those ``ipwhl add`` declares: pip's choice on each supported
+environment, or wheels apart when pip's would overlap
+(:func:`~ipwhl_checks.curate.choose.choose_apart`); its
 needs (:mod:`ipwhl_checks.curate.needs`) come from the declarations for the declared
 release and from each chosen wheel's METADATA otherwise: the PEP 658 file when the index
 serves one (a few KB), else the wheel itself (downloaded into the cache, where ``ipwhl
 add`` finds it again).  A release's extras are those of the project the repository wants:
 the ones its declarations declare and the ones a requirement in the tree asks for.
 
-Pages are read once per project (in parallel for the tree's projects), metadata once per
-release and only when asked for; a page or a METADATA that cannot be read is an error
-line (:attr:`Releases.errors`), and the release or project is then left out; a project
-the tree does not have and the index cannot give is a warning (:attr:`Releases.warnings`):
-the release that needs it is held.
+Pages are read once per project (in parallel for the tree's projects, on the client's
+threads), metadata once per release and only when asked for; a page or a METADATA that
+cannot be read is an error line (:attr:`Releases.errors`), and the release or project is
+then left out; a project the tree does not have and the index cannot give is a warning
+(:attr:`Releases.warnings`): the release that needs it is held.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from packaging.specifiers import SpecifierSet
@@ -38,12 +38,12 @@ from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_core_metadata
 from ..sources.simple_index import IndexFile
 from ..sources.wheel import WheelInfo, metadata_info, read_wheel
-from .choose import choose_wheels
+from ..util.progress import Progress
+from .choose import choose_apart
 from .needs import Need, installs_on, needs_of
 
 __all__ = ["Release", "Releases"]
 
-_WORKERS = 8
 _SERIAL = itertools.count()
 
 
@@ -125,9 +125,13 @@ class Releases:
         return self.declared(project).mask or (1 << len(self.environments)) - 1
 
     def read_pages(self, projects: Sequence[NormalizedName]) -> None:
-        """Read the index pages of *projects*, in parallel."""
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            list(pool.map(self.files, projects))
+        """Read the index pages of *projects*, in parallel (the client's jobs)."""
+        shown = self.client.progress
+        try:
+            with Progress("reading", "index pages", done_verb="read") as self.client.progress:
+                self.client.map(self.files, projects)
+        finally:
+            self.client.progress = shown
 
     # -- the index --------------------------------------------------------------------
     def files(self, project: NormalizedName) -> list[IndexFile] | None:
@@ -167,8 +171,8 @@ class Releases:
             return self.declared(project)
         key = (project, version)
         if key not in self._releases:
-            chosen, _missing = choose_wheels(self.files(project) or [], version,
-                                             self.environments)
+            chosen, _missing, _apart = choose_apart(self.files(project) or [], version,
+                                                    self.environments, self.settings.pythons)
             wheels = tuple(sorted((name, sum(1 << self.environments.index(e) for e in envs))
                                   for name, envs in chosen.items()))
             mask = 0
@@ -194,9 +198,8 @@ class Releases:
                 return read_wheel(cached.path, filename), mask
 
             try:
-                with ThreadPoolExecutor(_WORKERS) as pool:
-                    infos: list[tuple[WheelInfo, int]] | None = list(pool.map(
-                        one, release.wheels))
+                infos: list[tuple[WheelInfo, int]] | None = self.client.map(
+                    one, release.wheels, name=lambda w: w[0])
             except IpwhlError as e:
                 infos = None
                 self.errors.append(f"{release}: cannot read its metadata: {e}")

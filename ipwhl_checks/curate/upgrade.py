@@ -37,6 +37,7 @@ from ..errors import IpwhlError, UsageError
 from ..repo.declaration import Declaration, Problem
 from ..repo.tree import Tree
 from ..sources.fetch import Client
+from ..util.progress import Progress
 from .add import Plan, plan_add
 from .consistent import Resolution, resolve_newest
 from .held import held_reason
@@ -110,8 +111,13 @@ def plan_upgrade(tree: Tree, names: Sequence[str], *, every: bool, client: Clien
                  if p not in releases.by_project or r.version != releases.declared(p).version}
         if not moved:
             break
-        plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
-                        client=client, index_url=index_url, recursive=True)
+        shown = client.progress
+        try:
+            with Progress("downloading", "wheels", done_verb="downloaded") as client.progress:
+                plan = plan_add(tree, [f"{p}=={r.version}" for p, r in sorted(moved.items())],
+                                client=client, index_url=index_url, recursive=True)
+        finally:
+            client.progress = shown
         final = [*(d for d in tree.declarations if d.path not in plan.removes
                    and d.path not in plan.writes), *plan.new]
         broken = _problems(tree, final) - before
