@@ -393,6 +393,28 @@ def test_a_declared_file_that_is_not_a_wheel_stops_publishing(
     assert list(out_dir.iterdir()) == []
 
 
+def test_a_wheel_over_max_wheel_size_stops_publishing(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IW508 at publish: the wheel's size as read, against repository.toml's limit."""
+    largest = max(repo.files.values(), key=lambda p: p.stat().st_size)
+    size = largest.stat().st_size
+    settings = repo.data / "repository.toml"
+    settings.write_text(settings.read_text() + f"max-wheel-size = {size}\n")
+    assert publish(capsys, "--root", str(repo.data))[0] == 0  # at the limit: accepted
+    settings.write_text(settings.read_text().replace(f"= {size}\n", f"= {size - 1}\n"))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = publish(capsys, "--root", str(repo.data), "--out", str(out_dir / "site"),
+                             "--car", str(out_dir / "site.car"))
+    over = [path for name, wheel in repo.files.items() if wheel.stat().st_size == size
+            for path in repo.data.rglob(name.replace(".whl", ".toml"))]  # (ties: delta's)
+    assert (code, out) == (1, [])
+    assert err in {f"ipwhl publish: {path}: IW508 size: the wheel is {size} B, more than the "
+                   f"repository's max-wheel-size of {size - 1} B; nothing was published\n"
+                   for path in over}
+    assert list(out_dir.iterdir()) == []
+
+
 def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     site = tmp_path / "site"

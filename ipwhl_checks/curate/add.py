@@ -53,13 +53,14 @@ from ..repo.declaration import Declaration
 from ..repo.extras import requirements_for_extras
 from ..repo.fmt import render
 from ..repo.layout import declaration_path
-from ..repo.settings import Environment, Settings
+from ..repo.settings import Environment, Settings, format_size
 from ..repo.source import URL_SCHEMES, index_source, parse_source
 from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_wheel
+from ..sources.simple_index import IndexFile
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
-from .choose import choose_wheels, installable
+from .choose import choose_wheels, installable, within_limit
 
 __all__ = ["AddError", "Plan", "apply_plan", "plan_add"]
 
@@ -193,20 +194,43 @@ class _Planner:
             others = [f for f in files if f.wheel is None and f"-{version}." in f.filename]
             why = "only an sdist, which cannot enter IPWHL" if others else "no such release"
             raise AddError(f"{project} {version}: no wheel on {self.index_url} ({why})")
-        chosen, missing = choose_wheels(files, version, self.settings.environments)
+        chosen, missing = choose_wheels(within_limit(files, self.settings), version,
+                                        self.settings.environments)
+        too_large = self._too_large(files, version, missing)
         if not chosen:
-            raise AddError(f"{project} {version}: no wheel for any supported environment")
+            raise AddError(f"{project} {version}: no wheel for any supported environment"
+                           f"{too_large}")
         if missing:
-            self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}")
+            self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}"
+                                      f"{too_large}")
         self._replace(project, None)
         sources = [index_source(project, filename) for filename in sorted(chosen)]
         with ThreadPoolExecutor(_WORKERS) as pool:
             entries = list(pool.map(lambda s: download_wheel(
                 s, self.settings, index_url=self.index_url, client=self.client), sources))
+        for source, entry in zip(sources, entries, strict=True):  # sizes the index did not give
+            if self.settings.over_limit(size := entry.path.stat().st_size):
+                assert self.settings.max_wheel_size is not None
+                raise AddError(f"{project} {version}: {parse_source(source).filename} is "
+                               f"{format_size(size)}, more than the repository's "
+                               f"max-wheel-size of {format_size(self.settings.max_wheel_size)}")
         self._plan_wheels(project, [self._wheel(s, e.path, e.cid, parse_source(s).filename)
                                     for s, e in zip(sources, entries, strict=True)])
         self.plan.added.append(f"{project} {version}")
         return project
+
+    def _too_large(self, files: Sequence[IndexFile], version: Version,
+                   missing: Sequence[Environment]) -> str:
+        """What the size limit took from *missing*: `` (over max-wheel-size ...: FILE)``."""
+        large = sorted(choose_wheels(files, version, missing)[0])
+        if not large:
+            return ""
+        assert self.settings.max_wheel_size is not None
+        sizes = {f.filename: f.size for f in files}
+        shown = ", ".join(f"{name} ({format_size(sizes[name] or 0)})" for name in large[:3])
+        more = f" and {len(large) - 3} more" if len(large) > 3 else ""
+        return (f" (over the repository's max-wheel-size of "
+                f"{format_size(self.settings.max_wheel_size)}: {shown}{more})")
 
     def wheel_url(self, url: str) -> NormalizedName:
         source = parse_source(url)
@@ -311,7 +335,7 @@ class _Planner:
         spec = SpecifierSet()
         for req, _env, _by in requirements:
             spec &= req.specifier
-        files = self.client.index_files(self.index_url, project)
+        files = within_limit(self.client.index_files(self.index_url, project), self.settings)
         versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked},
                           reverse=True)
         fitting = list(spec.filter(versions))

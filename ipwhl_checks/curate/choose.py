@@ -3,7 +3,8 @@
 pip ranks the wheels whose tags the environment accepts by its tag preference and drops
 those whose ``requires-python`` excludes the environment's Python; yanked files count only
 when the release has nothing else (PEP 592).  ``ipwhl add`` declares pip's choices and
-``ipwhl outdated`` asks whether a newer release has one everywhere.
+``ipwhl outdated`` asks whether a newer release has one everywhere.  Wheels larger than
+the repository's ``max-wheel-size`` are not there to choose (:func:`within_limit`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
-from ..repo.settings import Environment
+from ..repo.settings import Environment, Settings
 from ..sources.simple_index import IndexFile
 
-__all__ = ["choose_wheels", "installable"]
+__all__ = ["choose_wheels", "installable", "within_limit"]
 
 
 def installable(env: Environment, tags: Iterable[Tag],
@@ -48,3 +49,9 @@ def choose_wheels(files: Sequence[IndexFile], version: Version,
         else:
             missing.append(env)
     return dict(chosen), missing
+
+
+def within_limit(files: Sequence[IndexFile], settings: Settings) -> list[IndexFile]:
+    """The files of *files* the repository accepts: all but those whose size the index
+    gives (PEP 700) and is over ``max-wheel-size``."""
+    return [f for f in files if not settings.over_limit(f.size)]

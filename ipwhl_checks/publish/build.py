@@ -50,6 +50,7 @@ from typing import IO, BinaryIO
 from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
+from ..repo.settings import Settings, format_size
 from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
@@ -350,6 +351,7 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
+            _within_limit(entry, scan.declarations[name], scan.settings)
             lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
@@ -385,6 +387,18 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                          profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
                          car_blocks=outputs.blocks)
+
+
+def _within_limit(entry: ProjectEntry, decls: Sequence[Declaration],
+                  settings: Settings) -> None:
+    """A wheel over the repository's ``max-wheel-size`` stops the publish (IW508)."""
+    for wheel in entry.wheels:
+        if settings.over_limit(wheel.size):
+            assert settings.max_wheel_size is not None
+            path = next(d.path for d in decls if d.filename == wheel.filename)
+            raise PublishError(f"{path}: IW508 size: the wheel is {format_size(wheel.size)}, "
+                               f"more than the repository's max-wheel-size of "
+                               f"{format_size(settings.max_wheel_size)}; nothing was published")
 
 
 def _reused_totals(previous: Previous, reused: dict[str, PriorProject],

@@ -5,6 +5,7 @@ The settings live in one TOML file, ``data/repository.toml``::
     profile = 'unixfs-v1-2025'          # or 'unixfs-v0-2015' (original IPWHL trees, Qm... CIDs)
     python = ['3.11', '3.12', '3.13', '3.14']
     platforms = ['manylinux_2_28_x86_64', 'macosx_14_0_arm64', 'win_amd64']
+    max-wheel-size = '100 MiB'          # optional: the largest wheel the repository accepts
 
 The supported environments are every (CPython version, platform) pair of the two lists.
 A platform names one concrete kind of machine, the newest tag it installs: a glibc
@@ -12,6 +13,11 @@ A platform names one concrete kind of machine, the newest tag it installs: a gli
 ``manylinux2014`` wheels; a macOS 14 arm64 machine installs ``macosx_11_0_arm64`` and
 ``universal2`` wheels.  A tree without the file is an original IPWHL tree: profile
 ``unixfs-v0-2015`` and :data:`DEFAULT_PYTHONS` x :data:`DEFAULT_PLATFORMS`.
+
+``max-wheel-size`` is a number of bytes, or a string of a whole number and a unit (``B``,
+``kB``, ``MB``, ``GB`` in powers of 1000, ``KiB``, ``MiB``, ``GiB`` in powers of 1024);
+without it any size is accepted.  ``ipwhl add`` passes over larger wheels, the online
+check reports one (IW508) and ``ipwhl publish`` refuses it.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ __all__ = [
     "Environment",
     "Settings",
     "discover_profile",
+    "format_size",
     "load_settings",
     "parse_settings",
     "platform_tags",
@@ -59,6 +66,9 @@ _PYTHON = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 # PEP 600: the legacy manylinux names are aliases of these glibc versions.
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _WINDOWS = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}
+_SIZE = re.compile(r"([0-9]{1,16}) ?(B|kB|MB|GB|KiB|MiB|GiB)", re.ASCII)
+_UNITS = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 1 << 10, "MiB": 1 << 20,
+          "GiB": 1 << 30}
 
 
 def platform_tags(platform: str) -> list[str]:
@@ -172,6 +182,12 @@ class Settings:
     pythons: tuple[str, ...] = DEFAULT_PYTHONS
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     path: Path | None = field(default=None, compare=False)
+    max_wheel_size: int | None = None  # bytes; None: any size
+
+    def over_limit(self, size: int | None) -> bool:
+        """Whether a wheel of *size* bytes is larger than the repository accepts."""
+        return self.max_wheel_size is not None and size is not None \
+            and size > self.max_wheel_size
 
     @cached_property
     def environments(self) -> tuple[Environment, ...]:
@@ -214,10 +230,11 @@ def parse_settings(content: bytes, path: Path) -> Settings:
         data = tomllib.loads(content.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{path}: cannot read settings ({e})") from e
-    unknown = sorted(set(data) - {"profile", "python", "platforms"})
+    unknown = sorted(set(data) - {"profile", "python", "platforms", "max-wheel-size"})
     if unknown:
         raise SettingsError(
-            f"{path}: unknown key {unknown[0]!r} (expected profile, python, platforms)")
+            f"{path}: unknown key {unknown[0]!r} (expected profile, python, platforms, "
+            "max-wheel-size)")
     profile = data.get("profile", "unixfs-v1-2025")
     if profile not in PROFILES:
         raise SettingsError(
@@ -232,7 +249,36 @@ def parse_settings(content: bytes, path: Path) -> Settings:
             platform_tags(plat)
         except SettingsError as e:
             raise SettingsError(f"{path}: {e}") from None
-    return Settings(profile=profile, pythons=pythons, platforms=platforms, path=path)
+    return Settings(profile=profile, pythons=pythons, platforms=platforms, path=path,
+                    max_wheel_size=_max_wheel_size(data.get("max-wheel-size"), path))
+
+
+def _max_wheel_size(value: object, path: Path) -> int | None:
+    """``max-wheel-size``: bytes (an integer, or a whole number and a unit), or None."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (m := _SIZE.fullmatch(value)):
+        size = int(m[1]) * _UNITS[m[2]]
+    else:
+        raise SettingsError(f"{path}: max-wheel-size {str(value)[:40]!r} is not a size "
+                            "(expected bytes, or a whole number and a unit like '100 MiB')")
+    if not 0 < size <= 1 << 40:
+        raise SettingsError(f"{path}: max-wheel-size {value!r} is not between 1 byte and "
+                            "1 TiB")
+    return size
+
+
+def format_size(size: int) -> str:
+    """*size* bytes for people: ``100 MiB`` when exact in a binary unit, else ``104.9 MB``."""
+    for unit in ("GiB", "MiB", "KiB"):
+        if size >= _UNITS[unit] and size % _UNITS[unit] == 0:
+            return f"{size // _UNITS[unit]} {unit}"
+    for unit in ("GB", "MB", "kB"):
+        if size >= _UNITS[unit]:
+            return f"{size / _UNITS[unit]:.1f} {unit}"
+    return f"{size} B"
 
 
 def _candidates(start: Path) -> Iterator[Path]:
