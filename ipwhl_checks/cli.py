@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "car": ("car", "write a path's DAG to a CAR file, or verify a CAR"),
     "add": ("add", "add or upgrade projects from an index, writing declarations"),
     "outdated": ("outdated", "list projects behind the newest release on the index"),
+    "coverage": ("coverage", "list the environments projects cover, or why projects are absent"),
     "publish": ("publish", "build the PEP 503 tree, its root CID and a CAR"),
     "release": ("release", "publish and create a signed tag carrying the root CID"),
     "verify": ("verify", "verify a release tag's signature and recompute its CID"),

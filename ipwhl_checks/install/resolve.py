@@ -217,10 +217,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         versions = ", ".join(sorted({str(d.version) for d in declarations}, reverse=True))
         if self.environments:
             mask = sum(1 << i for i, env in enumerate(self.environments) if any(
-                env.rank(d.tags) is not None and (d.requires_python is None or
-                    d.requires_python.contains(env.markers["python_full_version"],
-                                               prereleases=True))
-                for d in declarations))
+                env.installs(d.tags, d.requires_python) for d in declarations))
             where = describe_environments(mask, self.environments) if mask \
                 else "no supported environment"
         else:

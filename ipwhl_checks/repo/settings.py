@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 
 from ..errors import SettingsError
@@ -153,6 +154,11 @@ class Environment:
 
     def supports(self, tags: frozenset[Tag]) -> bool:
         return self.rank(tags) is not None
+
+    def installs(self, tags: frozenset[Tag], requires_python: SpecifierSet | None) -> bool:
+        """Whether a wheel with *tags* and *requires_python* installs here, as pip decides."""
+        return self.supports(tags) and (requires_python is None or requires_python.contains(
+            self.markers["python_full_version"], prereleases=True))
 
     @cached_property
     def markers(self) -> dict[str, str]:
