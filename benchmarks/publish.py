@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
 import hashlib
 import math
 import os
@@ -55,7 +56,8 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ipwhl_checks.ipld.car import index_car
@@ -136,10 +138,22 @@ def git_cpu_time() -> float:
     return t.children_user + t.children_system
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off, as ``ipwhl`` runs a command (its entry point
+    pauses it once; the library functions called here do not)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def timed(data: Path | CommittedTree, **options: object) -> tuple[float, float, PublishResult]:
     """(wall seconds, CPU seconds of this process, its threads and children, result)."""
     wall, cpu = time.perf_counter(), cpu_time()
-    result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
+    with paused_gc():
+        result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
     return time.perf_counter() - wall, cpu_time() - cpu, result
 
 
@@ -249,7 +263,8 @@ def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Pr
     """Time an incremental publish (what *prepare* does, reading --previous included),
     print its row and its ratios to the *baselines*; its result."""
     wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
-    target, previous, options = prepare()
+    with paused_gc():
+        target, previous, options = prepare()
     wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
     inc, inc_cpu, delta = timed(target, previous=previous, car=car, **options)
     inc, inc_cpu = inc + wall, inc_cpu + cpu

@@ -14,6 +14,11 @@ tag name, then the root CID as the last line.  Push the tag with ``git push REMO
 checked, its manifest fetched through the IPFS gateway and checked against the tag's CIDs
 (:mod:`ipwhl_checks.release.last`), then used as ``--previous`` (unchanged projects are
 reused, ``--car`` writes a delta).  Without a release tag yet, the publish is a full one.
+
+``--integration FILE`` (repeatable, one per environment): the results of ``ipwhl integrate
+--json`` on this tree (their manifest CID must be this release's) are published as
+``/integration/<environment>.json`` and the tag message carries one line per file: its CID
+and summary (:mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
@@ -21,19 +26,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ReleaseError
-from ..publish.build import PublishOptions, PublishResult, publish
+from ..errors import PublishError, ReleaseError
+from ..ipld.cid import cid_text
+from ..publish.build import PublishOptions, PublishResult, Staged, publish
 from ..publish.committed import CommittedTree, committed_tree
 from ..publish.manifest import parse_manifest
 from ..release.diff import diff, from_manifest, release_notes
+from ..release.integration import DIRECTORY, Results, format_tag_lines, parse_results
 from ..release.last import last_release
 from ..release.signed import check_signed_range
 from ..release.states import state_at_commit
 from ..release.tag import TAG_PREFIX, ReleaseInfo, create_tag, default_tag_name
+from ..unixfs import DagBuilder
 from ..util.git import git
-from ._common import add_allowed_signers
+from ..util.regular import read_regular
+from ._common import add_allowed_signers, find_root
 from .publish import add_publish_arguments, options_from_args, print_result
 
 __all__ = ["add_arguments", "run"]
@@ -46,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-u", "--local-user", metavar="KEY",
                         help="signing key (default: git's user.signingkey)")
     add_allowed_signers(parser)
+    parser.add_argument("--integration", type=Path, action="append", default=[],
+                        metavar="FILE",
+                        help="integration results (ipwhl integrate --json), one file per "
+                             "environment, published as /integration/<environment>.json "
+                             "(repeatable)")
     parser.add_argument("--previous-from", metavar="GATEWAY",
                         help="publish on top of the newest release, its manifest fetched "
                              "(and verified) through this IPFS gateway")
@@ -82,7 +97,40 @@ def _notes(tree: CommittedTree, options: PublishOptions, result: PublishResult) 
     return release_notes(diff(old, new), previous)
 
 
+def read_results(paths: list[Path]) -> list[Results]:
+    """The integration results files, checked; one per environment."""
+    found: dict[str, Results] = {}
+    for path in paths:
+        try:
+            data = read_regular(str(path))
+        except OSError as e:
+            raise ReleaseError(f"{path}: cannot read ({e.strerror or e})") from None
+        results = parse_results(data, str(path))
+        if results.environment in found:
+            raise ReleaseError(f"{path}: a second results file for {results.environment}")
+        found[results.environment] = results
+    return [found[e] for e in sorted(found)]
+
+
+def _tested_here(results: list[Results]) -> Callable[[Staged], None]:
+    """Refuse results made for another tree: their manifest must be this release's."""
+    def check(staged: Staged) -> None:
+        for r in results:
+            if r.manifest_cid != staged.manifest_cid:
+                raise PublishError(f"the {r.environment} integration results are of manifest "
+                                   f"{r.manifest_cid}, not of this release's "
+                                   f"({staged.manifest_cid}); nothing was published")
+    return check
+
+
+def _file_cid(data: bytes, profile: str) -> tuple[str, int]:
+    node = DagBuilder(profile).add_bytes(data)
+    return cid_text(node.raw), node.size
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.root is None:
+        args.root = find_root()
     tree = committed_tree(args.root, args.commit or "HEAD")
     commit, repo = tree.commit, tree.top
     name = args.tag or default_tag_name()
@@ -105,14 +153,24 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"previous release: {found[0].tag} {found[0].root_cid}")
             options = dataclasses.replace(options, previous=found[1])
+    results = read_results(args.integration)
+    if results:
+        options = dataclasses.replace(
+            options, extra={f"{DIRECTORY}/{r.environment}.json": r.data for r in results},
+            before_commit=_tested_here(results))
     result = publish(tree, options)
     notes = _notes(tree, options, result)
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
                        profile=result.profile, projects=result.projects,
                        wheels=result.wheels, bytes=result.total_bytes, source_commit=commit,
                        tag=name)
-    create_tag(repo, name, info, key=args.local_user, notes=notes)
+    create_tag(repo, name, info, key=args.local_user, notes=notes,
+               extra=format_tag_lines([(r, *_file_cid(r.data, result.profile))
+                                       for r in results]))
     print_result(result)
+    for r in results:
+        counts = ", ".join(f"{n} {k}" for k, n in r.summary.items())
+        print(f"integration: {r.environment}: {counts}")
     print(f"tag: {name}")
     print(result.root_cid)
     return 0

@@ -40,9 +40,9 @@ import hashlib
 import io
 import mmap
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -74,7 +74,7 @@ from .previous import ManifestLines, Previous, PriorProject
 from .scan import scan_tree
 from .simple_html import WheelLink, project_page, root_page
 
-__all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
+__all__ = ["PublishOptions", "PublishResult", "Staged", "publish", "source_commit"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,24 @@ class PublishOptions:
     # source_commit() checks): git then lists the changes since --previous's commit
     # without walking the tree again
     clean: bool = False
+    # called once every wheel read is in the cache and before anything is written (see
+    # Staged); raising PublishError stops the publish (``ipwhl publish``: the file-clash
+    # check, IW507; ``ipwhl release``: the integration results are this manifest's)
+    before_commit: Callable[[Staged], None] | None = None
+    # files added beside the projects, ``"<directory>/<name>"`` -> their bytes, or (CID,
+    # cumulative size) to link a file known only by its CID (``ipwhl verify``): the
+    # integration results of a release (``/integration/<environment>.json``)
+    extra: Mapping[str, bytes | tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A publish about to be written: the declarations of the projects built, the previous
+    release's entries of the projects reused from it, and the new manifest's CID."""
+
+    built: list[Declaration]
+    reused: list[ProjectEntry]
+    manifest_cid: str
 
 
 @dataclass(frozen=True)
@@ -377,10 +395,17 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                 .add_file(io.BytesIO(delta.data))
             outputs.held = old_blocks.__contains__
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
+        _add_extra(pub, builder, children, options.extra)
         if delta is not None:
             changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
             outputs.held = None  # the root's shards: new (see _changed_names)
         root_node = builder.add_directory(children, changed)
+        if options.before_commit is not None:
+            reused_entries = [previous.entry(name) for name in sorted(scan.reused)] \
+                if previous is not None else []
+            options.before_commit(Staged(
+                [d for name in sorted(scan.declarations) for d in scan.declarations[name]],
+                [e for e in reused_entries if e is not None], manifest_entry.cid))
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
@@ -399,6 +424,25 @@ def _within_limit(entry: ProjectEntry, decls: Sequence[Declaration],
             raise PublishError(f"{path}: IW508 size: the wheel is {format_size(wheel.size)}, "
                                f"more than the repository's max-wheel-size of "
                                f"{format_size(settings.max_wheel_size)}; nothing was published")
+
+
+def _add_extra(pub: _Publisher, builder: DagBuilder, children: dict[str, Node],
+               extra: Mapping[str, bytes | tuple[str, int]]) -> None:
+    """Add the directories of *extra* (see :attr:`PublishOptions.extra`) to the root."""
+    dirs: dict[str, dict[str, Node]] = {}
+    for relpath, content in sorted(extra.items()):
+        directory, _, name = relpath.partition("/")
+        if not name or "/" in name or directory in (MANIFEST_NAME, "index.html"):
+            raise PublishError(f"cannot add {relpath!r} to the published tree")
+        if directory in children and directory not in dirs:
+            raise PublishError(f"cannot add /{directory}/ to the published tree: "
+                               f"{directory!r} is a project of the repository")
+        if isinstance(content, bytes):
+            node = pub.add_bytes(relpath, content)[0]
+        else:
+            node = _linked(*content)
+        dirs.setdefault(directory, {})[name] = node
+        children[directory] = builder.add_directory(dirs[directory])
 
 
 def _reused_totals(previous: Previous, reused: dict[str, PriorProject],

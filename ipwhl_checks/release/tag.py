@@ -21,6 +21,8 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
+A release with integration results has one more line per environment after these
+(``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
@@ -77,16 +79,16 @@ class ReleaseInfo:
     tag: str = ""
 
 
-def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = ()) -> str:
-    """The tag message: subject, fields, then *notes* (release notes, after a blank line;
-    their lines are not ``key: value`` fields)."""
+def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = (), extra: str = "") -> str:
+    """The tag message: subject, fields, *extra* lines, then *notes* (release notes, after a
+    blank line; neither are ``key: value`` fields)."""
     values = {"format": MESSAGE_FORMAT, "root-cid": info.root_cid,
               "manifest-cid": info.manifest_cid, "profile": info.profile,
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
               "source-commit": info.source_commit}
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
     tail = "".join(f"{line}\n" for line in notes)
-    return f"IPWHL release {info.root_cid}\n\n{body}" + (f"\n{tail}" if tail else "")
+    return f"IPWHL release {info.root_cid}\n\n{body}{extra}" + (f"\n{tail}" if tail else "")
 
 
 def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
@@ -117,12 +119,14 @@ def default_tag_name(now: float | None = None) -> str:
 
 
 def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None,
-               notes: Sequence[str] = ()) -> None:
-    """Create the signed annotated tag *name* on ``info.source_commit``."""
+               notes: Sequence[str] = (), extra: str = "") -> None:
+    """Create the signed annotated tag *name* on ``info.source_commit``; *extra*: lines
+    added after the fields (the integration results, :mod:`ipwhl_checks.release.integration`),
+    *notes*: the release notes, after a blank line."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    args = ["tag", "-s", "-a", "-m", format_tag_message(info, notes)]
+    args = ["tag", "-s", "-a", "-m", format_tag_message(info, notes, extra)]
     if key:
         args += ["-u", key]
     what = f"signing tag {name!r} (git tag -s)"

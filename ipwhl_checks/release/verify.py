@@ -9,7 +9,11 @@ every commit that changed the data tree since the previous release
 Then the tag message (:mod:`ipwhl_checks.release.tag`) is read, the data tree of the tagged
 commit is published in memory from git's objects (:mod:`ipwhl_checks.publish.committed`; wheels
 from the cache, else from their sources, each checked against its declared CID), and the
-root CID, the manifest CID and the counts must equal what the tag says.
+root CID, the manifest CID and the counts must equal what the tag says.  A release with
+integration results names each file's CID on a line of its own: they are linked into the
+recomputed tree (``/integration/<environment>.json``), so the root CID proves they are the
+release's files; with a gateway, their contents are fetched and must be of this tree's
+manifest (:mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ReleaseError, VerifyError
+from ..errors import IpwhlError, ReleaseError, VerifyError
+from ..gateway.client import fetch_verified
 from ..publish.build import PublishOptions, PublishResult, publish
 from ..publish.committed import CommittedTree
 from ..util.git import git
+from .integration import DIRECTORY, parse_results, parse_tag_lines
 from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 from .signed import check_signed_range
 from .tag import ReleaseInfo, read_release
@@ -35,12 +41,18 @@ class Verified:
     signature: str  # e.g. 'Good "git" signature for ... with ED25519 key ...'
     release: ReleaseInfo
     result: PublishResult
+    # the integration lines of the tag: (environment, CID, DAG size, summary)
+    integration: tuple[tuple[str, str, int, dict[str, int]], ...] = ()
+    integration_checked: bool = False  # their contents fetched and checked (a gateway)
 
 
 def verify_release(repo: Path, tag: str, *, root: str = "data",
                    allowed_signers: Path | None = None, index_url: str | None = None,
-                   allow_file: bool = False) -> Verified:
-    """Verify *tag*'s signature, then reproduce its root CID from the tagged data tree."""
+                   allow_file: bool = False, gateway: str | None = None) -> Verified:
+    """Verify *tag*'s signature, then reproduce its root CID from the tagged data tree and
+    the integration results the tag names (linked by CID); with *gateway*, also fetch those
+    results (verified from the root CID down) and check they were made for this tree's
+    manifest and say what the tag says."""
     repo = Path(repo)
     try:
         release = read_release(repo, tag)
@@ -55,8 +67,13 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
         check_signed_range(repo, commit, root.strip("/"), f"tag {tag!r}", allowed_signers)
     except ReleaseError as e:
         raise VerifyError(str(e)) from e
+    message = git(repo, "cat-file", "tag", tag).stdout.partition("\n\n")[2]
+    lines = tuple(parse_tag_lines(message))
+    extra: dict[str, bytes | tuple[str, int]] = {
+        f"{DIRECTORY}/{env}.json": (cid, size) for env, cid, size, _counts in lines}
     tree = CommittedTree(repo, commit, root.strip("/"))
-    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file))
+    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file,
+                                          extra=extra))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}
@@ -66,4 +83,18 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     for key, value in said.items():
         if got[key] != value:
             raise VerifyError(f"tag {tag!r} names {key} {value} but its tree gives {got[key]}")
-    return Verified(tag, report, release, result)
+    if gateway is not None:
+        for env, _cid, _size, counts in lines:
+            where = f"{DIRECTORY}/{env}.json"
+            try:
+                data = fetch_verified(gateway, release.root_cid, where)
+                results = parse_results(data, f"{release.root_cid}/{where}")
+            except IpwhlError as e:
+                raise VerifyError(f"tag {tag!r}: {e}") from None
+            if results.manifest_cid != release.manifest_cid:
+                raise VerifyError(f"tag {tag!r}: /{where} tested manifest "
+                                  f"{results.manifest_cid}, not the release's "
+                                  f"{release.manifest_cid}")
+            if results.environment != env or dict(results.summary) != counts:
+                raise VerifyError(f"tag {tag!r}: /{where} does not say what the tag says")
+    return Verified(tag, report, release, result, lines, gateway is not None)
