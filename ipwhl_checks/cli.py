@@ -136,6 +136,11 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ipwhl diff ipwhl-20261201.000000 HEAD", "what changed since a release"),
         ("ipwhl diff old/manifest.json new/manifest.json --json", "two published trees, as JSON"),
     ),
+    "integrate": (
+        ("ipwhl integrate --site build/site", "install and import every project on this Python"),
+        ("ipwhl integrate --car build/ipwhl.car --together --json build/integration.json",
+         "every project, then all of them in one environment"),
+    ),
 }
 
 

@@ -82,10 +82,10 @@ def test_root_option_and_clean_exit(tmp_path, capsys):
     (["check", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["check", "data/61/a/missing.toml"], "no such file or directory: 'data/61/a/missing.toml'"),
     (["check", "--root", "nowhere"], "the data root is not a directory: 'nowhere'"),
-    (["check", "--explain", "IW110"], "unknown check id 'IW110'; did you mean 'IW108' or "
-     "'IW107' or 'IW106'? ('ipwhl check --list-checks' lists them)"),
-    (["check", "--explain", "IW999"], "unknown check id 'IW999'; ('ipwhl check --list-checks' "
-     "lists them)"),
+    (["check", "--explain", "IW110"], "unknown check id 'IW110'; did you mean 'IW109' or "
+     "'IW108' or 'IW107'? ('ipwhl check --list-checks' lists them)"),
+    (["check", "--explain", "IW999"], "unknown check id 'IW999'; did you mean 'IW109'? "
+     "('ipwhl check --list-checks' lists them)"),
     (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
 ])
 def test_usage_errors_exit_2(tree, capsys, argv, message):

@@ -70,21 +70,26 @@ def _explain(check: str) -> str:
 
 
 def _clashes(tree: Tree, checked: list[Declaration], index_url: str | None) -> list[Problem]:
-    """IW507 for the pairs that hold a checked declaration: every wheel of the tree is
-    needed (the checked ones were just verified into the cache; the others are fetched
-    and verified as ``--online`` fetches)."""
+    """IW507 for the pairs that hold a checked declaration.  Checking the whole tree, every
+    wheel is fetched and verified as ``--online`` fetches; checking named declarations (a
+    patch's), the others are compared when their wheel is already in the cache, so a patch
+    downloads only what it touches (``ipwhl publish`` compares every pair before it
+    publishes)."""
     from ..checks.clash import check_clashes
     from ..sources.cache import wheel_path
     from ..sources.fetch import fetch_wheel
 
     verified = set(checked)
+    whole = len(checked) == len(tree.declarations)
 
-    def wheel_file(d: Declaration) -> Path | str:
+    def wheel_file(d: Declaration) -> Path | str | None:
         cached = wheel_path(d.content_id, d.filename)
-        if d in verified and Path(cached).is_file():
+        if (d in verified or not whole) and Path(cached).is_file():
             return cached
+        if not whole and d not in verified:
+            return None
         return fetch_wheel(d, tree.settings, index_url=index_url)
-    only = None if len(checked) == len(tree.declarations) else verified
+    only = None if whole else verified
     return check_clashes(tree.declarations, tree.settings.environments, wheel_file, only)
 
 
