@@ -51,6 +51,14 @@ def test_partial_coverage_per_project(tree: Path, capsys: pytest.CaptureFixture[
         [*EXPECTED, "idna 3.7: every supported environment"])
 
 
+def test_the_data_tree_is_found_without_root(tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Like every command, ``ipwhl coverage`` finds ``data/`` from the directory above it."""
+    monkeypatch.chdir(tree.parent)
+    assert main(["coverage"]) == 0
+    assert capsys.readouterr().out.splitlines() == EXPECTED
+
+
 def test_partial_coverage_as_json(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["coverage", "--root", str(tree), "--json"]) == 0
     found = {p["project"]: p for p in json.loads(capsys.readouterr().out)}

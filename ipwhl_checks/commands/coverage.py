@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    require_root(args.root)
+    args.root = require_root(args.root)
     if args.top is None:
         if args.list or args.notes or args.output:
             raise UsageError("LIST, --notes and --output go with --top N")
