@@ -195,3 +195,19 @@ def test_a_curator_s_note_explains_the_rest(tmp_path: Path, monkeypatch: pytest.
     assert code == 0
     command = f"ipwhl coverage --top 11 {listed} --notes {notes} -o {out}"
     assert text == _page(index, command, "left out: a test of notes")
+
+
+
+def test_an_invalid_wheel_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A wheel whose WHEEL tags differ from its file name's cannot be added: that is why."""
+    with IndexServer(tmp_path / "index") as server:
+        server.publish(make_wheel(tmp_path / "w", "liar", "1.0", wheel_tags=["py2-none-any"]))
+        use_index(monkeypatch, tmp_path, server)
+        root = write_tree(tmp_path / "data", [d("idna-3.7-py3-none-any.whl", root=".")])
+        (tmp_path / "list.txt").write_text("idna\nliar\n")
+        assert main(["coverage", "--root", str(root), "--top", "2",
+                     str(tmp_path / "list.txt")]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2 ")]
+    assert rows == ["| 2 | liar | 1.0's wheel is not a valid wheel: liar-1.0-py3-none-any.whl: "
+                    "WHEEL tags (py2-none-any) differ from the file name's |"]

@@ -13,6 +13,7 @@ index is asked why it cannot enter, in this order:
    downloaded) that applies on an environment it covers cannot be met: the tree has the
    project at a version the requirement excludes, or the index has no release of it that
    satisfies the requirement with a wheel within the size limit;
+   a wheel that is not valid (its ``WHEEL`` tags differ from its name...) says so;
 5. its wheels would install together on one machine (IW301);
 6. else the curator's note for it (``--notes``: ``name = "why"`` lines of a TOML file), or
    none: ``ipwhl add --recursive NAME`` may add it.
@@ -36,7 +37,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..checks.overlap import find_collisions
-from ..errors import DownloadError, IpwhlError
+from ..errors import DownloadError, IpwhlError, WheelError
 from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings, format_size
 from ..repo.source import index_source
@@ -159,7 +160,10 @@ class _Reasons:
         filename = min(chosen, key=lambda name: (sizes[name], name))
         entry = download_wheel(index_source(project, filename), self.settings,
                                index_url=self.index_url, client=self.client)
-        info = read_wheel(entry.path, filename)
+        try:
+            info = read_wheel(entry.path, filename)
+        except WheelError as e:
+            return f"{version}'s wheel is not a valid wheel: {e}"
         covered = [env for envs in chosen.values() for env in envs]
         for req in info.dependencies:
             if not _applies(req, covered):
