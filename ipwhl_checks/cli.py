@@ -58,7 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeidi5oastfyukk2amhcfi3fcuspewlnxca3eusla6r5g4mrobv6y5y"
+_CID = "bafybeiayybe6poyorpuqd677wlqpuu3xb5vuwaploi373fkdwffsdjwp4q"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
