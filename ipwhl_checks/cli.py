@@ -58,7 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeiayybe6poyorpuqd677wlqpuu3xb5vuwaploi373fkdwffsdjwp4q"
+_CID = "bafybeibcmz7hwhuuzvag67tmg5bp5eh24ky7bvx7pq6wpzn7ja4zubvf44"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
