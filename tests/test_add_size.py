@@ -119,6 +119,31 @@ def test_a_release_of_only_large_wheels_is_refused(
     assert _declared(root) == []
 
 
+def test_a_name_takes_the_newest_release_within_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = _root(tmp_path, monkeypatch, index)
+    assert ipwhl(["add", "--root", str(root), "huge"]) == 0
+    assert _declared(root) == ["huge-1.0-py3-none-any.toml"]
+    assert capsys.readouterr().err == (
+        "ipwhl add: warning: huge: took 1.0, the newest release with a wheel for every "
+        "supported environment; skipped 2.0 (wheels over max-wheel-size 4.0 kB)\n")
+    assert not any(f"/files/{name}" in index.requests for name in _large(index))
+
+
+def test_a_name_takes_a_release_the_limit_leaves_partial(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """No release of linuxbig has a Linux wheel within the limit: the newest is taken for
+    the environments it covers (partial coverage)."""
+    root = _root(tmp_path, monkeypatch, index)
+    assert ipwhl(["add", "--root", str(root), "linuxbig"]) == 0
+    assert _declared(root) == ["linuxbig-1.0-cp312-cp312-win_amd64.toml"]
+    assert capsys.readouterr().err.startswith(
+        "ipwhl add: warning: linuxbig 1.0: no wheel for cp312-manylinux_2_28_x86_64 (over the "
+        "repository's max-wheel-size of 4.0 kB: ")
+
+
 def test_the_closure_takes_the_newest_release_within_the_limit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: IndexServer) -> None:
     root = _root(tmp_path, monkeypatch, index)

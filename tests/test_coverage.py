@@ -12,6 +12,7 @@ import pytest
 
 from ipwhl_checks.cli import main
 
+from .conftest import made_by_a_plain_open, umask
 from .declmaker import declaration as d
 from .declmaker import write_tree
 from .indexserver import IndexServer, use_index
@@ -196,6 +197,16 @@ def test_a_curator_s_note_explains_the_rest(tmp_path: Path, monkeypatch: pytest.
     command = f"ipwhl coverage --top 11 {listed} --notes {notes} -o {out}"
     assert text == _page(index, command, "left out: a test of notes")
 
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+def test_the_page_gets_the_permissions_of_the_umask(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    index: IndexServer, mask: int) -> None:
+    with umask(mask):
+        code, _text, _listed, out = _absent_run(tmp_path, monkeypatch, index)
+    assert code == 1
+    assert made_by_a_plain_open(out, mask=mask) == {}
 
 
 def test_an_invalid_wheel_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -45,6 +45,11 @@ BAD = [  # the TOML value, the message after the path
     ("0", "max-wheel-size 0 is not between 1 byte and 1 TiB"),
     ("'0 MiB'", "max-wheel-size '0 MiB' is not between 1 byte and 1 TiB"),
     ("'1025 GiB'", "max-wheel-size '1025 GiB' is not between 1 byte and 1 TiB"),
+    ("1099511627777", "max-wheel-size 1099511627777 is not between 1 byte and 1 TiB"),
+    ("'11111111111111111 MiB'", "max-wheel-size '11111111111111111 MiB' is not a size "
+     "(expected bytes, or a whole number and a unit like '100 MiB')"),
+    # (tomllib's int() refuses it with a ValueError, not a TOMLDecodeError)
+    ("1" * 5000, "cannot read settings (a number of more than 4300 digits)"),
 ]
 
 

@@ -37,12 +37,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..checks.overlap import find_collisions
-from ..errors import DownloadError, IpwhlError, WheelError
+from ..errors import IpwhlError, WheelError
 from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings, format_size
 from ..repo.source import index_source
 from ..sources.fetch import Client, download_wheel
-from ..sources.simple_index import IndexFile
+from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import read_wheel
 from .choose import choose_wheels, within_limit
 
@@ -113,10 +113,8 @@ class _Reasons:
         """The project's files on the index; None when the index does not have it."""
         try:
             return self.client.index_files(self.index_url, project)
-        except DownloadError as e:
-            if str(e).startswith("no project "):  # HTTP 404 or 410
-                return None
-            raise
+        except NoSuchProject:  # HTTP 404 or 410
+            return None
 
     def why(self, project: NormalizedName) -> str:
         files = self.files(project)
