@@ -1,5 +1,5 @@
 """``ipwhl coverage [--root DIR] [--all] [--json]``, and ``ipwhl coverage --top N LIST
-[--notes FILE] [-o FILE] [--index-url URL]``: what the repository covers.
+[--notes FILE] [-o FILE] [--index-url URL] [--jobs N]``: what the repository covers.
 
 Without ``--top`` (offline): one line per project whose wheels do not cover every
 supported environment, ``NAME VERSION: 12 of 20: {cp312,cp313,cp314}-{...}; none for
@@ -33,7 +33,7 @@ from ..repo.tree import load_tree
 from ..sources.fetch import Client, FetchOptions
 from ..sources.pipconfig import default_index_url
 from ..util.atomic import atomic_write
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="with --top: write the Markdown page here")
     add_index_url(parser)
+    add_jobs(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +93,8 @@ def _absent(args: argparse.Namespace) -> int:
     notes = read_notes(args.notes) if args.notes else {}
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
-    with Client(FetchOptions.from_env()) as client:
+    options = FetchOptions.from_env(**({"jobs": args.jobs} if args.jobs else {}))
+    with Client(options) as client:
         absent = find_absent(names, tree.declarations, tree.settings, client=client,
                              index_url=index_url, notes=notes)
     command = " ".join(["ipwhl coverage --top", str(args.top), str(args.list),

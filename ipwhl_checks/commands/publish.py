@@ -35,7 +35,7 @@ from ..publish.previous import load_previous
 from ..repo.declaration import Declaration
 from ..repo.settings import Settings, load_settings
 from ..sources import cache
-from ._common import add_index_url, add_root, find_root
+from ._common import add_index_url, add_jobs, add_root, find_root
 
 __all__ = ["add_arguments", "add_publish_arguments", "check_file_clashes", "options_from_args",
            "print_result", "run"]
@@ -53,6 +53,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str =
                         help="publish the tree as committed at REV, read from git's objects "
                              "(the work tree is not looked at)" + commit_default)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--allow-file", action="store_true",
                         help="allow file:// sources")
 
@@ -73,7 +74,7 @@ def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOp
         previous = load_previous(args.previous)
     return PublishOptions(out=args.out, car=args.car, previous=previous,
                           index_url=args.index_url, clean=commit is not None,
-                          allow_file=args.allow_file, source_commit=commit)
+                          allow_file=args.allow_file, source_commit=commit, jobs=args.jobs)
 
 
 def print_result(result: PublishResult) -> None:

@@ -49,7 +49,6 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,9 +80,6 @@ from .choose import choose_apart, choose_wheels, installable, pick_release, with
 from .coverage import project_coverage
 
 __all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
-
-_WORKERS = 4
-
 
 class AddError(IpwhlError):
     """A SPEC cannot be added (no such release, no wheel at all...)."""
@@ -281,9 +277,9 @@ class _Planner:
                 f"(IW301); declared {', '.join(sorted(chosen))} instead, which do not")
         self._replace(project, None)
         sources = [index_source(project, filename) for filename in sorted(chosen)]
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            entries = list(pool.map(lambda s: download_wheel(
-                s, self.settings, index_url=self.index_url, client=self.client), sources))
+        entries = self.client.map(lambda s: download_wheel(
+            s, self.settings, index_url=self.index_url, client=self.client), sources,
+            name=lambda s: parse_source(s).filename)
         for source, entry in zip(sources, entries, strict=True):  # sizes the index did not give
             if self.settings.over_limit(size := entry.path.stat().st_size):
                 assert self.settings.max_wheel_size is not None
@@ -383,8 +379,7 @@ class _Planner:
                                f"{project}: {e}") from e
             return self._wheel(d.source, path, d.content_id, d.filename)
 
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            adopted = list(pool.map(fetch, lacking))
+        adopted = self.client.map(fetch, lacking, name=lambda d: d.filename)
         self.wheels[project].update((w.target, w) for w in adopted)
 
     def _present(self) -> set[NormalizedName]:
@@ -425,6 +420,18 @@ class _Planner:
                 return version
         return fitting[0]
 
+    def _read_pages(self, projects: Sequence[NormalizedName]) -> None:
+        """Read the index pages of *projects* at once (the client keeps them); an error
+        is left for the project's turn, which words it."""
+        def read(project: NormalizedName) -> None:
+            with contextlib.suppress(IpwhlError):
+                self.client.index_files(self.index_url, project)
+        progress, self.client.progress = self.client.progress, None  # (no wheels)
+        try:
+            self.client.map(read, projects)
+        finally:
+            self.client.progress = progress
+
     def close(self) -> None:
         """Render to a fixed point: every extra asked for is declared, and (recursive)
         every project needed is planned, with its dependencies for those extras."""
@@ -437,6 +444,7 @@ class _Planner:
                 again += self.render(project)
             if self.recursive:
                 needed = self.missing_requirements(changed)
+                self._read_pages(sorted(needed))
                 for project in sorted(needed):
                     try:
                         self.release(project, self.newest(project, needed[project]))

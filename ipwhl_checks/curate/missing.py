@@ -25,8 +25,7 @@ files only.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,12 +43,10 @@ from ..repo.source import index_source
 from ..sources.fetch import Client, download_wheel
 from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import read_wheel
+from ..util.progress import Progress
 from .choose import choose_wheels, within_limit
 
 __all__ = ["Absent", "MissingError", "find_absent", "read_notes", "read_yardstick"]
-
-_WORKERS = 8
-
 
 class MissingError(IpwhlError):
     """A yardstick or notes file that cannot be read."""
@@ -208,9 +205,9 @@ class _Reasons:
 
 def find_absent(names: Sequence[str], declarations: Sequence[Declaration],
                 settings: Settings, *, client: Client, index_url: str,
-                notes: Mapping[NormalizedName, str] | None = None,
-                progress: Callable[[str], None] | None = None) -> list[Absent]:
-    """The names of *names* whose project *declarations* lack, in order, each with why."""
+                notes: Mapping[NormalizedName, str] | None = None) -> list[Absent]:
+    """The names of *names* whose project *declarations* lack, in order, each with why
+    (the index read on the client's threads, shown on one progress line)."""
     have = {d.project for d in declarations}
     absent = [(rank, name) for rank, name in enumerate(names, 1)
               if canonicalize_name(name) not in have]
@@ -220,10 +217,9 @@ def find_absent(names: Sequence[str], declarations: Sequence[Declaration],
     def one(item: tuple[int, str]) -> Absent:
         rank, name = item
         project = canonicalize_name(name)
-        reason = reasons.why(project) or notes.get(project, "")
-        if progress is not None:
-            progress(name)
-        return Absent(rank, name, reason)
+        return Absent(rank, name, reasons.why(project) or notes.get(project, ""))
 
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        return list(pool.map(one, absent))
+    with Progress("reading", "projects", done_verb="read") as client.progress:
+        found = client.map(one, absent, name=lambda item: item[1])
+    client.progress = None
+    return found

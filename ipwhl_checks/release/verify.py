@@ -48,7 +48,8 @@ class Verified:
 
 def verify_release(repo: Path, tag: str, *, root: str = "data",
                    allowed_signers: Path | None = None, index_url: str | None = None,
-                   allow_file: bool = False, gateway: str | None = None) -> Verified:
+                   allow_file: bool = False, gateway: str | None = None,
+                   jobs: int | None = None) -> Verified:
     """Verify *tag*'s signature, then reproduce its root CID from the tagged data tree and
     the integration results the tag names (linked by CID); with *gateway*, also fetch those
     results (verified from the root CID down) and check they were made for this tree's
@@ -73,7 +74,7 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
         f"{DIRECTORY}/{env}.json": (cid, size) for env, cid, size, _counts in lines}
     tree = CommittedTree(repo, commit, root.strip("/"))
     result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file,
-                                          extra=extra))
+                                          extra=extra, jobs=jobs))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}
@@ -83,18 +84,21 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     for key, value in said.items():
         if got[key] != value:
             raise VerifyError(f"tag {tag!r} names {key} {value} but its tree gives {got[key]}")
-    if gateway is not None:
-        for env, _cid, _size, counts in lines:
-            where = f"{DIRECTORY}/{env}.json"
-            try:
-                data = fetch_verified(gateway, release.root_cid, where)
-                results = parse_results(data, f"{release.root_cid}/{where}")
-            except IpwhlError as e:
-                raise VerifyError(f"tag {tag!r}: {e}") from None
-            if results.manifest_cid != release.manifest_cid:
-                raise VerifyError(f"tag {tag!r}: /{where} tested manifest "
-                                  f"{results.manifest_cid}, not the release's "
-                                  f"{release.manifest_cid}")
-            if results.environment != env or dict(results.summary) != counts:
-                raise VerifyError(f"tag {tag!r}: /{where} does not say what the tag says")
+    if gateway is not None and lines:
+        from ..sources.fetch import Client
+
+        with Client() as client:
+            for env, _cid, _size, counts in lines:
+                where = f"{DIRECTORY}/{env}.json"
+                try:
+                    data = fetch_verified(gateway, release.root_cid, where, client=client)
+                    results = parse_results(data, f"{release.root_cid}/{where}")
+                except IpwhlError as e:
+                    raise VerifyError(f"tag {tag!r}: {e}") from None
+                if results.manifest_cid != release.manifest_cid:
+                    raise VerifyError(f"tag {tag!r}: /{where} tested manifest "
+                                      f"{results.manifest_cid}, not the release's "
+                                      f"{release.manifest_cid}")
+                if results.environment != env or dict(results.summary) != counts:
+                    raise VerifyError(f"tag {tag!r}: /{where} does not say what the tag says")
     return Verified(tag, report, release, result, lines, gateway is not None)
