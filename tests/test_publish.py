@@ -61,13 +61,20 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         self.log.append(self.path)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up (a publish that stops, cancelling its downloads) is no
+        error of the server's; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def serve(directory: Path) -> Iterator[tuple[str, list[str]]]:
     """Serve *directory* on 127.0.0.1; yields (base URL, list of requested paths)."""
     log: list[str] = []
     handler = type("Handler", (_Quiet,), {"log": log})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(directory)))
+    server = _Server(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(directory)))
     with running(server) as port:
         yield f"http://127.0.0.1:{port}", log
 
