@@ -275,3 +275,34 @@ def test_unbounded_settings_are_one_line_at_once(data: Path, tmp_path: Path, lin
     assert time.monotonic() - start < 30  # (was: minutes, and gigabytes)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f"ipwhl check: r/data/repository.toml: {message}\n"
+
+
+# -- TOML that tomllib fails on with other exceptions than TOMLDecodeError ------------------
+
+_HUGE = "x = " + "9" * 5000 + "\n"  # int() refuses more than 4300 digits: a ValueError
+_DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"  # Python 3.11's tomllib: a RecursionError
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    (_HUGE, "a number of more than 4300 digits"),
+    (_DEEP, "arrays or tables nested too deep"),
+], ids=["huge-number", "deep-nesting"])
+@pytest.mark.parametrize("where", ["declaration", "integration", "fmt"])
+def test_toml_that_tomllib_chokes_on_is_one_line(data: Path, tmp_path: Path, text: str,
+                                                 why: str, where: str) -> None:
+    if where == "integration":
+        path = data / "integration.toml"
+        expected = f"{path.relative_to(tmp_path)}: IW109 invalid TOML: {why}"
+    else:
+        path = declaration_path(data, DEMO)
+        path.parent.mkdir(parents=True)
+        expected = f"{path.relative_to(tmp_path)}: IW100 invalid TOML: {why}"
+    path.write_text(text)
+    if where == "fmt":
+        done = run_ipwhl("fmt", "--root", "r/data", cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (1, "")
+        assert done.stdout == f"{path.relative_to(tmp_path)}: cannot format: invalid TOML: {why}\n"
+    else:
+        done = run_ipwhl("check", "--root", "r/data", cwd=tmp_path)
+        assert done.returncode == 1 and done.stdout.splitlines() == [expected]
+    assert "Traceback" not in done.stderr

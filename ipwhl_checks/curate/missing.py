@@ -24,7 +24,6 @@ files only.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from ..repo.source import index_source
 from ..sources.fetch import Client, download_wheel
 from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import read_wheel
+from ..util import toml
 from ..util.progress import Progress
 from .choose import choose_wheels, within_limit
 
@@ -74,8 +74,8 @@ def read_yardstick(path: Path) -> list[str]:
 def read_notes(path: Path) -> dict[NormalizedName, str]:
     """The curator's notes: ``name = "why it is left out"`` lines of a TOML file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        data = toml.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, toml.TomlError) as e:
         raise MissingError(f"cannot read the notes {str(path)!r} ({e})") from e
     bad = [key for key, value in data.items() if not isinstance(value, str) or not value]
     if bad:

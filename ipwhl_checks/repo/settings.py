@@ -30,8 +30,6 @@ characters; at most 32 Pythons and 32 platforms; a ``max-wheel-size`` from 1 byt
 from __future__ import annotations
 
 import re
-import sys
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -41,6 +39,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 
 from ..errors import SettingsError
+from ..util import toml
 from ..util.regular import read_regular
 
 __all__ = [
@@ -261,15 +260,9 @@ def parse_settings(content: bytes, path: Path) -> Settings:
         raise SettingsError(f"{path}: cannot read settings ({len(content)} bytes, more than "
                             f"{MAX_SETTINGS_SIZE})")
     try:
-        data = tomllib.loads(content.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SettingsError(f"{path}: cannot read settings ({e})") from e
-    except RecursionError:  # Python 3.11's tomllib recurses once per nested array or table
-        raise SettingsError(f"{path}: cannot read settings (arrays or tables nested too "
-                            "deep)") from None
-    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string ..."
-        raise SettingsError(f"{path}: cannot read settings (a number of more than "
-                            f"{sys.get_int_max_str_digits()} digits)") from None
+        data = toml.loads(content.decode("utf-8"))
+    except (toml.TomlError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path}: cannot read settings ({e})") from None
     unknown = sorted(set(data) - {"profile", "python", "platforms", "max-wheel-size"})
     if unknown:
         raise SettingsError(f"{path}: unknown key {_shown(unknown[0])} (expected profile, "
