@@ -264,7 +264,8 @@ def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Pr
 
 
 def car_cids(path: Path) -> set[bytes]:
-    return {bytes(cid) for cid in index_car(path)}
+    with path.open("rb") as f:
+        return set(index_car(f, str(path)).blocks)
 
 
 def part1(root: Path, projects: int, kb: int) -> None:

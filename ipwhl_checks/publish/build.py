@@ -8,6 +8,8 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
     /<project>/index.html               PEP 503 project page (PEP 658/714 attributes)
     /<project>/<wheel file>             the declared wheel, byte for byte
     /<project>/<wheel file>.metadata    its METADATA (PEP 658)
+    /_browse/...                        a site to look projects up in (:mod:`.browse`)
+    /integration/<environment>.json     integration results, when given
 
 Every wheel is read once, mapped from the wheel cache rather than copied: the same pass
 builds its DAG (whose root CID must equal the declared ``content-id``, else
@@ -40,10 +42,10 @@ import hashlib
 import io
 import mmap
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -54,6 +56,7 @@ from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
+from .browse import SITE_DIR, Baseline, Site, previous_state, read_results
 from .committed import CommittedTree
 from .manifest import (
     LAYOUT,
@@ -90,6 +93,15 @@ class PublishOptions:
     # source_commit() checks): git then lists the changes since --previous's commit
     # without walking the tree again
     clean: bool = False
+    # the site (ipwhl_checks.publish.browse): the previous release's _browse/site.json
+    # (with `previous`, its unchanged pages are linked by CID; without it the whole site
+    # is made again, and so every project: a page needs its wheel's METADATA), the
+    # integration results files (ipwhl-integration/1) to publish as
+    # /integration/<environment>.json and show on the pages, and the data tree the
+    # changes page compares with (without one there is no changes page)
+    previous_site: bytes | None = None
+    integration: tuple[bytes, ...] = ()
+    changes_since: Baseline | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class PublishResult:
     reused_projects: int = 0
     fetched_wheels: int = 0
     car_blocks: int = 0
+    site_state: bytes = b""  # the published _browse/site.json
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -193,6 +206,7 @@ class _Publisher:
         self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
         self.fetched = 0
         self.reused = 0
+        self.metadata: dict[str, bytes] = {}  # file name -> METADATA of the project's wheels read
 
     @property
     def wheel_cache(self) -> str:
@@ -226,6 +240,7 @@ class _Publisher:
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
                     f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
+        self.metadata[decl.filename] = metadata
         meta_node, meta = self.add_bytes(relpath + ".metadata", metadata)
         rp = decl.requires_python
         entry = WheelEntry(
@@ -236,6 +251,27 @@ class _Publisher:
             dependencies=tuple(str(d) for d in decl.dependencies), source=decl.source,
             declaration=digest)
         return node, meta_node, entry
+
+    def metadata_for(self, declared: Mapping[str, Declaration], wheel: WheelEntry) -> bytes:
+        """The METADATA of a wheel of the project just built (*declared*: its declarations
+        by file name): as read, or (a wheel linked from the previous release) from the
+        cache if it has what the manifest names, else from a verified download."""
+        decl = declared[wheel.filename]
+        read = self.metadata.get(decl.filename)
+        if read is not None:
+            return read
+        for fresh in (False, True):
+            try:
+                path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
+                                         self.wheel_cache)
+            except DownloadError as e:
+                raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+            with open(path, "rb") as f:
+                data = self._metadata(decl, f, os.fstat(f.fileno()).st_size)
+            if hashlib.sha256(data).hexdigest() == wheel.metadata.sha256:
+                return data
+        raise PublishError(f"{decl.path}: the wheel's METADATA is not what the previous "
+                           "release published; nothing was published")
 
     @staticmethod
     def _metadata(decl: Declaration, f: BinaryIO, size: int) -> bytes:
@@ -279,6 +315,7 @@ class _Publisher:
                     previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:
         """The ``/<project>/`` directory; unchanged wheels of *previous* are linked by CID."""
         old = {w.filename: w for w in previous.wheels} if previous else {}
+        self.metadata = {}
         children: dict[str, Node] = {}
         entries = []
         for decl in sorted(decls, key=lambda d: d.filename):
@@ -316,9 +353,18 @@ def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResul
 
 
 def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
-    scan = scan_tree(root, options.previous, reuse=options.out is None,
+    # the site's pages of a reused project come from the previous site: without it, no
+    # project is reused (each is built, its wheels linked by CID all the same)
+    state = previous_state(options.previous_site, options.previous.data
+                           if options.previous is not None else None, "the previous site.json")
+    results = [read_results(data, f"integration results #{i}")
+               for i, data in enumerate(options.integration, 1)]
+    scan = scan_tree(root, options.previous, reuse=options.out is None and (
+        options.previous is None or state is not None),
                      head=options.source_commit if options.clean else None)
     previous = scan.previous
+    if previous is None:
+        state = None
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
@@ -335,6 +381,9 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         # block may be a view of a mapped wheel, written out, never kept
         builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
+        site = Site(scan.settings, sink=outputs.sink if options.car is not None else None,
+                    write=outputs.write, previous=state, manifest=previous,
+                    integration=results, baseline=options.changes_since)
         children: dict[str, Node] = {}
         lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
@@ -350,6 +399,8 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
+            site.built(entry, partial(pub.metadata_for, {
+                d.filename: d for d in scan.declarations[name]}))
             lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
@@ -357,13 +408,15 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             more_wheels, more_bytes = _reused_totals(previous, scan.reused, prior_entries)
             wheels, total = wheels + more_wheels, total + more_bytes
         names = list(children)
-        if previous is not None and options.out is None and len(names) == len(
-                previous.projects) and names == list(previous.projects):
-            # the root page depends on the names alone (and the layout, the same)
+        if previous is not None and state is not None and options.out is None and len(
+                names) == len(previous.projects) and names == list(previous.projects):
+            # the root page depends on the names alone (and the layout, the same; a
+            # previous release with a site has the search form)
             index = previous.index
             children["index.html"] = _linked(index.cid, index.dag_size)
         else:
-            children["index.html"], index = pub.add_bytes("index.html", root_page(names))
+            children["index.html"], index = pub.add_bytes(
+                "index.html", root_page(names, search=f"{SITE_DIR}/index.html"))
         manifest = render_manifest(
             profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
             wheels=wheels, total_bytes=total, lines=lines.pieces(), projects=lines.count)
@@ -375,8 +428,13 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                 .add_file(io.BytesIO(delta.data))
             outputs.held = old_blocks.__contains__
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
+        outputs.held = None  # (the site holds back what the previous site has)
+        children.update(site.finish(names, manifest=manifest, manifest_cid=manifest_entry.cid,
+                                    wheels=wheels, total_bytes=total,
+                                    source_commit=options.source_commit))
         if delta is not None:
-            changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
+            changed = _changed_names(delta, scan.reused, children, old_manifest, builder,
+                                     site.previous_nodes)
             outputs.held = None  # the root's shards: new (see _changed_names)
         root_node = builder.add_directory(children, changed)
         outputs.commit(root_node)
@@ -384,7 +442,7 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
                          profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
-                         car_blocks=outputs.blocks)
+                         car_blocks=outputs.blocks, site_state=site.state)
 
 
 def _reused_totals(previous: Previous, reused: dict[str, PriorProject],
@@ -410,10 +468,11 @@ def _held_by(previous: Previous) -> Callable[[bytes], bool]:
 
 def _changed_names(previous: Previous, reused: dict[str, PriorProject],
                    children: dict[str, Node], old_manifest: Node,
-                   builder: DagBuilder) -> set[str] | None:
+                   builder: DagBuilder, others: Mapping[str, Node]) -> set[str] | None:
     """The root's entries added, dropped or relinked since *previous* (whose manifest's
-    DAG is *old_manifest*), for a delta CAR: the root then emits only the blocks the
-    previous root lacks.  None when the previous root was a HAMT and this one is not, or
+    DAG is *old_manifest*, and *others* the previous root's entries that are neither
+    projects nor its own files: the site's), for a delta CAR: the root then emits only the
+    blocks the previous root lacks.  None when the previous root was a HAMT and this one is not, or
     the other way round: they share no blocks, and every block of the root is new."""
     old = dict(children)
     for name in children.keys() - reused.keys():
@@ -427,6 +486,7 @@ def _changed_names(previous: Previous, reused: dict[str, PriorProject],
         old[name] = _linked(prior.cid, prior.dag_size)
     old["index.html"] = _linked(previous.index.cid, previous.index.dag_size)
     old[MANIFEST_NAME] = old_manifest
+    old.update(others)
     # (a project whose declarations changed may publish the same files: the same link)
     changed = {name for name in old.keys() | children.keys() if name not in reused and (
         name not in old or name not in children or old[name].raw != children[name].raw
