@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import PublishError
+from ..publish.browse import site_beside
 from ..publish.build import PublishOptions, PublishResult, publish, source_commit
 from ..publish.committed import committed_tree
 from ..publish.previous import load_previous
@@ -51,13 +52,16 @@ def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOp
     """The options of ``ipwhl publish``/``release``; *commit*: what
     :func:`~ipwhl_checks.publish.build.source_commit` says of ``--root`` (its tree is then known
     to be that commit's)."""
-    previous = None
+    previous = previous_site = None
     if args.previous is not None:
         if args.out is not None:
             raise PublishError("--out writes every file, so it cannot reuse projects from "
                                "--previous; use --car for a delta, or drop --previous")
         previous = load_previous(args.previous)
+        # the previous release's pages: the _browse/site.json of the tree it lies in
+        previous_site = site_beside(args.previous)
     return PublishOptions(out=args.out, car=args.car, previous=previous,
+                          previous_site=previous_site,
                           index_url=args.index_url, clean=commit is not None,
                           allow_file=args.allow_file, source_commit=commit)
 

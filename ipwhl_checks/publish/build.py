@@ -45,13 +45,16 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import IO, BinaryIO
+
+from packaging.utils import parse_wheel_filename
 
 from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
+from ..repo.layout import prefix
 from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
@@ -95,7 +98,7 @@ class PublishOptions:
     clean: bool = False
     # the site (ipwhl_checks.publish.browse): the previous release's _browse/site.json
     # (with `previous`, its unchanged pages are linked by CID; without it the whole site
-    # is made again, and so every project: a page needs its wheel's METADATA), the
+    # is made again, from each reused project's METADATA read from the cached wheel), the
     # integration results files (ipwhl-integration/1) to publish as
     # /integration/<environment>.json and show on the pages, and the data tree the
     # changes page compares with (without one there is no changes page)
@@ -252,14 +255,20 @@ class _Publisher:
             declaration=digest)
         return node, meta_node, entry
 
-    def metadata_for(self, declared: Mapping[str, Declaration], wheel: WheelEntry) -> bytes:
-        """The METADATA of a wheel of the project just built (*declared*: its declarations
-        by file name): as read, or (a wheel linked from the previous release) from the
-        cache if it has what the manifest names, else from a verified download."""
-        decl = declared[wheel.filename]
-        read = self.metadata.get(decl.filename)
+    def metadata_of(self, project: str, wheel: WheelEntry) -> bytes:
+        """The METADATA of a wheel of the project just built, as read; or, for a wheel
+        linked from the previous release (*wheel*: its manifest entry), from the cache if
+        it has what the manifest names, else from a verified download (for the site)."""
+        read = self.metadata.get(wheel.filename)
         if read is not None:
             return read
+        # the declaration as the manifest entry gives it (what fetching needs)
+        name, version, _build, tags = parse_wheel_filename(wheel.filename)
+        decl = Declaration(
+            path=Path(prefix(project), project, wheel.filename.removesuffix(".whl") + ".toml"),
+            filename=wheel.filename, project=name, version=version, tags=tags,
+            source=wheel.source, content_id=wheel.cid, requires_python=None, extras=(),
+            dependencies=())
         for fresh in (False, True):
             try:
                 path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
@@ -353,18 +362,14 @@ def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResul
 
 
 def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
-    # the site's pages of a reused project come from the previous site: without it, no
-    # project is reused (each is built, its wheels linked by CID all the same)
-    state = previous_state(options.previous_site, options.previous.data
-                           if options.previous is not None else None, "the previous site.json")
     results = [read_results(data, f"integration results #{i}")
                for i, data in enumerate(options.integration, 1)]
-    scan = scan_tree(root, options.previous, reuse=options.out is None and (
-        options.previous is None or state is not None),
+    scan = scan_tree(root, options.previous, reuse=options.out is None,
                      head=options.source_commit if options.clean else None)
     previous = scan.previous
-    if previous is None:
-        state = None
+    # the previous site, if it is the previous release's (its pages are then reused)
+    state = previous_state(options.previous_site, previous.data, "the previous site.json") \
+        if previous is not None and options.out is None else None
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
@@ -382,8 +387,8 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
         site = Site(scan.settings, sink=outputs.sink if options.car is not None else None,
-                    write=outputs.write, previous=state, manifest=previous,
-                    integration=results, baseline=options.changes_since)
+                    write=outputs.write, metadata=pub.metadata_of, previous=state,
+                    manifest=previous, integration=results, baseline=options.changes_since)
         children: dict[str, Node] = {}
         lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
@@ -399,8 +404,7 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
-            site.built(entry, partial(pub.metadata_for, {
-                d.filename: d for d in scan.declarations[name]}))
+            site.built(entry)
             lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)

@@ -19,6 +19,9 @@ time stamps): the same tree gives the same CID, and a publish on top of a previo
 links every unchanged page by CID (:class:`.site.Site`).
 """
 
+from pathlib import Path
+
+from ...errors import PublishError
 from .changes import Baseline
 from .html import SITE_DIR, page_path
 from .integration import Results, read_results
@@ -26,7 +29,19 @@ from .site import Site
 from .state import STATE_NAME, State, digest_bytes, read_state
 
 __all__ = ["SITE_DIR", "STATE_NAME", "Baseline", "Results", "Site", "State", "page_path",
-           "previous_state", "read_results", "read_state"]
+           "previous_state", "read_results", "read_state", "site_beside"]
+
+
+def site_beside(manifest: Path) -> bytes | None:
+    """The ``_browse/site.json`` of the published tree whose ``manifest.json`` is at
+    *manifest* (an ``--out`` directory), if there is one."""
+    path = Path(manifest).parent / SITE_DIR / STATE_NAME
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise PublishError(f"{path}: cannot read the previous site ({e.strerror or e})") from e
 
 
 def previous_state(data: bytes | None, manifest: bytes | None, where: str) -> State | None:

@@ -71,7 +71,8 @@ class Site:
     """The site of one publish (see the module docstring)."""
 
     def __init__(self, settings: Settings, *, sink: RawSink | None,
-                 write: Callable[[str, bytes], None], previous: State | None = None,
+                 write: Callable[[str, bytes], None],
+                 metadata: Callable[[str, WheelEntry], bytes], previous: State | None = None,
                  manifest: Previous | None = None, integration: Sequence[Results] = (),
                  baseline: Baseline | None = None) -> None:
         self.settings = settings
@@ -82,8 +83,9 @@ class Site:
         self.integration = sorted(integration, key=lambda r: r.environment)
         self.baseline = baseline
         self.built_here: dict[str, Project] = {}
+        self._facts: dict[str, Project] = {}  # reused projects, when their page is remade
         self.covers: dict[str, tuple[int, int]] = {}
-        self._sink, self._write = sink, write
+        self._sink, self._write, self._metadata = sink, write, metadata
         self._held: set[bytes] = set()
         self._recording: list[bytes] | None = None
         self.builder = DagBuilder(settings.profile, raw_sink=self._emit)
@@ -137,28 +139,32 @@ class Site:
 
     # ---- projects --------------------------------------------------------------------
 
-    def built(self, entry: ProjectEntry, metadata: Callable[[WheelEntry], bytes]) -> None:
-        """A project this publish builds, with its new *entry*; *metadata* gives a wheel's
-        METADATA (asked only when the previous site has not read it already)."""
+    def _meta(self, entry: ProjectEntry) -> Meta:
+        """What the pages show of *entry*'s METADATA: the previous site's, if it read the
+        same file, else read (the *metadata* callback: asked only then)."""
         rep = representative(entry.wheels)
-        source = short_digest(rep.metadata.cid) if rep is not None else ""
+        if rep is None:
+            return Meta()
         old = self._record(entry.name)
-        if old is not None and old.source == source:
-            meta = old.meta
-        else:
-            meta = read_meta(metadata(rep)) if rep is not None else Meta()
-        self.built_here[entry.name] = Project(entry, meta)
+        if old is not None and old.source == short_digest(rep.metadata.cid):
+            return old.meta
+        return read_meta(self._metadata(entry.name, rep))
+
+    def built(self, entry: ProjectEntry) -> None:
+        """A project this publish builds, with its new *entry*."""
+        self.built_here[entry.name] = Project(entry, self._meta(entry))
         self.covers[entry.name] = self.chooser.covers(entry.wheels)
 
     def _project(self, name: str) -> Project:
         """A project's facts: built here, or the previous release's (reused)."""
-        found = self.built_here.get(name)
+        found = self.built_here.get(name) or self._facts.get(name)
         if found is not None:
             return found
-        record, entry = self._record(name), self.manifest.entry(name) if self.manifest else None
-        if record is None or entry is None:
-            raise AssertionError(f"{name}: reused without a previous site")
-        return Project(entry, record.meta)
+        entry = self.manifest.entry(name) if self.manifest is not None else None
+        if entry is None:
+            raise AssertionError(f"{name}: reused, yet not in the previous manifest")
+        found = self._facts[name] = Project(entry, self._meta(entry))
+        return found
 
     # ---- the whole site --------------------------------------------------------------
 
@@ -168,8 +174,6 @@ class Site:
         ``integration``), for the project *names* (sorted) and the manifest just made;
         sets :attr:`state` and :attr:`previous_nodes`."""
         old = self.old if self._page_layout_kept() else None
-        if self.old is None and len(self.built_here) != len(names):
-            raise AssertionError("a publish without a previous site builds every project")
         build = _Build(self, names, old)
         build.dependents()
         build.integration_rows()
@@ -225,7 +229,9 @@ class _Build:
     def __init__(self, site: Site, names: Sequence[str], old: State | None) -> None:
         self.site, self.names, self.old = site, names, old
         self.current = frozenset(names)
-        self.built = site.built_here
+        # without a previous site every page is made: every project counts as built
+        self.built = dict(site.built_here) if site.old is not None else {
+            n: site._project(n) for n in names}
         self.removed: list[str] = sorted(
             n for n in site.old.lines if n not in self.current) if site.old else []
         self.added = [n for n in self.built if site.old is None or n not in site.old.lines]
