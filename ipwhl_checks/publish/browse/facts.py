@@ -40,7 +40,7 @@ _LICENSE_MAX = 120
 # lowercased; these are its well-known labels and their aliases, in the order a page
 # lists them (the home page and the changelog have their own rows).
 _STRIP = str.maketrans("", "", string.punctuation + string.whitespace)
-_HOME = ("homepage",)
+_HOME = ("homepage", "home")  # ("home": not PEP 753's, but common)
 _CHANGELOG = ("changelog", "changes", "whatsnew", "history", "releasenotes")
 _WELL_KNOWN = (
     ("Documentation", ("documentation", "docs")),
