@@ -21,6 +21,9 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
+An optional last line ``changes-since: <commit>`` names the data tree the release's changes
+page (``/_browse/changes.html``) compares with, the previous release's ``source-commit``:
+``ipwhl verify`` publishes with it to get the same CID.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class ReleaseInfo:
     bytes: int
     source_commit: str
     tag: str = ""
+    changes_since: str | None = None  # the baseline commit of the changes page
 
 
 def format_tag_message(info: ReleaseInfo) -> str:
@@ -82,6 +86,8 @@ def format_tag_message(info: ReleaseInfo) -> str:
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
               "source-commit": info.source_commit}
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
+    if info.changes_since is not None:
+        body += f"changes-since: {info.changes_since}\n"
     return f"IPWHL release {info.root_cid}\n\n{body}"
 
 
@@ -103,9 +109,13 @@ def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
         counts = [int(fields[key]) for key in ("projects", "wheels", "bytes")]
     except ValueError as e:
         raise ReleaseError(f"{where}: a count is not a number ({e})") from None
+    since = fields.get("changes-since")
+    if since is not None and not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", since):
+        raise ReleaseError(f"{where}: changes-since {since!r} is not a commit's object name")
     return ReleaseInfo(root_cid=fields["root-cid"], manifest_cid=fields["manifest-cid"],
                        profile=fields["profile"], projects=counts[0], wheels=counts[1],
-                       bytes=counts[2], source_commit=fields["source-commit"], tag=tag)
+                       bytes=counts[2], source_commit=fields["source-commit"], tag=tag,
+                       changes_since=since)
 
 
 def default_tag_name(now: float | None = None) -> str:

@@ -7,7 +7,9 @@ allowed_signers.asc`` for OpenPGP, read from the verifier's own checkout).
 Then the tag message (:mod:`ipwhl_checks.release.tag`) is read, the data tree of the tagged
 commit is published in memory from git's objects (:mod:`ipwhl_checks.publish.committed`; wheels
 from the cache, else from their sources, each checked against its declared CID), and the
-root CID, the manifest CID and the counts must equal what the tag says.
+root CID, the manifest CID and the counts must equal what the tag says.  A tag with a
+``changes-since`` commit is published with that commit's data tree as the changes page's
+baseline, as ``ipwhl release`` did (the commit must be in the checkout).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ReleaseError, VerifyError
+from ..publish.browse import Baseline
 from ..publish.build import PublishOptions, PublishResult, publish
 from ..publish.committed import CommittedTree
 from ..util.git import git
@@ -49,7 +52,10 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
         raise VerifyError(f"tag {tag!r} points to {commit} but its message names "
                           f"source-commit {release.source_commit}")
     tree = CommittedTree(repo, commit, root.strip("/"))
-    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file))
+    since = None if release.changes_since is None else Baseline(
+        CommittedTree(repo, release.changes_since, tree.prefix))
+    result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file,
+                                          changes_since=since))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}
