@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ...repo.settings import Environment
 from ..manifest import WheelEntry
-from .facts import Chooser, Project
+from .facts import Chooser, Dependency, Project
 from .html import PAGES, document, e, human_bytes, link, number, page_path, url
 from .integration import DIRECTORY, GOOD, Results
 from .svg import Neighbour, neighbourhood, platform_label
@@ -116,11 +120,29 @@ def _install(p: Project) -> str:
             "<code>&lt;gateway&gt;/ipfs/&lt;root CID&gt;/</code>.</p></div>\n")
 
 
-def _dependencies(p: Project, linked: Collection[str], dependents: Sequence[str]) -> str:
+def _needed(d: Dependency, environments: Sequence[Environment]) -> bool:
+    """Whether *d*'s marker holds on one of *environments* (with its extra asked for)."""
+    try:
+        marker = Requirement(d.text).marker
+        return marker is None or any(marker.evaluate({**env.markers, "extra": d.extra or ""})
+                                     for env in environments)
+    except (InvalidRequirement, InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return True  # (ipwhl check reports it: IW405)
+
+
+def _dependencies(p: Project, ctx: Context, linked: Collection[str],
+                  dependents: Sequence[str]) -> str:
     groups: dict[str | None, list[str]] = {}
+    drawn = set()  # the dependencies some environment here needs
     for d in p.dependencies:
         name = link(_peer(d.project), d.project) if d.project in linked else e(d.project)
-        groups.setdefault(d.extra, []).append(f"<li>{name} <code>{e(d.text)}</code></li>")
+        note = ""
+        if _needed(d, ctx.chooser.environments):
+            drawn.add(d.project)
+        else:
+            note = ' <span class="muted">\u2014 on none of the environments here</span>'
+        groups.setdefault(d.extra, []).append(
+            f"<li>{name} <code>{e(d.text)}</code>{note}</li>")
     if groups:
         parts = []
         for extra, items in groups.items():
@@ -131,23 +153,24 @@ def _dependencies(p: Project, linked: Collection[str], dependents: Sequence[str]
         needs = '<p class="muted">No dependencies.</p>'
     if dependents:
         chips = "".join(f"<li>{link(_peer(n), n)}</li>" for n in dependents)
-        needed = f'<ul class="chips">{chips}</ul>'
+        required = f'<ul class="chips">{chips}</ul>'
     else:
-        needed = '<p class="muted">No project in this repository depends on it.</p>'
+        required = '<p class="muted">No project in this repository depends on it.</p>'
     optional = {d.project for d in p.dependencies if d.extra is not None} - {
         d.project for d in p.dependencies if d.extra is None}
     picture = neighbourhood(
         p.name, p.version,
         [Neighbour(n, n in optional, _peer(n) if n in linked else "")
-         for n in p.dependency_names],
+         for n in p.dependency_names if n in drawn],
         [Neighbour(n, False, _peer(n)) for n in dependents])
     return (
         '<section id="graph"><h2>Dependency graph</h2>\n'
         f'<div class="scroll picture">{picture}</div>\n'
-        '<p class="legend">Dashed: needed only for an extra.</p></section>\n'
+        '<p class="legend">Dashed: needed only for an extra. Dependencies that no '
+        "environment here needs are left out.</p></section>\n"
         '<div class="cols"><section id="dependencies">'
         f"<h2>Dependencies ({len(p.dependency_names)})</h2>\n{needs}</section>\n"
-        f'<section id="required-by"><h2>Required by ({len(dependents)})</h2>\n{needed}'
+        f'<section id="required-by"><h2>Required by ({len(dependents)})</h2>\n{required}'
         "</section></div>\n")
 
 
@@ -212,7 +235,7 @@ def project_page(p: Project, ctx: Context, dependents: Sequence[str],
         f'<div class="head"><h1>{e(p.name)} <span class="version">{e(p.version)}</span></h1>'
         f"{summary}</div>\n"
         f'<div class="cols">{_facts(p)}{_install(p)}</div>\n'
-        f"{_matrix(p, ctx)}{_dependencies(p, linked, dependents)}{_extras(p)}"
+        f"{_matrix(p, ctx)}{_dependencies(p, ctx, linked, dependents)}{_extras(p)}"
         f"{_integration(p, ctx.integration)}{_files(p)}")
     return document(title=f"{p.name} {p.version} \u00b7 IPWHL", depth=2, main=main,
                     description=p.meta.summary)

@@ -391,15 +391,15 @@ class _Build:
 
     def search(self, children: dict[str, Node], links: dict[str, Link]) -> None:
         site = self.site
-        if site.old is None:
+        if self.old is None:
             touched = set(SHARDS)
         else:
             touched = {pfx[0] for pfx in self._touched([*self.built, *self.removed])}
         shards: dict[str, Node] = {}
         for shard in SHARDS:
             key = f"search/{shard}.js"
-            if shard not in touched and site.old is not None and key in site.old.header.links:
-                links[key] = site.old.header.links[key]
+            if shard not in touched and self.old is not None and key in self.old.header.links:
+                links[key] = self.old.header.links[key]
                 shards[f"{shard}.js"] = _node(links[key])
                 continue
             rows = []
@@ -421,9 +421,9 @@ class _Build:
     def project_list(self, children: dict[str, Node], links: dict[str, Link]) -> None:
         site = self.site
         names = names_digest(self.names)
-        if site.old is not None and site.old.header.names == names \
-                and "projects.html" in site.old.header.links:
-            links["projects.html"] = site.old.header.links["projects.html"]
+        if self.old is not None and self.old.header.names == names \
+                and "projects.html" in self.old.header.links:
+            links["projects.html"] = self.old.header.links["projects.html"]
             children["projects.html"] = _node(links["projects.html"])
             return
         children["projects.html"], links["projects.html"] = site._file(
