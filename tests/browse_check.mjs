@@ -5,7 +5,7 @@
 // (Playwright gives the browser a fresh profile directory of its own.)
 // CONFIG: {chromium, base: "http://HOST/ipfs/CID/", file: "file:///.../site/",
 //          query, cell: [project page path, environment], shots: directory or "",
-//          shot_page: project page path}
+//          shot_page: project page path, only_shots: take the screenshots alone}
 import { chromium } from "playwright-core";
 
 const config = JSON.parse(process.argv[2]);
@@ -34,6 +34,24 @@ try {
   });
   const origin = new URL(config.base).origin;
 
+  if (!config.only_shots) await check(context, page, origin);
+  // screenshots: the front page, a search, a project page
+  if (config.shots) {
+    await page.goto(config.base + "_browse/index.html");
+    await page.screenshot({ path: `${config.shots}/front.png`, fullPage: true });
+    await page.fill("#q", config.query);
+    await page.waitForSelector("#results li a");
+    await page.screenshot({ path: `${config.shots}/search.png` });
+    await page.goto(config.base + "_browse/" + config.shot_page);
+    await page.screenshot({ path: `${config.shots}/project.png`, fullPage: true });
+    report.shots = ["front.png", "search.png", "project.png"];
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));
+
+async function check(context, page, origin) {
   // the search finds a project by a word of its summary, and the result opens its page
   await page.goto(config.base + "_browse/index.html");
   await page.fill("#q", config.query);
@@ -91,18 +109,6 @@ try {
     }
   }
 
-  // screenshots: the front page, a search, a project page
-  if (config.shots) {
-    await page.goto(config.base + "_browse/index.html");
-    await page.screenshot({ path: `${config.shots}/front.png`, fullPage: true });
-    await page.fill("#q", config.query);
-    await page.waitForSelector("#results li a");
-    await page.screenshot({ path: `${config.shots}/search.png` });
-    await page.goto(config.base + "_browse/" + config.shot_page);
-    await page.screenshot({ path: `${config.shots}/project.png`, fullPage: true });
-    report.shots = ["front.png", "search.png", "project.png"];
-  }
-
   // the --out tree opened as files: the search works there too (its index is scripts)
   if (config.file) {
     await page.goto(config.file + "_browse/index.html");
@@ -112,7 +118,4 @@ try {
     await Promise.all([page.waitForURL("**/p/**"), hit.click()]);
     report.file_search = { url: page.url(), title: await page.locator("h1").textContent() };
   }
-} finally {
-  await browser.close();
 }
-console.log(JSON.stringify(report));
