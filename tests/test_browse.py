@@ -114,6 +114,23 @@ def test_meta_of_real_metadata(fixture: str, summary: str, license: str, home: s
     assert [label for label, _url in meta.urls] == links
 
 
+@pytest.mark.parametrize("data", [
+    *(path.read_bytes() for path in sorted(METADATA.glob("*.METADATA"))),
+    b"Name: x\r\nSummary: folded\r\n  over two lines\r\nLicense: MIT\r\n\r\nbody",
+    b"Summary: once\nSummary: twice\nHome-page: https://x.test\n\n",
+    b"Project-URL: Home, https://a.test\nProject-URL: Home, https://b.test\n\n",
+    b"Project-URL: Changes,https://a.test/c\nProject-URL: Docs , https://a.test/d \n",
+    b"License: BSD\n        Copyright (c) someone\n        All rights reserved.\n\n",
+    b"Summary: caf\xe9 latin-1\n\n",
+    b"Provides-Extra: Socks\nProvides-Extra: use_chardet\nClassifier: License :: MIT\n",
+    b"",
+])
+def test_the_fast_header_reader_agrees_with_packaging(data: bytes) -> None:
+    """What the pages show of METADATA is read from its header lines directly; it is what
+    packaging's parse_email gives (STYLE: a fast path beside its plain version)."""
+    assert read_meta(data) == read_meta(data, plain=True)
+
+
 def test_metadata_cannot_inject_markup_or_script_links() -> None:
     meta = read_meta(b"Metadata-Version: 2.1\nName: x\nVersion: 1\n"
                      b"Summary: <script>alert(1)</script>\nHome-page: javascript:alert(1)\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,6 +35,20 @@ class Context:
     platforms: Sequence[str]
     integration: Sequence[Results] = ()
 
+    @cached_property
+    def matrix_head(self) -> str:
+        return "".join(f'<th scope="col"><span>{e(system)}</span> <small>{e(machine)}</small>'
+                       "</th>" for system, machine in map(platform_label, self.platforms))
+
+    @cached_property
+    def row_heads(self) -> list[str]:
+        return [f'<tr><th scope="row">CPython {e(python)}</th>' for python in self.pythons]
+
+    @cached_property
+    def env_attrs(self) -> list[str]:
+        """Each environment's ``data-env`` attribute, in the chooser's order."""
+        return [f' data-env="{e(env.name)}"' for env in self.chooser.environments]
+
 
 # a project page is _browse/p/<prefix>/<name>.html: three levels below the tree's root
 _ROOT = "../../../"
@@ -57,26 +72,38 @@ def _cell_label(wheel: WheelEntry) -> tuple[str, str]:
     return "binary", f"{python}-{abi}" if abi not in ("none", python) else python
 
 
+_NONE = ('<td class="none"', ' data-wheel=""><span title="no wheel installs here">\u2014'
+         "</span></td>")
+
+
+def _cell(project: str, wheel: WheelEntry) -> tuple[str, str]:
+    """A matrix cell of *wheel*, around its ``data-env`` attribute."""
+    kind, tag = _cell_label(wheel)
+    href = url(_wheel_href(project, wheel.filename))
+    return (f'<td class="{kind}"',
+            f' data-wheel="{e(wheel.filename)}"><a href="{href}" title="{e(wheel.filename)}">'
+            f"{e(wheel.version)}<small>{e(tag)}</small></a></td>")
+
+
 def _matrix(p: Project, ctx: Context) -> str:
     chosen = ctx.chooser.serving(p.entry.wheels)
-    head = "".join(f'<th scope="col"><span>{e(system)}</span> <small>{e(machine)}</small></th>'
-                   for system, machine in map(platform_label, ctx.platforms))
+    cells: dict[str, tuple[str, str]] = {}  # each wheel's cell, made once
+    width = len(ctx.platforms)
     rows = []
-    for i, python in enumerate(ctx.pythons):
-        cells = []
-        for j, _platform in enumerate(ctx.platforms):
-            env = ctx.chooser.environments[i * len(ctx.platforms) + j]
-            wheel = chosen[i * len(ctx.platforms) + j]
+    for i, head in enumerate(ctx.row_heads):
+        row = [head]
+        for k in range(i * width, (i + 1) * width):
+            wheel = chosen[k]
             if wheel is None:
-                cells.append(f'<td class="none" data-env="{e(env.name)}" data-wheel="">'
-                             '<span title="no wheel installs here">\u2014</span></td>')
-                continue
-            kind, tag = _cell_label(wheel)
-            cells.append(
-                f'<td class="{kind}" data-env="{e(env.name)}" data-wheel="{e(wheel.filename)}">'
-                f'<a href="{url(_wheel_href(p.name, wheel.filename))}" '
-                f'title="{e(wheel.filename)}">{e(wheel.version)}<small>{e(tag)}</small></a></td>')
-        rows.append(f'<tr><th scope="row">CPython {e(python)}</th>{"".join(cells)}</tr>')
+                before, after = _NONE
+            else:
+                found = cells.get(wheel.filename)
+                if found is None:
+                    found = cells[wheel.filename] = _cell(p.name, wheel)
+                before, after = found
+            row += (before, ctx.env_attrs[k], after)
+        row.append("</tr>")
+        rows.append("".join(row))
     served = sum(w is not None for w in chosen)
     return (
         '<section id="environments"><h2>Environments</h2>\n'
@@ -84,7 +111,7 @@ def _matrix(p: Project, ctx: Context) -> str:
         f"{len(chosen)} environments: a wheel on {served}"
         f"{'' if served == len(chosen) else f', none on {len(chosen) - served}'}.</p>\n"
         f'<div class="scroll"><table class="matrix"><thead><tr><th scope="col">Python</th>'
-        f'{head}</tr></thead>\n<tbody>{"".join(rows)}</tbody></table></div>\n'
+        f'{ctx.matrix_head}</tr></thead>\n<tbody>{"".join(rows)}</tbody></table></div>\n'
         '<p class="legend"><span class="key binary"></span>compiled wheel '
         '<span class="key pure"></span>pure-Python wheel <span class="key none"></span>'
         "no wheel</p></section>\n")
@@ -187,7 +214,9 @@ def _extras(p: Project) -> str:
 
 def _integration(p: Project, results: Sequence[Results]) -> str:
     if not results:
-        return ""
+        return ('<section id="integration"><h2>Integration</h2>\n<p class="muted">This '
+                "release carries no integration results (<code>ipwhl integrate</code> makes "
+                "them).</p></section>\n")
     rows = []
     for r in results:
         env = link(f"{_ROOT}{DIRECTORY}/{r.filename}", r.environment)

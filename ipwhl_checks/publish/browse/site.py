@@ -20,6 +20,7 @@ previous state every project must be built here (``publish`` then reuses none).
 from __future__ import annotations
 
 import io
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -86,7 +87,7 @@ class Site:
         self._facts: dict[str, Project] = {}  # reused projects, when their page is remade
         self.covers: dict[str, tuple[int, int]] = {}
         self._sink, self._write, self._metadata = sink, write, metadata
-        self._held: set[bytes] = set()
+        self._held: set[str] = set()  # CIDs of the blocks the previous site has
         self._recording: list[bytes] | None = None
         self.builder = DagBuilder(settings.profile, raw_sink=self._emit)
         self.previous_nodes: dict[str, Node] = {}  # the previous release's root entries
@@ -101,12 +102,13 @@ class Site:
     def _emit(self, raw: bytes, block: bytes) -> None:
         if self._recording is not None:
             self._recording.append(raw)
-        if self._sink is not None and raw not in self._held:
+        if self._sink is not None and not (self._held and cid_text(raw) in self._held):
             self._sink(raw, block)
 
     def _hold(self, link: Link) -> None:
-        self._held.add(parse_cid(link.cid))
-        self._held.update(parse_cid(leaf) for leaf in link.leaves)
+        """The previous site has the blocks of *link*: they are not given to the sink."""
+        self._held.add(link.cid)
+        self._held.update(link.leaves)
 
     def _file(self, path: str, data: bytes) -> tuple[Node, Link]:
         """The file at *path* (from the published tree's root): written, its blocks made."""
@@ -125,13 +127,10 @@ class Site:
     # ---- the previous site -----------------------------------------------------------
 
     def _record(self, name: str) -> Record | None:
-        """*name*'s record in the previous site (its page then held)."""
+        """*name*'s record in the previous site."""
         if self.old is None or name not in self.old.lines:
             return None
-        record = self.old.record(name)
-        if record is not None:
-            self._hold(record.page)
-        return record
+        return self.old.record(name)
 
     def _page_layout_kept(self) -> bool:
         return self.old is not None and self.old.header.layout == LAYOUT \
@@ -213,7 +212,8 @@ class Site:
         remade from its state; the blocks of its ``site.json`` are held."""
         if self.old is None:
             return
-        blank = DagBuilder(self.settings.profile, raw_sink=lambda raw, _: self._held.add(raw))
+        blank = DagBuilder(self.settings.profile,
+                           raw_sink=lambda raw, _: self._held.add(cid_text(raw)))
         state = blank.add_file(io.BytesIO(self.old.data))
         top = {k: _node(v) for k, v in self.old.header.links.items() if "/" not in k}
         top[STATE_NAME] = state
@@ -332,6 +332,8 @@ class _Build:
         ctx = Context(site.chooser, site.settings.pythons, site.settings.platforms,
                       site.integration)
         for name in sorted(self.rerender):
+            if site.old is not None and name in site.old.lines:
+                site._hold(site.old.page(name))  # (the same page again: not a new block)
             project = site._project(name)
             linked = [d for d in project.dependency_names if d in self.current]
             data = project_page(project, ctx, self.dependents_of(name), linked)
@@ -381,10 +383,11 @@ class _Build:
             if not members:
                 continue
             unchanged = [n for n in members if n not in self.page_nodes]
-            olds = [site._record(n) for n in unchanged]
-            raws = parse_cids([r.page.cid for r in olds if r is not None])
-            pages = dict(zip(unchanged, (Node(raw, r.page.size) for raw, r in zip(
-                raws, (r for r in olds if r is not None), strict=True)), strict=True))
+            assert site.old is not None or not unchanged
+            olds = [site.old.page(n) for n in unchanged] if site.old is not None else []
+            raws = parse_cids([link.cid for link in olds])
+            pages = {n: Node(raw, link.size) for n, raw, link in zip(unchanged, raws, olds,
+                                                                      strict=True)}
             pages.update((n, self.page_nodes[n]) for n in members if n in self.page_nodes)
             top[pfx], links[key] = site._directory({f"{n}.html": pages[n] for n in members})
         children[PAGES], links[PAGES] = site._directory(top)
@@ -414,9 +417,8 @@ class _Build:
         project = self.built.get(name)
         if project is not None:
             return name, project.version, project.meta.summary
-        record = self.site._record(name)
-        assert record is not None
-        return name, record.version, record.meta.summary
+        assert self.site.old is not None
+        return (name, *self.site.old.row(name))
 
     def project_list(self, children: dict[str, Node], links: dict[str, Link]) -> None:
         site = self.site
@@ -468,21 +470,34 @@ class _Build:
         return found
 
     def lines(self) -> list[bytes | memoryview]:
-        """The state's project lines, by key (prefix, then name)."""
-        site = self.site
+        """The state's project lines, by key (prefix, then name): the previous state's
+        runs of unchanged lines as they are, between the new ones."""
+        site, old = self.site, self.site.old
+        if old is None:
+            return [self._line(name) for pfx in sorted(self._groups())
+                    for name in self._groups()[pfx]]
+        edits: list[tuple[str, bytes | None]] = [(f"{prefix(n)}/{n}", None)
+                                                for n in self.removed]
+        for name in sorted({*self.built, *self.page_links, *site.covers, *self.tested}):
+            if self._new_record(name) is not None:
+                edits.append((f"{prefix(name)}/{name}", self._line(name)))
         out: list[bytes | memoryview] = []
-        prefixes = sorted(self._groups()) if site.old is None else sorted(
-            self._touched(self.added) | set(site.old.by_prefix))
-        for pfx in prefixes:
-            for name in self.members(pfx):
-                key = f"{pfx}/{name}"
-                new = self._new_record(name)
-                if new is not None:
-                    out.append(new.line(key))
-                else:
-                    assert site.old is not None
-                    out.append(site.old.line(name))
+        at = 0  # the next line of the previous state to copy
+        for key, line in sorted(edits):
+            i = bisect_left(old.keys, key, at)
+            if i > at:
+                out.append(old.run(at, i))
+            at = i + 1 if i < len(old.keys) and old.keys[i] == key else i
+            if line is not None:
+                out.append(line)
+        if at < len(old.keys):
+            out.append(old.run(at, len(old.keys)))
         return out
+
+    def _line(self, name: str) -> bytes:
+        record = self._new_record(name)
+        assert record is not None
+        return record.line(f"{prefix(name)}/{name}")
 
     def _new_record(self, name: str) -> Record | None:
         """*name*'s record, None when it is the previous line as it was."""

@@ -201,21 +201,63 @@ _OPEN, _CLOSE = b'\n "projects": {\n', b"\n }\n}\n"
 _LINE = re.compile(rb'  "(([0-9a-f]{2})/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?))": (\{[^\n]*\})(,?)\n')
 
 
+# In a canonical line (keys sorted, compact JSON) a key with its quotes occurs only as a key:
+# within a string every quote is escaped.  The summary is the first "summary" (meta's keys
+# before it hold no such key), the version the last "version".
+_STRING = rb'"((?:[^"\\]|\\.)*)"'
+_SUMMARY = re.compile(rb'"summary":' + _STRING)
+_VERSION = re.compile(rb',"version":' + _STRING + rb',"wheels":')
+_PAGE = re.compile(rb'"page":\["([A-Za-z0-9]+)",([0-9]+)[,\]]')
+
+
+def _text(raw: bytes) -> str:
+    """A JSON string's value, given its body (ASCII: the state is written so)."""
+    return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("ascii")
+
+
 @dataclass
 class State:
     """A previous release's ``site.json``: its header, and each project's line, parsed only
-    when asked for (:meth:`record`)."""
+    when asked for (:meth:`record`; :meth:`row` and :meth:`page` read two fields of it)."""
 
     where: str
     data: bytes
     header: Header
     lines: dict[str, tuple[int, int]]  # name -> (start, end) of its line in data
     by_prefix: dict[str, list[str]]  # prefix -> its names, sorted
+    keys: list[str]  # every line's key ("<prefix>/<name>"), in order
+    starts: list[int]  # where each line starts
+    ends: list[int]  # where each line ends (before its comma)
     _records: dict[str, Record] = field(default_factory=dict, repr=False)
 
     def line(self, name: str) -> memoryview:
         start, end = self.lines[name]
         return memoryview(self.data)[start:end]
+
+    def run(self, first: int, stop: int) -> memoryview:
+        """Lines *first* to *stop* (excluded) as they are, with the ``,\n`` between them."""
+        return memoryview(self.data)[self.starts[first]:self.ends[stop - 1]]
+
+    def row(self, name: str) -> tuple[str, str]:
+        """*name*'s (version, summary), read from its line without parsing the rest."""
+        start, end = self.lines[name]
+        version = _VERSION.search(self.data, start, end)
+        summary = _SUMMARY.search(self.data, start, end)
+        if version is None or summary is None:  # not canonical: the checked way
+            record = self.record(name)
+            assert record is not None
+            return record.version, record.meta.summary
+        return _text(version[1]), _text(summary[1])
+
+    def page(self, name: str) -> Link:
+        """*name*'s page link, read from its line (a page of one block; else parsed)."""
+        start, end = self.lines[name]
+        m = _PAGE.search(self.data, start, end)
+        if m is None or self.data[m.end() - 1] != ord("]"):
+            record = self.record(name)
+            assert record is not None
+            return record.page
+        return Link(m[1].decode("ascii"), int(m[2]))
 
     def record(self, name: str) -> Record | None:
         """*name*'s record, checked (None if the state has no such project)."""
@@ -294,6 +336,9 @@ def read_state(data: bytes, where: str = STATE_NAME) -> State | None:
         raise r.fail("coverage and environments differ in length")
     lines: dict[str, tuple[int, int]] = {}
     by_prefix: dict[str, list[str]] = {}
+    keys: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     if not empty:
         at, stop, last = start + len(_OPEN), end + 1, b""
         while at < stop:
@@ -304,8 +349,11 @@ def read_state(data: bytes, where: str = STATE_NAME) -> State | None:
             name = m[3].decode("ascii")
             lines[name] = (at, m.end() - 1 - len(m[5]))
             by_prefix.setdefault(m[2].decode("ascii"), []).append(name)
+            keys.append(m[1].decode("ascii"))
+            starts.append(at)
+            ends.append(lines[name][1])
             last, at = m[1], m.end()
-    return State(where, data, header, lines, by_prefix)
+    return State(where, data, header, lines, by_prefix, keys, starts, ends)
 
 
 def names_digest(names: Iterable[str]) -> str:
