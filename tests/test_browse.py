@@ -419,7 +419,7 @@ def test_integration_results_move_only_the_pages_whose_rows_change(
     webkit = state.record("webkit-lite")
     old = read_state(first.site_state)
     assert old is not None and webkit is not None
-    changed = {n for n in state.lines if state.record(n).page != old.record(n).page}
+    changed = {n for n in state.index if state.record(n).page != old.record(n).page}
     assert changed == {"webkit-lite"}
     assert "passed" in (tmp_path / "full" / "_browse" / page_path("webkit-lite")).read_text()
 
@@ -499,7 +499,7 @@ def test_a_state_of_another_format_is_not_used(data: Path) -> None:
     state = run(data).site_state
     assert read_state(state.replace(b"ipwhl-browse/1", b"ipwhl-browse/9")) is None
     one = read_state(state)
-    assert one is not None and sorted(one.lines) == sorted({w[0] for w in WHEELS})
+    assert one is not None and sorted(one.index) == sorted({w[0] for w in WHEELS})
     record = one.record("fastcore")
     assert record is not None and record.deps == ("colorama",)
     assert record.rdeps == ("webkit-lite",)

@@ -7,7 +7,7 @@ Static pages beside the PEP 503 tree (which stays byte for byte what pip reads; 
     /_browse/projects.html            every project's page, by initial
     /_browse/changes.html             projects added, removed, upgraded since a baseline
     /_browse/p/<prefix>/<name>.html   one page per project (prefix as in the data tree)
-    /_browse/search/<0-f>.js          the search index (:mod:`.search`)
+    /_browse/search/<00-3f>.js        the search index (:mod:`.search`)
     /_browse/site.css, site.js        the only assets: nothing is loaded from elsewhere
     /_browse/site.json                what the next publish reuses (:mod:`.state`)
     /integration/<environment>.json   integration results, when given (:mod:`.integration`)

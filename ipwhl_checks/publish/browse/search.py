@@ -1,15 +1,16 @@
-"""The search index: every project's name, version and summary, in 16 shards.
+"""The search index: every project's name, version and summary, in 64 shards.
 
-``_browse/search/<shard>.js`` holds the projects whose prefix directory
-(:func:`~ipwhl_checks.repo.layout.prefix`) starts with the hex digit ``<shard>``, so a
-release rewrites only the shards of the projects it changes.  Each shard is one call,
+``_browse/search/<shard>.js`` holds the projects of four prefix directories
+(:func:`~ipwhl_checks.repo.layout.prefix`, ``<shard>`` being the prefix divided by 4, two
+hex digits), so a release rewrites only the shards of the projects it changes.  Each shard
+is one call,
 ``ipwhlSearch(<JSON>);``, whose JSON is::
 
     {"format": "ipwhl-search/1", "projects": [["<name>", "<version>", "<summary>"], ...]}
 
 (sorted by name): a script, not a ``.json`` file, because a browser loads a script from an
 ``--out`` directory opened as files (``file://``), where it refuses to ``fetch`` one.
-``site.js`` loads the 16 shards when the search box is first used.
+``site.js`` loads the 64 shards when the search box is first used.
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-__all__ = ["FORMAT", "SHARDS", "search_shard"]
+__all__ = ["FORMAT", "SHARDS", "search_shard", "shard_of", "shard_prefixes"]
 
 FORMAT = "ipwhl-search/1"
-SHARDS = "0123456789abcdef"
+SHARDS = tuple(f"{i:02x}" for i in range(64))
+
+
+def shard_of(prefix: str) -> str:
+    """The shard of the projects under the prefix directory *prefix*."""
+    return f"{int(prefix, 16) // 4:02x}"
+
+
+def shard_prefixes(shard: str) -> list[str]:
+    """The four prefix directories of *shard*."""
+    first = int(shard, 16) * 4
+    return [f"{first + i:02x}" for i in range(4)]
 
 
 def search_shard(rows: Sequence[tuple[str, str, str]]) -> bytes:

@@ -37,7 +37,7 @@ from .graph import all_dependents, updated_dependents
 from .html import ASSETS, PAGES, SITE_DIR, page_path
 from .integration import DIRECTORY, Results
 from .pages import Context, Figures, front_page, project_page, projects_page
-from .search import SHARDS, search_shard
+from .search import SHARDS, search_shard, shard_of, shard_prefixes
 from .state import (
     LAYOUT,
     STATE_NAME,
@@ -128,7 +128,7 @@ class Site:
 
     def _record(self, name: str) -> Record | None:
         """*name*'s record in the previous site."""
-        if self.old is None or name not in self.old.lines:
+        if self.old is None or name not in self.old.index:
             return None
         return self.old.record(name)
 
@@ -233,8 +233,8 @@ class _Build:
         self.built = dict(site.built_here) if site.old is not None else {
             n: site._project(n) for n in names}
         self.removed: list[str] = sorted(
-            n for n in site.old.lines if n not in self.current) if site.old else []
-        self.added = [n for n in self.built if site.old is None or n not in site.old.lines]
+            site.old.index.keys() - self.current) if site.old else []
+        self.added = [n for n in self.built if site.old is None or n not in site.old.index]
         self.rerender: set[str] = set(self.built) if old is not None else set(names)
         self.new_dependents: dict[str, tuple[str, ...]] = {}
         self.dangling: dict[str, tuple[str, ...]] = {}
@@ -332,7 +332,7 @@ class _Build:
         ctx = Context(site.chooser, site.settings.pythons, site.settings.platforms,
                       site.integration)
         for name in sorted(self.rerender):
-            if site.old is not None and name in site.old.lines:
+            if site.old is not None and name in site.old.index:
                 site._hold(site.old.page(name))  # (the same page again: not a new block)
             project = site._project(name)
             linked = [d for d in project.dependency_names if d in self.current]
@@ -345,7 +345,7 @@ class _Build:
         site = self.site
         if site.old is None:
             return self._groups().get(pfx, [])
-        kept = [n for n in site.old.by_prefix.get(pfx, ()) if n in self.current]
+        kept = [n for n in site.old.by_prefix(pfx) if n in self.current]
         new = [n for n in self.added if prefix(n) == pfx]
         return sorted(kept + new) if new else kept
 
@@ -397,7 +397,7 @@ class _Build:
         if self.old is None:
             touched = set(SHARDS)
         else:
-            touched = {pfx[0] for pfx in self._touched([*self.built, *self.removed])}
+            touched = {shard_of(pfx) for pfx in self._touched([*self.built, *self.removed])}
         shards: dict[str, Node] = {}
         for shard in SHARDS:
             key = f"search/{shard}.js"
@@ -405,10 +405,8 @@ class _Build:
                 links[key] = self.old.header.links[key]
                 shards[f"{shard}.js"] = _node(links[key])
                 continue
-            rows = []
-            for low in "0123456789abcdef":
-                for name in self.members(shard + low):
-                    rows.append(self._row(name))
+            rows = [self._row(name) for pfx in shard_prefixes(shard)
+                    for name in self.members(pfx)]
             shards[f"{shard}.js"], links[key] = site._file(
                 f"{SITE_DIR}/{key}", search_shard(sorted(rows)))
         children["search"], links["search"] = site._directory(shards)

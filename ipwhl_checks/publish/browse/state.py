@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,7 +199,9 @@ _RECORD_KEYS = {"covers", "deps", "files", "from", "meta", "page", "rdeps", "tes
                 "version", "wheels"}
 _META_KEYS = {"summary", "license", "home", "changelog", "urls", "provides"}
 _OPEN, _CLOSE = b'\n "projects": {\n', b"\n }\n}\n"
-_LINE = re.compile(rb'  "(([0-9a-f]{2})/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?))": (\{[^\n]*\})(,?)\n')
+# the start of a project's line, after the newline that ends the one before: its key
+# ("<prefix>/<normalized name>") and the object's brace
+_HEAD = re.compile(rb'\n  "([0-9a-f]{2}/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)": \{')
 
 
 # In a canonical line (keys sorted, compact JSON) a key with its quotes occurs only as a key:
@@ -223,16 +226,25 @@ class State:
     where: str
     data: bytes
     header: Header
-    lines: dict[str, tuple[int, int]]  # name -> (start, end) of its line in data
-    by_prefix: dict[str, list[str]]  # prefix -> its names, sorted
     keys: list[str]  # every line's key ("<prefix>/<name>"), in order
-    starts: list[int]  # where each line starts
+    starts: list[int]  # where each line starts in data
     ends: list[int]  # where each line ends (before its comma)
+    index: dict[str, int] = field(default_factory=dict)  # name -> its line's number
     _records: dict[str, Record] = field(default_factory=dict, repr=False)
 
-    def line(self, name: str) -> memoryview:
-        start, end = self.lines[name]
-        return memoryview(self.data)[start:end]
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {key[3:]: i for i, key in enumerate(self.keys)}
+
+    def span(self, name: str) -> tuple[int, int]:
+        i = self.index[name]
+        return self.starts[i], self.ends[i]
+
+    def by_prefix(self, pfx: str) -> list[str]:
+        """The names under prefix *pfx*, sorted."""
+        first = bisect_left(self.keys, f"{pfx}/")
+        stop = bisect_left(self.keys, f"{pfx}0", first)  # ("0" follows "/")
+        return [key[3:] for key in self.keys[first:stop]]
 
     def run(self, first: int, stop: int) -> memoryview:
         """Lines *first* to *stop* (excluded) as they are, with the ``,\n`` between them."""
@@ -240,7 +252,7 @@ class State:
 
     def row(self, name: str) -> tuple[str, str]:
         """*name*'s (version, summary), read from its line without parsing the rest."""
-        start, end = self.lines[name]
+        start, end = self.span(name)
         version = _VERSION.search(self.data, start, end)
         summary = _SUMMARY.search(self.data, start, end)
         if version is None or summary is None:  # not canonical: the checked way
@@ -251,7 +263,7 @@ class State:
 
     def page(self, name: str) -> Link:
         """*name*'s page link, read from its line (a page of one block; else parsed)."""
-        start, end = self.lines[name]
+        start, end = self.span(name)
         m = _PAGE.search(self.data, start, end)
         if m is None or self.data[m.end() - 1] != ord("]"):
             record = self.record(name)
@@ -262,8 +274,8 @@ class State:
     def record(self, name: str) -> Record | None:
         """*name*'s record, checked (None if the state has no such project)."""
         found = self._records.get(name)
-        if found is None and name in self.lines:
-            start, end = self.lines[name]
+        if found is None and name in self.index:
+            start, end = self.span(name)
             text = self.data[start:end].decode("ascii")
             found = self._records[name] = _record(
                 _Reader(self.where), name, text[text.index(": ") + 2:])
@@ -334,26 +346,22 @@ def read_state(data: bytes, where: str = STATE_NAME) -> State | None:
         dangling={k: r.strs(v, f"dangling.{k}") for k, v in dangling.items()})
     if len(header.coverage) != len(header.environments):
         raise r.fail("coverage and environments differ in length")
-    lines: dict[str, tuple[int, int]] = {}
-    by_prefix: dict[str, list[str]] = {}
-    keys: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    if not empty:
-        at, stop, last = start + len(_OPEN), end + 1, b""
-        while at < stop:
-            m = _LINE.match(data, at)
-            if m is None or m[1] <= last or (m[5] == b"") != (m.end() == stop) \
-                    or m[3].decode("ascii") in lines:
-                raise r.fail(f"the line of projects after {last.decode()!r} is not canonical")
-            name = m[3].decode("ascii")
-            lines[name] = (at, m.end() - 1 - len(m[5]))
-            by_prefix.setdefault(m[2].decode("ascii"), []).append(name)
-            keys.append(m[1].decode("ascii"))
-            starts.append(at)
-            ends.append(lines[name][1])
-            last, at = m[1], m.end()
-    return State(where, data, header, lines, by_prefix, keys, starts, ends)
+    if empty:
+        return State(where, data, header, [], [], [])
+    # each line starts "\n  "<key>": {" (a raw newline occurs nowhere else: JSON escapes it
+    # in a string) and ends "}", with a comma before the next one; keys strictly increasing
+    body, stop = start, end + 1  # (from the newline before the first line)
+    starts, keys = [], []
+    for m in _HEAD.finditer(data, body, stop):
+        starts.append(m.start() + 1)
+        keys.append(m[1])
+    ends = [s - 2 for s in starts[1:]] + [end]
+    if not starts or starts[0] != body + len(_OPEN) or len(set(keys)) != len(keys) \
+            or keys != sorted(keys) or data.count(b"\n", body, stop) != len(keys) + 2 \
+            or not all(data[e - 1] == 0x7D for e in ends) \
+            or not all(data[e] == 0x2C for e in ends[:-1]):  # "}" and ","
+        raise r.fail("the projects' lines are not canonical")
+    return State(where, data, header, [k.decode("ascii") for k in keys], starts, ends)
 
 
 def names_digest(names: Iterable[str]) -> str:

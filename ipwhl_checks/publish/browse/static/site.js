@@ -1,9 +1,10 @@
 // IPWHL browse pages: the one script. Every page reads without it; it fills in what only
 // the address bar knows (the root CID, the index URL) and runs the search of the front page
-// over the index in search/<0-f>.js (each shard calls ipwhlSearch once).
+// over the index in search/<00-3f>.js (each shard calls ipwhlSearch once).
 "use strict";
 (function () {
-  var SHARDS = "0123456789abcdef";
+  var SHARDS = [];  // "00" to "3f"
+  for (var n = 0; n < 64; n++) SHARDS.push((n < 16 ? "0" : "") + n.toString(16));
   var LIMIT = 50;
   var body = document.body;
   var root = new URL(body.getAttribute("data-root") || "./", location.href);
@@ -32,7 +33,7 @@
     if (then) pending = then;
     if (loading) return;
     loading = true;
-    SHARDS.split("").forEach(function (shard) {
+    SHARDS.forEach(function (shard) {
       var s = document.createElement("script");
       s.src = "search/" + shard + ".js";
       s.onload = s.onerror = function () {
