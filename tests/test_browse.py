@@ -12,6 +12,7 @@ changes page's baseline, and the CAR of a full publish for the delta.  The brows
 from __future__ import annotations
 
 import html.parser
+import json
 import os
 import shutil
 import subprocess
@@ -21,13 +22,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import PublishError
 from ipwhl_checks.ipld.car import read_car
 from ipwhl_checks.publish.browse import Baseline, page_path, read_state
-from ipwhl_checks.publish.browse.facts import Chooser, read_meta
+from ipwhl_checks.publish.browse.facts import Chooser, Meta, read_meta
 from ipwhl_checks.publish.browse.graph import all_dependents, updated_dependents
+from ipwhl_checks.publish.browse.state import Link, Record
 from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish
 from ipwhl_checks.publish.committed import committed_tree
 from ipwhl_checks.publish.manifest import FileEntry, WheelEntry
@@ -493,6 +497,20 @@ def test_a_broken_state_says_so(data: Path, edit: object, error: str) -> None:
     assert broken != state
     with pytest.raises(PublishError, match=error):
         read_state(broken, "prev/site.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(), names=st.lists(st.text(), max_size=3), n=st.integers(0, 2**40))
+def test_a_state_line_is_the_json_encoders(text: str, names: list[str], n: int) -> None:
+    """Record.line composes the compact JSON by hand; json's encoder is the truth."""
+    meta = Meta(summary=text, license=text[:3], home="https://x.test/" + text,
+                changelog="", urls=tuple((t, text) for t in names), provides=tuple(names))
+    record = Record(version=text, wheels=n, files="0f" * 8, source=text, meta=meta,
+                    page=Link("bafkrei" + "a" * 52, n, tuple(names)), deps=tuple(names),
+                    rdeps=tuple(reversed(names)), covers=(n, n // 3), tested=text)
+    expected = json.dumps(record.value(), ensure_ascii=True, sort_keys=True,
+                          separators=(",", ":"))
+    assert record.line("7c/x") == f'  "7c/x": {expected}'.encode()
 
 
 def test_a_state_of_another_format_is_not_used(data: Path) -> None:

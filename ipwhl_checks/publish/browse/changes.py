@@ -35,16 +35,18 @@ class Current:
     files: str
 
 
-def current(filenames: Iterable[str]) -> Current:
-    """The :class:`Current` of a project whose wheels are *filenames*."""
+def current(filenames: Iterable[str], newest: str | None = None) -> Current:
+    """The :class:`Current` of a project whose wheels are *filenames*; *newest*: their
+    newest version, when known (as the manifest writes versions: ``str(Version(...))``)."""
     names = sorted(set(filenames))
-    versions = []
-    for filename in names:
-        try:
-            versions.append(parse_wheel_filename(filename)[1])
-        except (InvalidWheelFilename, InvalidVersion):
-            continue
-    newest = str(max(versions)) if versions else ""
+    if newest is None:
+        versions = []
+        for filename in names:
+            try:
+                versions.append(parse_wheel_filename(filename)[1])
+            except (InvalidWheelFilename, InvalidVersion):
+                continue
+        newest = str(max(versions)) if versions else ""
     digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
     return Current(newest, len(names), digest)
 

@@ -432,7 +432,7 @@ class _Build:
     def _now(self, name: str) -> Current:
         project = self.built.get(name)
         if project is not None:
-            return current(w.filename for w in project.entry.wheels)
+            return current((w.filename for w in project.entry.wheels), project.version)
         record = self.site._record(name)
         if record is not None:
             return Current(record.version, record.wheels, record.files)
@@ -515,8 +515,8 @@ class _Build:
             covers = site.covers.get(name, old.covers)
             return replace(old, page=page, rdeps=self.dependents_of(name), covers=covers,
                            tested=self.tested.get(name, old.tested))
-        rep = representative(project.entry.wheels)
-        now = current(w.filename for w in project.entry.wheels)
+        rep = project.representative
+        now = current((w.filename for w in project.entry.wheels), project.version)
         return Record(
             version=now.version, wheels=now.wheels, files=now.files,
             source=short_digest(rep.metadata.cid) if rep is not None else "",
