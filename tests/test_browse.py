@@ -448,7 +448,8 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def test_changes_since_the_previous_release(data: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "gitconfig"
     config.write_text("[user]\n\tname = Maintainer\n\temail = maintainer@ipwhl.test\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
@@ -468,6 +469,10 @@ def test_changes_since_the_previous_release(data: Path, tmp_path: Path,
         allow_file=True, changes_since=baseline, previous=read_previous(first.manifest_bytes),
         previous_site=first.site_state))
     assert incremental.root_cid == full.root_cid
+    # the same from the command line
+    assert main(["publish", "--root", str(data), "--commit", "HEAD", "--changes-since",
+                 "HEAD~1", "--allow-file"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == full.root_cid
     page = tags(tmp_path / "site" / "_browse" / "changes.html")
     rows = {a["data-change"] for t, a in page.tags if t == "tr" and "data-change" in a}
     assert rows == {"added", "removed", "upgraded"}

@@ -14,7 +14,9 @@ release's site (its :class:`~.state.State`), only what changed is made again:
   dependencies (:mod:`.graph`).
 
 Blocks the previous site holds are not given to the sink (a delta CAR).  Without a
-previous state every project must be built here (``publish`` then reuses none).
+previous state (or of another page layout) every page is made: a reused project's from its
+previous manifest entry and, unless the state has read it, its wheel's METADATA (which the
+*metadata* callback gives: the publish reads it from the cached wheel).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import io
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib.resources import files
 
 from ...ipld.cid import cid_text, parse_cid, parse_cids
@@ -58,14 +60,6 @@ __all__ = ["Site"]
 
 def _node(link: Link) -> Node:
     return Node(parse_cid(link.cid), link.size)
-
-
-@dataclass
-class _Project:
-    """A project of this publish whose record is new: its facts, if built here."""
-
-    project: Project | None
-    covers: tuple[int, int]
 
 
 class Site:
