@@ -329,6 +329,21 @@ def test_the_same_tree_gives_the_same_site(data: Path, tmp_path: Path) -> None:
     assert done.stdout.strip() == first.root_cid
 
 
+def test_a_repository_without_projects(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "repository.toml").write_text("python = ['3.12']\nplatforms = ['win_amd64']\n")
+    result = run(data, out=tmp_path / "site")
+    done = subprocess.run([os.sys.executable, "-m", "ipwhl_checks", "cid", "--profile",
+                           "unixfs-v1-2025", str(tmp_path / "site")], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == result.root_cid  # (no empty directory in the tree)
+    assert check_links(tmp_path / "site") == []
+    again = run(data, previous=read_previous(result.manifest_bytes),
+                previous_site=result.site_state)
+    assert again.root_cid == result.root_cid
+
+
 # ---- incremental -------------------------------------------------------------------------
 
 def car_blocks(path: Path) -> set[str]:

@@ -384,7 +384,8 @@ class _Build:
                                                                       strict=True)}
             pages.update((n, self.page_nodes[n]) for n in members if n in self.page_nodes)
             top[pfx], links[key] = site._directory({f"{n}.html": pages[n] for n in members})
-        children[PAGES], links[PAGES] = site._directory(top)
+        if top:  # (an empty directory: no file for --out to write, so none in the tree)
+            children[PAGES], links[PAGES] = site._directory(top)
 
     def search(self, children: dict[str, Node], links: dict[str, Link]) -> None:
         site = self.site
