@@ -13,7 +13,8 @@ each wheel stays one 1 MiB chunk, "small"); mean about 1.6 x the median.  It pri
 
 - full publish, cold: wheels copied into an empty cache (each verified against its CID);
 - full publish, warm: every wheel read from the cache (what CI does after ``check --online``),
-  without and with a CAR (CI writes one);
+  without and with a CAR (CI writes one), and once making no site (``/_browse/`` linked by
+  its CID), for the site's share of the time;
 - incremental publish after changing one project (``--previous`` = the warm run's manifest,
   with its site's ``_browse/site.json`` beside it, read as part of the incremental run;
   a delta CAR), the data tree being a git work tree with that manifest's ``source-commit``
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
 import hashlib
 import math
 import os
@@ -57,7 +59,8 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ipwhl_checks.ipld.car import index_car
@@ -140,10 +143,22 @@ def git_cpu_time() -> float:
     return t.children_user + t.children_system
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off, as ``ipwhl`` runs a command (its entry point
+    pauses it once; the library functions called here do not)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def timed(data: Path | CommittedTree, **options: object) -> tuple[float, float, PublishResult]:
     """(wall seconds, CPU seconds of this process, its threads and children, result)."""
     wall, cpu = time.perf_counter(), cpu_time()
-    result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
+    with paused_gc():
+        result = publish(data, PublishOptions(allow_file=True, **options))  # type: ignore[arg-type]
     return time.perf_counter() - wall, cpu_time() - cpu, result
 
 
@@ -253,7 +268,8 @@ def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Pr
     """Time an incremental publish (what *prepare* does, reading --previous included),
     print its row and its ratios to the *baselines*; its result."""
     wall, cpu, git_cpu = time.perf_counter(), cpu_time(), git_cpu_time()
-    target, previous, options = prepare()
+    with paused_gc():
+        target, previous, options = prepare()
     wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
     inc, inc_cpu, delta = timed(target, previous=previous, car=car, **options)
     inc, inc_cpu = inc + wall, inc_cpu + cpu
@@ -289,6 +305,14 @@ def part1(root: Path, projects: int, kb: int) -> None:
     full, full_cpu, result = timed(data, source_commit=commit)
     print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
           f"root {result.root_cid}")
+    # the same publish making no site (linked by its CID, as `ipwhl verify` links it
+    # without integration results): what the site costs
+    bare, bare_cpu, linked = timed(data, source_commit=commit,
+                                   site=(result.site_cid, result.site_size))
+    assert linked.root_cid == result.root_cid
+    print(f"{'full publish, warm, no site made:':34} {bare:8.2f}s {bare_cpu:8.2f}s   the site: "
+          f"{(full - bare) / full:.1%} of the wall time, {(full_cpu - bare_cpu) / full_cpu:.1%} "
+          "of the CPU time")
     old_car = root / "full-old.car"
     car_full, car_full_cpu, _ = timed(data, source_commit=commit, car=old_car)
     print(f"full publish, warm, with a CAR:    {car_full:8.2f}s {car_full_cpu:8.2f}s   "

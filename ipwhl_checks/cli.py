@@ -9,6 +9,11 @@ A command stopped by SIGTERM (a CI job cancelled) or SIGHUP (its terminal closed
 the way Ctrl-C does, instead of dying where it stands: the temporary files of a write in
 progress (a CAR, a ``--out`` tree, a download) are removed, and the targets are untouched.
 
+A mistyped command gets the close matches (``ipwhl chek``: did you mean 'check'?), and
+every command's ``--help`` ends with examples (:data:`EXAMPLES`).  Without ``--root``, a
+command finds the data tree from any directory inside the data repository
+(:func:`ipwhl_checks.commands._common.find_root`).
+
 A command runs with the cyclic garbage collector paused (see :mod:`ipwhl_checks.util.nogc`),
 unless its module sets ``KEEP_GC = True`` (``ipwhl serve``, which runs for hours).
 """
@@ -16,6 +21,7 @@ unless its module sets ``KEEP_GC = True`` (``ipwhl serve``, which runs for hours
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import signal
 import sys
@@ -28,7 +34,7 @@ from . import __version__
 from .errors import IpwhlError, UsageError
 from .util.nogc import paused_gc
 
-__all__ = ["COMMANDS", "Terminated", "main"]
+__all__ = ["COMMANDS", "EXAMPLES", "Terminated", "main"]
 
 # name -> (module under ipwhl_checks.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,11 +51,116 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve CAR files over HTTP as a verifying IPFS path gateway"),
     "lock": ("lock", "write a hash-checking lock for a published CID"),
     "use": ("use", "point pip at the newest verified release"),
+    "diff": ("diff", "list the projects added, removed and upgraded between two releases"),
+    "integrate": ("integrate", "install and import every project of a published tree, "
+                               "sandboxed"),
 }
 
 
+_CID = "bafybeidi5oastfyukk2amhcfi3fcuspewlnxca3eusla6r5g4mrobv6y5y"
+_WHEEL = "x-1.0-py3-none-any.whl"
+
+# name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
+# tests/test_cli.py parses each with the command's own parser.
+EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "check": (
+        ("ipwhl check", "every offline check of the data tree"),
+        ("ipwhl check data/7c/requests", "these files, and the dependencies of the tree"),
+        ("ipwhl check --format json > problems.json", "one JSON object per problem"),
+        ("ipwhl check --explain IW101", "what a check id means and how to fix it"),
+        ("ipwhl check --list-checks", "every check id with its summary"),
+        ("ipwhl check --online data/7c/requests", "also download and compare the wheels"),
+    ),
+    "fmt": (
+        ("ipwhl fmt", "rewrite every declaration in canonical form"),
+        ("ipwhl fmt --check data/7c/requests", "only say which files are not canonical"),
+    ),
+    "resolve": (
+        ("ipwhl resolve --env cp312-manylinux_2_28_x86_64 'requests[socks]'",
+         "the install set on one supported environment"),
+        ("ipwhl resolve --env current 'httpx>=0.27'", "the same on the running interpreter"),
+    ),
+    "cid": (
+        (f"ipwhl cid dist/{_WHEEL}", "the CID `ipfs add` gives, for a declaration"),
+        ("ipwhl cid --profile unixfs-v0-2015 build/site", "a directory, under kubo's default"),
+    ),
+    "car": (
+        ("ipwhl car build/site -o build/site.car", "write the DAG of a directory"),
+        ("ipwhl car --verify build/site.car", "check every block against its CID"),
+    ),
+    "add": (
+        ("ipwhl add requests==2.32.3", "pip's wheel on every supported environment"),
+        ("ipwhl add --recursive 'requests[socks]==2.32.3'",
+         "... and every dependency the tree lacks"),
+        (f"ipwhl add dist/{_WHEEL} --source https://example.org/{_WHEEL}",
+         "a local wheel, published at a URL"),
+    ),
+    "outdated": (
+        ("ipwhl outdated", "projects behind the index"),
+        ("ipwhl outdated --json", "... for scripts"),
+    ),
+    "publish": (
+        ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),
+        ("ipwhl publish --previous manifest.json --car build/delta.car",
+         "only what changed since the last release"),
+    ),
+    "release": (
+        ("ipwhl release --car build/ipwhl.car", "publish HEAD's tree and tag it, signed"),
+        ("ipwhl release --previous-from http://127.0.0.1:8080 --car build/delta.car",
+         "on top of the newest release"),
+    ),
+    "verify": (
+        ("ipwhl verify ipwhl-20250101.120000", "check a release tag and its root CID"),
+    ),
+    "serve": (
+        ("ipwhl serve build/ipwhl.car --port 8080", "a verifying gateway over a CAR"),
+    ),
+    "lock": (
+        (f"ipwhl lock --cid {_CID} --env cp312-win_amd64 requests -o requirements.txt",
+         "a hash-checking requirements file"),
+        (f"ipwhl lock --cid {_CID} --env current --format pylock -o pylock.toml requests",
+         "a PEP 751 lock for the running interpreter"),
+    ),
+    "use": (
+        ("ipwhl use --dry-run", "what pointing pip at the newest release would do"),
+        ("ipwhl use --repo https://example.org/ipwhl-data.git", "... of another repository"),
+    ),
+    "diff": (
+        ("ipwhl diff ipwhl-20261201.000000 HEAD", "what changed since a release"),
+        ("ipwhl diff old/manifest.json new/manifest.json --json", "two published trees, as JSON"),
+    ),
+    "integrate": (
+        ("ipwhl integrate --site build/site", "install and import every project on this Python"),
+        ("ipwhl integrate --car build/ipwhl.car --together --json build/integration.json",
+         "every project, then all of them in one environment"),
+    ),
+}
+
+
+_FIRST_STEPS = (
+    ("ipwhl add --recursive requests==2.32.3", "declare a project and its dependencies"),
+    ("ipwhl check", "every offline check of the data tree"),
+    ("ipwhl publish --car build/ipwhl.car", "the published tree's root CID, and a CAR"),
+    ("ipwhl COMMAND --help", "a command's options and examples"),
+)
+
+
+def _examples(name: str | None = None) -> str:
+    """The "examples:" section of ``ipwhl [NAME] --help``: a command line and what it does
+    on one line, or the comment above a long one."""
+    pairs = EXAMPLES[name] if name else _FIRST_STEPS
+    short = [line for line, _ in pairs if len(line) <= 50]
+    width = max(map(len, short), default=0)
+    rows = [f"  {line:<{width}}  # {what}" if len(line) <= 50 else f"  # {what}:\n  {line}"
+            for line, what in pairs]
+    return "examples:\n" + "\n".join(rows)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ipwhl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ipwhl", description="IPWHL's tooling: declare, "
+                                     "check, publish and install curated wheels",
+                                     epilog=_examples(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ipwhl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_module, help_text) in COMMANDS.items():
@@ -94,6 +205,8 @@ def _gc_policy(module: ModuleType) -> AbstractContextManager[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
+    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        return _unknown_command(parser, args_list[0])
     if not args_list or args_list[0] not in COMMANDS:
         try:
             parser.parse_args(args_list)  # prints usage or help
@@ -103,7 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     name, rest = args_list[0], args_list[1:]
     module_name, help_text = COMMANDS[name]
     module = importlib.import_module(f"{__package__}.commands.{module_name}")
-    sub = argparse.ArgumentParser(prog=f"ipwhl {name}", description=help_text)
+    sub = argparse.ArgumentParser(prog=f"ipwhl {name}", description=help_text,
+                                  epilog=_examples(name),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     module.add_arguments(sub)
     try:
         args = sub.parse_args(rest)
@@ -126,6 +241,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + e.signum
     except BrokenPipeError:
         return 1
+
+
+def _unknown_command(parser: argparse.ArgumentParser, name: str) -> int:
+    """Usage, and the commands close to *name* (exit code 2), as git says it."""
+    close = difflib.get_close_matches(name, COMMANDS, n=3, cutoff=0.6)
+    parser.print_usage(sys.stderr)
+    hint = (f"did you mean {' or '.join(map(repr, close))}?" if close
+            else f"the commands are: {', '.join(COMMANDS)}")
+    print(f"ipwhl: error: unknown command {name!r}; {hint}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

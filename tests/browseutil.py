@@ -14,7 +14,7 @@ from .declmaker import declaration, write_tree
 from .wheelmaker import make_wheel
 
 __all__ = ["ENVIRONMENTS", "INTEGRATION", "PLATFORMS", "PYTHONS", "WHEELS", "build_site_repo",
-           "integration_results"]
+           "integration_extra", "integration_results"]
 
 METADATA = Path(__file__).parent / "data" / "browse"
 PYTHONS = ("3.11", "3.12")
@@ -77,12 +77,15 @@ INTEGRATION = {
     "python": "3.12.7",
     "manifest-cid": "bafkreiaaaa",
     "sandbox": "network namespace",
-    "summary": {"passed": 3, "import-failed": 1},
+    "summary": {"passed": 3, "import-failed": 1, "tests-failed": 1},
     "projects": {
         "colorama": {"version": "0.4.6", "outcome": "passed", "modules": ["colorama"],
-                     "seconds": 0.4, "detail": "", "tests": None},
+                     "seconds": 0.4, "detail": "", "tests": {
+                         "outcome": "passed", "detail": "", "seconds": 2.5}},
         "fastcore": {"version": "2.0", "outcome": "passed", "modules": ["fastcore"],
-                     "seconds": 0.2, "detail": "", "tests": None},
+                     "seconds": 0.2, "detail": "", "tests": {
+                         "outcome": "tests-failed", "detail": "tests/test_x.py::test_y",
+                         "seconds": 3.1}},
         "oldlib": {"version": "2.0", "outcome": "passed", "modules": ["oldlib"],
                    "seconds": 0.1, "detail": "", "tests": None},
         "webkit-lite": {"version": "1.4", "outcome": "import-failed",
@@ -97,3 +100,10 @@ INTEGRATION = {
 def integration_results(**changes: object) -> bytes:
     """INTEGRATION's canonical bytes, with *changes* to its top level."""
     return (json.dumps({**INTEGRATION, **changes}, indent=2, sort_keys=True) + "\n").encode()
+
+
+def integration_extra(data: bytes | None = None,
+                      environment: str = "cp312-manylinux_2_28_x86_64") -> dict[str, bytes]:
+    """The publish option ``extra`` carrying integration results *data* (default:
+    INTEGRATION's), as ``ipwhl release --integration`` gives it."""
+    return {f"integration/{environment}.json": integration_results() if data is None else data}

@@ -12,6 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check values and errors, never timings: this machine is shared and noisy,
+# so hypothesis' per-example deadline is off (tests that bound a pathological input's time
+# say so themselves, with generous limits).
+settings.register_profile("ipwhl", deadline=None)
+settings.load_profile("ipwhl")
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".ci" / "wheelhouse"

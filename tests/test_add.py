@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -180,10 +181,10 @@ FAILURES = [
     (["purelib==1.0", "sdistonly==1.0"],
      "ipwhl add: sdistonly 1.0: no wheel on {index} (only an sdist, which cannot enter IPWHL)"),
     (["purelib==9.9"], "ipwhl add: purelib 9.9: no wheel on {index} (no such release)"),
-    (["purelib>=1"], "ipwhl add: expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or "
-     "a local wheel file: 'purelib>=1'"),
-    (["purelib==1.*"], "ipwhl add: expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL "
-     "or a local wheel file: 'purelib==1.*'"),
+    (["purelib>=1"], "ipwhl add: error: expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel "
+     "URL or a local wheel file: 'purelib>=1'"),
+    (["purelib==1.*"], "ipwhl add: error: expected NAME==VERSION, NAME[EXTRA]==VERSION, a "
+     "wheel URL or a local wheel file: 'purelib==1.*'"),
     (["--recursive", "socky[test]==1.0"], "ipwhl add: sdistonly: no release with wheels on "
      "{index} satisfies sdistonly>=1; extra == \"test\" (a dependency of socky 1.0)"),
     (["nosuch==1.0"], "ipwhl add: no project 'nosuch' on {index} (HTTP 404 for {index}nosuch/)"),
@@ -218,7 +219,8 @@ def test_failure_writes_nothing(root: Path, index: IndexServer, tmp_path: Path,
     if "--fault" in args:
         index.fault("/files/purelib-1.0-py3-none-any.whl", Status(500))
     args = [a.replace("{tmp}", str(tmp_path)) for a in args if a != "--fault"]
-    assert add(root, *args) == 1
+    usage = message.startswith("ipwhl add: error: ")  # a SPEC it cannot understand
+    assert add(root, *args) == (2 if usage else 1)
     assert capsys.readouterr().err == message.format(
         index=index.index_url, files=index.url + "/files/", tmp=tmp_path) + "\n"
     assert files(root) == before
@@ -249,6 +251,18 @@ def test_add_as_a_user_runs_it(root: Path) -> None:
     path = declaration_path(root, "speedups-1.0-py3-none-any.whl")
     assert (result.returncode, result.stdout, result.stderr) == (0, f"added {path}\n", "")
     assert "source = 'index:speedups/speedups-1.0-py3-none-any.whl'\n" in path.read_text()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_declarations_get_the_permissions_of_the_umask(root: Path, umask: int) -> None:
+    """What a plain ``open`` would give them, as every file the tool creates."""
+    old = os.umask(umask)
+    try:
+        assert add(root, "speedups==1.0") == 0
+    finally:
+        os.umask(old)
+    path = declaration_path(root, "speedups-1.0-py3-none-any.whl")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_content_id_follows_the_repository_profile(root: Path, index: IndexServer) -> None:
@@ -312,8 +326,8 @@ EXTRA_CASES = [
       "speedups-1.0": ([], [])}, [], ""),
     ("not without --recursive", ["purelib==1.1"], ["fastuser==1.0"],
      {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": ([], [])}, [],
-     "{fastuser}: dependency 'purelib[fast]>=1': '{purelib}' does not declare extra 'fast' "
-     "(on every supported environment)\n"),
+     "{fastuser}: IW403 dependency 'purelib[fast]>=1': '{purelib}' does not declare extra "
+     "'fast' (on all 6 supported environments)\n"),
     ("the tree asks for an extra of the project added", ["fastuser==1.0"],
      ["--recursive", "purelib==1.1"],
      {"fastuser-1.0": ([], ["purelib[fast]>=1"]), "purelib-1.1": (["fast"], [FAST_EXTRA]),

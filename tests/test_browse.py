@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import PublishError
 from ipwhl_checks.ipld.car import read_car
-from ipwhl_checks.publish.browse import Baseline, page_path, read_state
+from ipwhl_checks.ipld.cid import cid_text
+from ipwhl_checks.publish.browse import Baseline, integration, page_path, read_state
 from ipwhl_checks.publish.browse.facts import Chooser, Meta, read_meta
 from ipwhl_checks.publish.browse.graph import all_dependents, updated_dependents
 from ipwhl_checks.publish.browse.state import Link, Record
@@ -36,7 +37,9 @@ from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish
 from ipwhl_checks.publish.committed import committed_tree
 from ipwhl_checks.publish.manifest import FileEntry, WheelEntry
 from ipwhl_checks.publish.previous import read_previous
+from ipwhl_checks.release import integration as release_integration
 from ipwhl_checks.repo.settings import Settings
+from ipwhl_checks.unixfs import DagBuilder
 
 from .browseutil import (
     ENVIRONMENTS,
@@ -45,6 +48,7 @@ from .browseutil import (
     PYTHONS,
     WHEELS,
     build_site_repo,
+    integration_extra,
     integration_results,
 )
 
@@ -252,7 +256,7 @@ def check_links(tree: Path) -> list[str]:
 
 def test_every_link_of_the_site_names_a_file(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    result = run(data, out=out, integration=(integration_results(),))
+    result = run(data, out=out, extra=integration_extra())
     assert check_links(out) == []
     browse = out / "_browse"
     names = sorted({w[0] for w in WHEELS})
@@ -279,7 +283,7 @@ def test_every_link_of_the_site_names_a_file(data: Path, tmp_path: Path) -> None
 
 def test_project_pages(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    run(data, out=out, integration=(integration_results(),))
+    run(data, out=out, extra=integration_extra())
     browse = out / "_browse"
     assert matrix(browse / page_path("fastcore")) == {
         "cp311-manylinux_2_28_x86_64":
@@ -306,6 +310,10 @@ def test_project_pages(data: Path, tmp_path: Path) -> None:
     assert "../../../webkit-lite/webkit_lite-1.4-py3-none-any.whl" in hrefs
     colorama = " ".join(tags(browse / page_path("colorama")).text)
     assert "Required by (2)" in colorama  # fastcore (for an extra) and webkit-lite
+    # the test suites' outcomes (fastcore's names its first failure)
+    assert "Test suite" in colorama and "passed" in colorama
+    fastcore = " ".join(tags(browse / page_path("fastcore")).text)
+    assert "tests-failed" in fastcore and "tests/test_x.py::test_y" in fastcore
 
 
 def test_the_same_tree_gives_the_same_site(data: Path, tmp_path: Path) -> None:
@@ -424,13 +432,13 @@ def test_without_the_previous_site_the_same_tree(data: Path, tmp_path: Path) -> 
 
 def test_integration_results_move_only_the_pages_whose_rows_change(
         data: Path, tmp_path: Path) -> None:
-    first = run(data, integration=(integration_results(),))
+    first = run(data, extra=integration_extra())
     previous = read_previous(first.manifest_bytes)
     # the next run: another manifest CID, the same outcomes but one
     results = integration_results(**{"manifest-cid": "bafkreibbbb"})
     results = results.replace(b'"outcome": "import-failed"', b'"outcome": "passed"')
-    full = run(data, integration=(results,), out=tmp_path / "full")
-    again = run(data, integration=(results,), previous=previous,
+    full = run(data, extra=integration_extra(results), out=tmp_path / "full")
+    again = run(data, extra=integration_extra(results), previous=previous,
                 previous_site=first.site_state, car=tmp_path / "delta.car")
     assert again.root_cid == full.root_cid
     state = read_state(again.site_state)
@@ -443,16 +451,42 @@ def test_integration_results_move_only_the_pages_whose_rows_change(
     assert "passed" in (tmp_path / "full" / "_browse" / page_path("webkit-lite")).read_text()
 
 
+def test_results_known_by_their_cid_alone_link_the_site(data: Path) -> None:
+    """``ipwhl verify`` without a gateway knows the results by their CIDs: their pages
+    cannot be made, so the site is linked by the CID the tag names, to the same root."""
+    full = run(data, extra=integration_extra())
+    [(path, content)] = integration_extra().items()
+    node = DagBuilder(full.profile).add_bytes(content)
+    by_cid = {path: (cid_text(node.raw), node.size)}
+    with pytest.raises(PublishError, match="known by its CID alone"):
+        run(data, extra=by_cid)
+    linked = run(data, extra=by_cid, site=(full.site_cid, full.site_size))
+    assert (linked.root_cid, linked.site_state) == (full.root_cid, b"")
+
+
+def test_the_format_is_the_releases() -> None:
+    """The pages read the format ipwhl_checks.release.integration defines and checks."""
+    assert (integration.FORMAT, integration.DIRECTORY) == (
+        release_integration.FORMAT, release_integration.DIRECTORY)
+    parsed = release_integration.parse_results(integration_results(), "x")
+    shown = integration.read_results(integration_results(), "x")
+    assert shown.environment == parsed.environment
+    assert set(release_integration.UNEXPECTED) | integration.GOOD == set(
+        release_integration.OUTCOMES)
+
+
 @pytest.mark.parametrize(("results", "error"), [
-    (b"{", "integration results #1: integration results are not JSON"),
+    (b"{", "/integration/cp312-manylinux_2_28_x86_64.json: integration results are not JSON"),
     (b'{"format": "other"}', "integration results of format 'other'"),
     (integration_results(environment="../x"), "environment '../x' is not an environment name"),
     (integration_results(projects=[]), "'projects' must be an object"),
     (integration_results(projects={"x": {}}), "projects.x: no 'outcome' string"),
+    (integration_results(environment="cp311-win_amd64"),
+     "the results of cp311-win_amd64 must be named cp311-win_amd64.json"),
 ])
 def test_bad_integration_results(data: Path, results: bytes, error: str) -> None:
     with pytest.raises(PublishError, match=error.replace("(", r"\(").replace(".", r"\.")):
-        run(data, integration=(results,))
+        run(data, extra=integration_extra(results))
 
 
 # ---- the changes page --------------------------------------------------------------------

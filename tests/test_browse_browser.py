@@ -26,7 +26,7 @@ import pytest
 from ipwhl_checks.publish.browse import page_path
 from ipwhl_checks.publish.build import PublishOptions, publish
 
-from .browseutil import build_site_repo, integration_results
+from .browseutil import build_site_repo, integration_extra
 from .gatewayutil import serve_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def test_the_site_in_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     data = build_site_repo(tmp_path)
     car, out = tmp_path / "site.car", tmp_path / "site"
     result = publish(data, PublishOptions(allow_file=True, car=car, out=out,
-                                          integration=(integration_results(),)))
+                                          extra=integration_extra()))
     SHOTS.mkdir(parents=True, exist_ok=True)
     with serve_process(car) as (_proc, host, _log):
         base = f"http://{host}/ipfs/{result.root_cid}/"

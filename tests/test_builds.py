@@ -61,6 +61,9 @@ def test_manifest_shape(name: str) -> None:
         assert script.startswith("cd ipwhl\n")
     for artifact in manifest.get("artifacts", []):
         assert artifact.startswith("ipwhl/")
+    # builds.sr.ht keeps at most 8 artifacts; a failed build mails the list
+    assert len(manifest.get("artifacts", [])) <= 8
+    assert {"action": "email", "condition": "failure"}.items() <= manifest["triggers"][0].items()
 
 
 class _Ipfs(http.server.BaseHTTPRequestHandler):
@@ -169,7 +172,11 @@ def build(repo: Repo, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Pa
     # upstream: this repository's HEAD, with the test data tree instead of data/
     work = tmp_path / "work"
     git(tmp_path, "clone", "-q", "--no-local", str(ROOT), str(work))
-    for name, value in [("user.name", "T"), ("user.email", "t@ipwhl.test")]:
+    git(work, "checkout", "-q", "-B", "main")  # (main, whatever branch ROOT is on)
+    # the maintainer signs the data commits (the release refuses unsigned ones)
+    for name, value in [("user.name", "T"), ("user.email", "t@ipwhl.test"),
+                        ("gpg.format", "ssh"), ("user.signingkey", str(key)),
+                        ("commit.gpgSign", "true")]:
         git(work, "config", name, value)
     shutil.rmtree(work / "data")
     shutil.copytree(repo.data, work / "data")
@@ -210,7 +217,8 @@ def test_publish_manifest_runs(build: tuple[Path, dict[str, str], Path], tmp_pat
     with ipfs_node() as (api, imported):
         ran = run_build(manifest, home, {**env, "IPFS_API": api},
                         replace={"PUSH_URL": str(bare)})
-    assert ran == ["main-only", "setup", "check", "release", "push-tag", "ipfs-import"]
+    assert ran == ["main-only", "configured", "setup", "check", "release", "push-tag",
+                   "ipfs-import"]
     clone = home / "ipwhl"
     tag = (clone / "build" / "tag").read_text().strip()
     root_cid = (clone / "build" / "root-cid").read_text().strip()
@@ -227,6 +235,10 @@ def test_publish_manifest_runs(build: tuple[Path, dict[str, str], Path], tmp_pat
     assert imported == [(root_cid, blocks)]
     for artifact in manifest["artifacts"]:
         assert (home / artifact).is_file()
+    # the CAR travels as 7 artifacts of at most 1 GiB, which concatenate to it
+    pieces = [home / a for a in manifest["artifacts"] if ".car." in a]
+    assert len(pieces) == 7
+    assert b"".join(p.read_bytes() for p in pieces) == car.read_bytes()
 
 
 def test_publish_manifest_publishes_on_top_of_the_last_release(
@@ -249,14 +261,16 @@ def test_publish_manifest_publishes_on_top_of_the_last_release(
         shutil.copy(new, target)
         main(["fmt", "--root", str(clone / "data")])
         git(clone, "add", "-A")
-        git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "commit", "-q",
-            "-m", "epsilon")
+        git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "-c",
+            "gpg.format=ssh", "-c", f"user.signingkey={home / '.ipwhl-signing-key'}",
+            "commit", "-S", "-q", "-m", "epsilon")  # signed by the maintainer
         git(clone, "push", "-q", "origin", "HEAD")
         with gateway(first_car) as (host, _log):  # serves the releases so far
             ran = run_build(manifest, home, {**env, "IPFS_API": api,
                                              "IPFS_GATEWAY": f"http://{host}"},
                             replace={"PUSH_URL": str(bare)})
-    assert ran == ["main-only", "setup", "check", "release", "push-tag", "ipfs-import"]
+    assert ran == ["main-only", "configured", "setup", "check", "release", "push-tag",
+                   "ipfs-import"]
     release = (clone / "build" / "release.txt").read_text()
     first_tag = git(bare, "tag", "--list", "ipwhl-*").split()[0]
     assert release.startswith(f"previous release: {first_tag} ")
@@ -282,3 +296,45 @@ def test_publish_manifest_only_publishes_main(build: tuple[Path, dict[str, str],
     ran = run_build(load("publish.yml"), home, env)
     assert ran == ["main-only"]
     assert not (clone / "build").exists()
+
+
+@pytest.mark.parametrize("missing", ["signing key", "allowed signers"])
+def test_publish_manifest_stops_at_once_while_not_configured(
+        build: tuple[Path, dict[str, str], Path], missing: str) -> None:
+    """The placeholders still in place: the build fails at its first task after main-only,
+    saying what to configure, before it installs or builds anything."""
+    home, env, _bare = build
+    clone = home / "ipwhl"
+    if missing == "signing key":
+        (home / ".ipwhl-signing-key").unlink()
+        said = "no release signing key at ~/.ipwhl-signing-key"
+    else:
+        (clone / ".ipwhl" / "allowed_signers").write_text("# no key yet\n")
+        said = ".ipwhl/allowed_signers names no key"
+    with pytest.raises(AssertionError, match="task configured failed") as failed:
+        run_build(load("publish.yml"), home, env)
+    assert said in str(failed.value)
+    assert not (clone / ".venv").exists() and not (clone / "build").exists()
+
+
+def test_check_manifest_downloads_only_what_a_patch_touches(
+        repo: Repo, build: tuple[Path, dict[str, str], Path]) -> None:  # noqa: F811
+    """A patch on top of main: the online check fetches the wheels of the declarations it
+    changes, not the whole tree's."""
+    home, env, _bare = build
+    clone = home / "ipwhl"
+    git(clone, "checkout", "-q", "-b", "patch")
+    repo.add("epsilon", "1.0")
+    (new,) = repo.data.rglob("epsilon-1.0-*.toml")
+    target = clone / new.relative_to(repo.root)
+    target.parent.mkdir(parents=True)
+    shutil.copy(new, target)
+    main(["fmt", "--root", str(clone / "data")])
+    git(clone, "add", "-A")
+    git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "commit", "-q", "-m", "e")
+    manifest = load("check.yml")
+    manifest["tasks"] = [t for t in manifest["tasks"] if {"setup", "online-check"} & t.keys()]
+    repo.log.clear()
+    assert run_build(manifest, home, env) == ["setup", "online-check"]
+    fetched = [line for line in repo.log if ".whl" in line]
+    assert fetched and all("epsilon-1.0" in line for line in fetched), fetched

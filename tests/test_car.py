@@ -184,20 +184,39 @@ def test_cli_on_a_full_disk_names_the_car(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["x"], "missing -o OUT.car"),
-        (["--verify", "a.car", "-o", "b.car"], "no -o"),
-        (["--verify", "nope.car"], "nope.car: cannot read"),
-        (["nope", "-o", "x.car"], "nope: no such file"),
-        ([".", "-o", "no-such-dir/x.car"], "no-such-dir/x.car: cannot write"),
+    ("args", "status", "message"),
+    [  # arguments it cannot take: usage errors (2); inputs and outputs that fail: 1
+        (["x"], 2, "ipwhl car: error: missing -o OUT.car (or use --verify FILE.car)"),
+        (["--verify", "a.car", "-o", "b.car"], 2, "ipwhl car: error: --verify takes a CAR "
+         "file and no -o"),
+        (["--verify", "nope.car"], 1, "ipwhl car: nope.car: cannot read"),
+        (["nope", "-o", "x.car"], 1, "ipwhl car: nope: no such file"),
+        ([".", "-o", "no-such-dir/x.car"], 1, "ipwhl car: no-such-dir/x.car: cannot write"),
     ],
 )
-def test_cli_usage_errors(args, message, tmp_path, capsys, monkeypatch):
+def test_cli_errors(args, status, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["car", *args]) == 1
-    assert message in capsys.readouterr().err
+    assert main(["car", *args]) == status
+    assert capsys.readouterr().err.startswith(message)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "existing"), [(0o022, False), (0o002, False), (0o077, True)],
+                         ids=["022-new", "002-new", "077-replaced"])
+def test_the_car_gets_the_permissions_of_the_umask(tmp_path, umask, existing):
+    """As a plain ``open`` would give it (and ``publish --car`` does), not the private
+    0600 of the temporary file it is written to.  A real process: the umask is its own."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "a.txt").write_text("a\n")
+    if existing:
+        (tmp_path / "out.car").write_bytes(b"old")
+        (tmp_path / "out.car").chmod(0o640)
+    done = subprocess.run([sys.executable, "-c", f"import os, sys; os.umask({umask}); "
+                           "from ipwhl_checks.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "car", "site", "-o", "out.car"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.car").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.parametrize(("args", "error"), [

@@ -50,17 +50,16 @@ def tree(tmp_path, monkeypatch):
     return tmp_path
 
 
-MISSING_D = (f"{C}: dependency 'd': project 'd' is not in the repository "
-             "(on every supported environment)")
+MISSING_D = f"{C}: IW401 dependency 'd': project 'd' is not in the repository (on cp312-win_amd64)"
 
 
 def test_whole_tree(tree, capsys):
     assert main(["check"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: content-id: missing required key",
-        f"{B}: content-id: 'x' is not a CID (No known multibase code is a prefix of the "
+        f"{A}: IW102 content-id: missing required key",
+        f"{B}: IW103 source: expected a string, got an integer",
+        f"{B}: IW104 content-id: 'x' is not a CID (No known multibase code is a prefix of the "
         "given string.)",
-        f"{B}: source: expected a string, got an integer",
         MISSING_D,
     ]
 
@@ -68,7 +67,7 @@ def test_whole_tree(tree, capsys):
 def test_paths_limit_the_file_checks_but_not_the_dependency_check(tree, capsys):
     assert main(["check", A]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: content-id: missing required key", MISSING_D]
+        f"{A}: IW102 content-id: missing required key", MISSING_D]
     assert main(["check", "data/62"]) == 1  # a directory: every file under it
     assert capsys.readouterr().out.splitlines()[-1] == MISSING_D
 
@@ -83,7 +82,11 @@ def test_root_option_and_clean_exit(tmp_path, capsys):
     (["check", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["check", "data/61/a/missing.toml"], "no such file or directory: 'data/61/a/missing.toml'"),
     (["check", "--root", "nowhere"], "the data root is not a directory: 'nowhere'"),
-    (["check", "--explain", "IW999"], "unknown check id 'IW999'"),
+    (["check", "--explain", "IW110"], "unknown check id 'IW110'; did you mean 'IW109' or "
+     "'IW108' or 'IW107'? ('ipwhl check --list-checks' lists them)"),
+    (["check", "--explain", "IW999"], "unknown check id 'IW999'; did you mean 'IW109'? "
+     "('ipwhl check --list-checks' lists them)"),
+    (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
 ])
 def test_usage_errors_exit_2(tree, capsys, argv, message):
     assert main(argv) == 2
@@ -121,7 +124,7 @@ def test_per_file_hook_reads_only_the_projects_it_is_given(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert check_declarations_main([A2]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: installable together with '{A2}' on cp312-any"]
+        f"{A}: IW302 installable together with '{A2}' on cp312-any"]
     assert check_declarations_main([C, "data/gone.toml"]) == 0  # deleted files: nothing
     assert check_declarations_main([]) == 0
 
@@ -189,16 +192,16 @@ def _symlinked_project(path: Path) -> None:
 
 
 SPECIAL = [  # (what to make, where, the command, where it speaks, what it says first)
-    (_fifo, A, ["check"], "stdout", f"{A}: cannot read (not a regular file)"),
+    (_fifo, A, ["check"], "stdout", f"{A}: IW100 cannot read (not a regular file)"),
     (_fifo, A, ["fmt"], "stdout", f"{A}: cannot read (not a regular file)"),
     (_fifo, A, ["publish"], "stderr", f"ipwhl publish: {A}: cannot read (not a regular file)"),
     (_fifo, "data/repository.toml", ["check"], "stderr",
      "ipwhl check: data/repository.toml: cannot read settings (not a regular file)"),
-    (_symlink, A, ["check"], "stdout", f"{A}: cannot read (is a symbolic link)"),
+    (_symlink, A, ["check"], "stdout", f"{A}: IW100 cannot read (is a symbolic link)"),
     (_symlink, A, ["fmt"], "stdout", f"{A}: cannot read (is a symbolic link)"),
     (_symlink, A, ["publish"], "stderr", f"ipwhl publish: {A}: cannot read (is a symbolic link)"),
-    (_symlinked_project, A, ["check"], "stdout", "data/61/a: stray file"),
-    (_symlinked_project, A, ["publish"], "stderr", "ipwhl publish: data/61/a: stray file"),
+    (_symlinked_project, A, ["check"], "stdout", "data/61/a: IW201 stray file"),
+    (_symlinked_project, A, ["publish"], "stderr", "ipwhl publish: data/61/a: IW201 stray file"),
 ]
 
 

@@ -1,16 +1,18 @@
 """The corpus of bad and good data trees in tests/data/declarations (see make_corpus.py).
 
-One table, three ways in: the library (:func:`check_tree`), the command (``ipwhl check``
-through ``cli.main``) and the per-file pre-commit hook.  Each bad case asserts the exact
-lines, written by hand in ``expected.txt``.
+One table, four ways in: the library (:func:`check_tree`), the command (``ipwhl check``
+through ``cli.main``), its ``--format json`` and the per-file pre-commit hook.  Each bad
+case asserts the exact lines, written by hand in ``expected.txt``.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ipwhl_checks.checks.run import check_tree
 from ipwhl_checks.cli import main
@@ -52,6 +54,31 @@ def test_bad_tree_command(name, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("name", BAD)
+def test_bad_tree_json(name, tmp_path, monkeypatch, capsys):
+    """The same problems, in the same order, one JSON object each: the line is
+    ``path: id message``; the project is the wheel's the file is named after, else its
+    directory's, and none for a file outside a project directory."""
+    expected = _tree("bad", name, tmp_path, monkeypatch)
+    assert main(["check", "--format", "json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert [f"{o['path']}: {o['id']} {o['message']}" for o in found] == expected
+    for o in found:
+        assert list(o) == ["path", "id", "project", "environments", "message"]
+        assert o["project"] == _project(o["path"])
+        assert o["environments"] == []
+
+
+def _project(path: str) -> str | None:
+    parts = path.split("/")  # data/<prefix>/<project>/<stem>.toml
+    if len(parts) != 4:
+        return None
+    try:
+        return parse_wheel_filename(parts[3].removesuffix(".toml") + ".whl")[0]
+    except InvalidWheelFilename:
+        return canonicalize_name(parts[2])
+
+
+@pytest.mark.parametrize("name", BAD)
 def test_bad_tree_per_file_hook(name, tmp_path, monkeypatch, capsys):
     expected = _tree("bad", name, tmp_path, monkeypatch)
     files = sorted({line.split(": ", 1)[0] for line in expected})
@@ -77,5 +104,5 @@ def test_bad_file_among_good_ones_is_reported_alone(tmp_path, monkeypatch, capsy
     bad.write_text("source = 'x'\ncontent-id = 'nope'\n")
     assert main(["check"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{bad}: content-id: 'nope' is not a CID (No known multibase code is a prefix of "
-        "the given string.)"]
+        f"{bad}: IW104 content-id: 'nope' is not a CID (No known multibase code is a prefix "
+        "of the given string.)"]

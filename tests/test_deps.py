@@ -36,7 +36,7 @@ LINUX = "{cp311,cp312}-manylinux_2_28_x86_64"
 WINDOWS = "{cp311,cp312}-win_amd64"
 PY311 = "cp311-{manylinux_2_28_x86_64,win_amd64}"
 PY312 = "cp312-{manylinux_2_28_x86_64,win_amd64}"
-ALL = "every supported environment"
+ALL = "all 4 supported environments"
 APP = "data/41/app/app-1.0-py3-none-any.toml"
 
 # (id, declarations, expected [(check, message)] reported on the app's declaration)
@@ -132,11 +132,11 @@ def test_problems_of_several_declarations_are_sorted():
                     d("a-1.0-py3-none-any.whl", dependencies=["z"])]
     problems = check_dependencies(declarations, SETTINGS)
     assert [str(p) for p in problems] == [
-        f"data/61/a/a-1.0-py3-none-any.toml: dependency 'z': project 'z' is not in the "
+        f"data/61/a/a-1.0-py3-none-any.toml: IW401 dependency 'z': project 'z' is not in the "
         f"repository (on {ALL})",
-        f"data/62/b/b-1.0-py3-none-any.toml: dependency 'y': project 'y' is not in the "
+        f"data/62/b/b-1.0-py3-none-any.toml: IW401 dependency 'y': project 'y' is not in the "
         f"repository (on {ALL})",
-        f"data/62/b/b-1.0-py3-none-any.toml: dependency 'z': project 'z' is not in the "
+        f"data/62/b/b-1.0-py3-none-any.toml: IW401 dependency 'z': project 'z' is not in the "
         f"repository (on {ALL})",
     ]
 
@@ -155,6 +155,11 @@ def test_describe_environments(names, expected):
     assert describe_environments(mask, environments) == expected
 
 
+def test_the_one_supported_environment_is_named():
+    environments = Settings(pythons=("3.12",), platforms=("win_amd64",)).environments
+    assert describe_environments(1, environments) == "cp312-win_amd64"
+
+
 def test_checks_are_documented():
     for check_id, function in CHECKS.items():
         doc = function.__doc__ or ""
@@ -162,9 +167,10 @@ def test_checks_are_documented():
         assert "Why:" in doc and "Fix:" in doc
 
 
-def test_wheels_sharing_requirements_are_reported_each_on_its_own():
+def test_wheels_sharing_requirements_are_reported_once():
     """The wheels of one release share their Requirement objects (the tree loader caches
-    them) and are checked together; each problem still names only the wheels it concerns."""
+    them) and are checked together; a problem of several is one line, on the first, naming
+    the environments of them all and how many they are; a problem of one is its own."""
     linux = d("lib-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", extras=["fast"],
               dependencies=["winhelper", 'speedup; extra == "fast"'])
     windows = dataclasses.replace(
@@ -174,14 +180,16 @@ def test_wheels_sharing_requirements_are_reported_each_on_its_own():
     helper = d("winhelper-1.0-py3-none-win_amd64.whl")
     problems = check_dependencies([linux, windows, helper], SETTINGS)
     assert [str(p) for p in problems] == [
-        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'speedup; "
-        "extra == \"fast\"': project 'speedup' is not in the repository "
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: IW401 dependency "
+        "'speedup; extra == \"fast\"': project 'speedup' is not in the repository "
+        "(on cp311-{manylinux_2_28_x86_64,win_amd64}, in 2 declarations of 'lib')",
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: IW404 dependency "
+        "'winhelper': no declaration of 'winhelper' is installable "
         "(on cp311-manylinux_2_28_x86_64)",
-        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'winhelper': "
-        "no declaration of 'winhelper' is installable (on cp311-manylinux_2_28_x86_64)",
-        "data/37/lib/lib-1.0-cp311-cp311-win_amd64.toml: dependency 'speedup; extra == "
-        "\"fast\"': project 'speedup' is not in the repository (on cp311-win_amd64)",
     ]
+    assert [(p.project, p.environments) for p in problems] == [
+        ("lib", ("cp311-manylinux_2_28_x86_64", "cp311-win_amd64")),
+        ("lib", ("cp311-manylinux_2_28_x86_64",))]
 
 
 # --- the fast check against the plain one -------------------------------------------------
@@ -204,12 +212,15 @@ _TAGS = ["py3-none-any", "cp311-cp311-win_amd64", "cp312-abi3-manylinux_2_17_x86
 def _plain_dependencies(declarations: Sequence[Declaration], settings: Settings
                         ) -> list[Problem]:
     environments = settings.environments
-    found: dict[tuple[object, ...], int] = {}  # (declaration, requirement, check, args) -> mask
+    # (project, extras, dependencies, requirement, check, args) -> (mask, paths): one line
+    # for the declarations of a project that declare the same
+    found: dict[tuple[object, ...], tuple[int, set[str]]] = {}
 
     def add(decl: Declaration, i: int, env: int, make: Callable[..., Problem],
             *args: object) -> None:
-        key = (decl.path, i, make, *args)
-        found[key] = found.get(key, 0) | 1 << env
+        key = (decl.project, decl.extras, decl.dependencies, i, make, *args)
+        mask, paths = found.get(key, (0, set()))
+        found[key] = (mask | 1 << env, paths | {str(decl.path)})
 
     def installs(decl: Declaration, env: int) -> bool:
         python = Version(environments[env].markers["python_full_version"])
@@ -238,10 +249,15 @@ def _plain_dependencies(declarations: Sequence[Declaration], settings: Settings
                                      - {canonicalize_name(e) for e in t.extras})
                     if missing:
                         add(decl, i, env, _iw403_extra, t, tuple(missing))
-    by_path = {decl.path: decl for decl in declarations}
-    return sorted(make(by_path[path], by_path[path].dependencies[i],
-                       describe_environments(mask, environments), *args)
-                  for (path, i, make, *args), mask in found.items())
+    by_path = {str(decl.path): decl for decl in declarations}
+    problems = []
+    for (project, _extras, _deps, i, make, *args), (mask, paths) in found.items():
+        first = by_path[min(paths)]
+        where = describe_environments(mask, environments)
+        if len(paths) > 1:
+            where += f", in {len(paths)} declarations of {project!r}"
+        problems.append(make(first, first.dependencies[i], where, *args))
+    return sorted(problems)
 
 
 @cache
@@ -296,15 +312,14 @@ def test_the_random_trees_have_problems_of_every_kind():
     assert found == {"IW401", "IW402", "IW403", "IW404"}
 
 
-def test_equal_requirements_spelt_differently_are_each_quoted():
+def test_equal_requirements_spelt_differently_are_one_line():
     """Two wheels of a release whose requirements are equal but spelt differently are
-    checked together; each problem quotes the wheel's own spelling."""
+    checked together; their problem is one line, quoting the first one's spelling."""
     linux = d("lib-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", dependencies=["Missing>=1.0"])
     windows = d("lib-1.0-cp311-cp311-win_amd64.whl", dependencies=["missing >= 1.0"])
     problems = check_dependencies([linux, windows], SETTINGS)
     assert [str(p) for p in problems] == [
-        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: dependency 'Missing>=1.0': "
-        "project 'missing' is not in the repository (on cp311-manylinux_2_28_x86_64)",
-        "data/37/lib/lib-1.0-cp311-cp311-win_amd64.toml: dependency 'missing>=1.0': "
-        "project 'missing' is not in the repository (on cp311-win_amd64)",
+        "data/37/lib/lib-1.0-cp311-cp311-manylinux_2_28_x86_64.toml: IW401 dependency "
+        "'Missing>=1.0': project 'missing' is not in the repository "
+        "(on cp311-{manylinux_2_28_x86_64,win_amd64}, in 2 declarations of 'lib')",
     ]

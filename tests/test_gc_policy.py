@@ -80,3 +80,12 @@ def test_the_library_leaves_the_collector_alone(monkeypatch, tmp_path):
     monkeypatch.setattr(gc, "disable", lambda: (seen.append(True), real()))
     assert check_tree(Path(root)) == []
     assert seen == []
+
+
+def test_only_the_entry_points_pause_the_collector() -> None:
+    """The GC is a process-wide knob: set once per command (cli, the hook mains), never
+    from inside the library."""
+    package = Path(__file__).resolve().parent.parent / "ipwhl_checks"
+    users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                   if "paused_gc" in p.read_text() and p.name != "nogc.py")
+    assert users == ["cli.py", "commands/hooks.py"]

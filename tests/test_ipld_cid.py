@@ -212,7 +212,7 @@ def test_any_text_gives_a_cid_or_a_value_error_quickly(text: str) -> None:
             assert canonical(raw)  # a well-formed CID
             if strict:
                 assert raw == _reference(text)
-        assert time.monotonic() - started < 1
+        assert time.monotonic() - started < 5  # (a quadratic parse would take minutes)
 
 
 def test_parse_cids_is_parse_cid_of_each() -> None:

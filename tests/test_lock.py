@@ -16,6 +16,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from packaging.markers import Marker
 
 from .gatewayutil import INSTALLED, publish_repo, run_main, serve_process
 from .test_install_e2e import fresh_venv, installed, pip_install, uv_install
@@ -64,6 +65,10 @@ def test_pylock_installs_with_uv(repo, tmp_path) -> None:  # type: ignore[no-unt
     assert done.returncode == 0, done.stderr
     lock = tomllib.loads(out.read_text())
     assert lock["lock-version"] == "1.0"
+    # where it holds, as for a named environment: this interpreter's Python and machine
+    [environment] = lock["environments"]
+    assert Marker(environment).evaluate()
+    assert f"python_version == '{sys.version_info[0]}.{sys.version_info[1]}'" in environment
     got = {p["name"]: p["version"] for p in lock["packages"]}
     assert got == INSTALLED
     for package in lock["packages"]:
@@ -76,6 +81,21 @@ def test_pylock_installs_with_uv(repo, tmp_path) -> None:  # type: ignore[no-unt
     done = uv_install(python, tmp_path, "-r", str(out))
     assert done.returncode == 0, done.stderr
     assert {k.lower(): v for k, v in installed(python).items()} == INSTALLED
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ("cp312-win_amd64",
+     "python_version == '3.12' and sys_platform == 'win32' and platform_machine == 'AMD64'"),
+    ("cp311-manylinux_2_28_x86_64",
+     "python_version == '3.11' and sys_platform == 'linux' and platform_machine == 'x86_64'"),
+])
+def test_pylock_says_where_it_holds(repo, tmp_path, env, expected) -> None:  # type: ignore[no-untyped-def]
+    """PEP 751 ``environments``: the markers of the environment locked for (``current``:
+    see test_pylock_installs_with_uv)."""
+    out = tmp_path / "pylock.toml"
+    done = ipwhl_lock(repo, "--env", env, "--format", "pylock", "-o", str(out), "app")
+    assert done.returncode == 0, done.stderr
+    assert tomllib.loads(out.read_text())["environments"] == [expected]
 
 
 def test_an_older_python_gets_an_older_install_set(repo) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +112,7 @@ FAILURES = [  # arguments, exit status, part of the one-line message
     (["--env", "current", "app>=2"], 1, "cannot be met"),
     (["--env", "current", "app!!"], 2, "is not a valid requirement"),
     (["--env", "current", "--format", "pylock", "-o", "lock.toml", "app"], 2, "pylock.toml"),
-    (["--env", "nowhere", "app"], 1, "unknown environment 'nowhere'"),
+    (["--env", "nowhere", "app"], 2, "unknown environment 'nowhere'"),
 ]
 
 

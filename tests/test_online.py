@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,51 +78,52 @@ def write_tree(root: Path, index: IndexServer, **tamper: object) -> Path:
 # field tampered -> what the check says (after "path: ")
 TAMPERED = [
     ("content-id", {"content_id": "{cid-1.1}"},
-     "content-id: declared '{cid-1.1}' but {url} gives '{cid}'"),
+     "IW502 content-id: declared '{cid-1.1}' but {url} gives '{cid}'"),
     ("requires-python changed", {"requires_python": ">=3.9"},
-     "requires-python: declared '>=3.9' but the wheel requires '>=3.8'"),
+     "IW504 requires-python: declared '>=3.9' but the wheel requires '>=3.8'"),
     ("requires-python dropped", {"requires_python": None},
-     "requires-python: declared nothing but the wheel requires '>=3.8'"),
+     "IW504 requires-python: declared nothing but the wheel requires '>=3.8'"),
     ("extra added", {"extras": ["socks", "tls"]},
-     "extras: declared 'tls' but the wheel does not provide it"),
+     "IW505 extras: declared 'tls' but the wheel does not provide it"),
     ("extra of the wheel declared without its dependency",
      {"extras": ["socks", "use-chardet-on-py3"]},
-     "dependencies: the wheel requires '" + CHARDET + "' but it is not declared"),
+     "IW506 dependencies: the wheel requires '" + CHARDET + "' but it is not declared"),
     ("dependency of a declared extra dropped", {"dependencies": DEMO_DEPS[:1]},
-     "dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but it "
+     "IW506 dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but it "
      "is not declared"),
     ("dependency of a declared extra added",
      {"dependencies": [*DEMO_DEPS, 'certifi; extra == "socks"']},
-     "dependencies: declared 'certifi; extra == \"socks\"' but the wheel does not require it"),
+     "IW506 dependencies: declared 'certifi; extra == \"socks\"' but the wheel does not "
+     "require it"),
     ("dependency of a declared extra loosened",
      {"dependencies": [DEMO_DEPS[0], 'PySocks>=1.5.6; extra == "socks"']},
-     "dependencies: declared 'PySocks>=1.5.6; extra == \"socks\"' but the wheel requires "
+     "IW506 dependencies: declared 'PySocks>=1.5.6; extra == \"socks\"' but the wheel requires "
      "'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"'"),
     ("no extra declared, dependency dropped", {"extras": [], "dependencies": []},
-     "dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
+     "IW506 dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
     ("dependency added", {"dependencies": [*DEMO_DEPS, "certifi>=2017"]},
-     "dependencies: declared 'certifi>=2017' but the wheel does not require it"),
+     "IW506 dependencies: declared 'certifi>=2017' but the wheel does not require it"),
     ("dependency dropped", {"dependencies": DEMO_DEPS[1:]},
-     "dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
+     "IW506 dependencies: the wheel requires 'idna<4,>=2.5' but it is not declared"),
     ("dependency loosened", {"dependencies": ["idna>=2.5", *DEMO_DEPS[1:]]},
-     "dependencies: declared 'idna>=2.5' but the wheel requires 'idna<4,>=2.5'"),
+     "IW506 dependencies: declared 'idna>=2.5' but the wheel requires 'idna<4,>=2.5'"),
     ("dependency tightened", {"dependencies": ["idna<3", *DEMO_DEPS[1:]]},
-     "dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'"),
+     "IW506 dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'"),
     ("dependency marker changed", {"dependencies": [
         "idna<4,>=2.5", 'PySocks!=1.5.7,>=1.5.6; extra == "socks" and os_name == "nt"']},
-     "dependencies: declared 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\" and os_name == \"nt\"' "
-     "but the wheel does not require it\n"
-     "{path}: dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\"' but "
-     "it is not declared"),
+     "IW506 dependencies: declared 'PySocks!=1.5.7,>=1.5.6; extra == \"socks\" and os_name == "
+     "\"nt\"' but the wheel does not require it\n"
+     "{path}: IW506 dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == "
+     "\"socks\"' but it is not declared"),
     ("source names another file", {"source": index_source("demo", "demo-1.1-py3-none-any.whl")},
-     "source: names 'demo-1.1-py3-none-any.whl' but the declaration is for '" + DEMO + "'"),
+     "IW503 source: names 'demo-1.1-py3-none-any.whl' but the declaration is for '" + DEMO + "'"),
     ("source unreachable", {"source": "{base}/gone/" + DEMO},
-     "source: cannot download {base}/gone/" + DEMO + ": HTTP 404 File not found"),
+     "IW501 source: cannot download {base}/gone/" + DEMO + ": HTTP 404 File not found"),
     ("source refused", {"source": "http://example.org/" + DEMO},
-     "source: refusing 'http://example.org/" + DEMO + "': plain http is only allowed to this "
+     "IW501 source: refusing 'http://example.org/" + DEMO + "': plain http is only allowed to this "
      "machine, use https"),
     ("not on the index", {"source": index_source("idna", DEMO)},
-     "source: " + DEMO + " is not listed on {index}idna/"),
+     "IW501 source: " + DEMO + " is not listed on {index}idna/"),
 ]
 
 
@@ -146,8 +148,8 @@ def test_tampered_field_is_named(tmp_path: Path, index: IndexServer,
 
 # Curated extras: any subset of the wheel's extras, with exactly its dependencies, passes
 # online; offline, only the declared extras' dependencies must be in the tree (no chardet).
-NO_CHARDET = ("{path}: dependency '" + CHARDET + "': project 'chardet' is not in the "
-              "repository (on every supported environment)\n")
+NO_CHARDET = ("{path}: IW401 dependency '" + CHARDET + "': project 'chardet' is not in the "
+              "repository (on cp312-manylinux_2_28_x86_64)\n")
 CURATED = [
     ("the brief's example: socks, not use-chardet-on-py3", {}, ""),
     ("no extra", {"extras": [], "dependencies": DEMO_DEPS[:1]}, ""),
@@ -188,7 +190,7 @@ def test_not_a_wheel(tmp_path: Path, index: IndexServer,
     path.write_text(render(index_source("fake", fake), cid(index, fake), None, [], []))
     assert online_check(root, path) == 1
     assert capsys.readouterr().out == (
-        f"{path}: source: not a valid wheel: {fake}: expected exactly one .dist-info "
+        f"{path}: IW503 source: not a valid wheel: {fake}: expected exactly one .dist-info "
         "directory, found none\n")
 
 
@@ -198,7 +200,7 @@ def test_check_online_whole_tree_through_the_cli(tmp_path: Path, index: IndexSer
     path = write_tree(root, index, dependencies=["idna<3", *DEMO_DEPS[1:]])
     assert online_check(root) == 1
     assert capsys.readouterr().out == (
-        f"{path}: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'\n")
+        f"{path}: IW506 dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'\n")
     write_tree(root, index)
     before = len(index.requests)
     assert online_check(root) == 0
@@ -211,7 +213,7 @@ def test_the_command_as_a_user_runs_it(tmp_path: Path, index: IndexServer) -> No
     path = write_tree(root, index, extras=["socks", "tls"])
     result = run_ipwhl("check", "--online", "--root", str(root), str(path))
     assert (result.returncode, result.stdout, result.stderr) == (
-        1, f"{path}: extras: declared 'tls' but the wheel does not provide it\n", "")
+        1, f"{path}: IW505 extras: declared 'tls' but the wheel does not provide it\n", "")
 
 
 def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.MonkeyPatch,
@@ -224,3 +226,13 @@ def test_index_url_flag(tmp_path: Path, index: IndexServer, monkeypatch: pytest.
         "Connection refused (after 1 attempt)" in capsys.readouterr().out
     assert ipwhl(["check", "--online", "--root", str(root), "--index-url", index.index_url,
                   str(path)]) == 0
+
+
+def test_json_names_the_project_of_an_online_problem(tmp_path: Path, index: IndexServer) -> None:
+    root = tmp_path / "data"
+    path = write_tree(root, index, extras=["socks", "tls"])
+    result = run_ipwhl("check", "--online", "--format", "json", "--root", str(root), str(path))
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == [
+        {"path": str(path), "id": "IW505", "project": "demo", "environments": [],
+         "message": "extras: declared 'tls' but the wheel does not provide it"}]

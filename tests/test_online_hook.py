@@ -97,7 +97,7 @@ def test_pre_push_hook_stops_a_tampered_declaration(tmp_path: Path, index: Index
     _run("git", "commit", "-q", "-am", "tampered", cwd=repo, env=env)  # commits stay offline
     result = _run("git", "push", "origin", "main", cwd=repo, env=env, check=False)
     rel = demo.relative_to(repo)
-    message = f"{rel}: dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'"
+    message = f"{rel}: IW506 dependencies: declared 'idna<3' but the wheel requires 'idna<4,>=2.5'"
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     remote_head = _run("git", "rev-parse", "main", cwd=remote, env=env).stdout

@@ -111,7 +111,8 @@ def test_collision(a, rpa, b, rpb, witness):
     check = "IW301" if da.version == db.version else "IW302"
     assert [(p.path, p.message, p.check) for p in problems] == [(
         str(first.path), f"installable together with {str(second.path)!r} on {witness}", check)]
-    assert str(problems[0]) == f"{first.path}: {problems[0].message}"
+    assert str(problems[0]) == f"{first.path}: {check} {problems[0].message}"
+    assert (problems[0].project, problems[0].environments) == (first.project, (witness,))
     # The truth: packaging's tags for that interpreter on that machine accept both wheels.
     accepted = _tags_of(witness)
     for d in (da, db):

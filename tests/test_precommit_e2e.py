@@ -92,9 +92,12 @@ def test_commits_through_the_hooks(tmp_path, hook_repo, pre_commit_env):
     result = _run("git", "commit", "-m", "bad", cwd=repo, env=env, check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr  # git passes the hook's output on stderr
-    assert f"{x}: contentid: unknown key, did you mean 'content-id'?" in output
-    assert f"{x}: content-id: missing required key" in output
-    assert f"{y}: dependency 'x>=1': project 'x' is not in the repository" in output
+    assert f"{x}: IW101 contentid: unknown key, did you mean 'content-id'?" in output
+    assert f"{x}: IW102 content-id: missing required key" in output
+    # y's unmet dependency on x is told on x, the cause (by the dependency hook)
+    assert f"{x}: IW401 this declaration is invalid, so 'x' is not in the repository" in output
+    assert "and 1 project depends on it: y\n" in output
+    assert f"{y}: IW4" not in output
     assert _run("git", "rev-list", "--count", "HEAD", cwd=repo).stdout.strip() == "1"
 
     # Fixed, but not in canonical form: the formatter rewrites it and stops the commit.

@@ -1,13 +1,13 @@
-"""Reading a previous release's manifest line by line gives what the full parser gives.
+"""The previous release as the next publish reads it: what the plain reader gives.
 
-The truth is :func:`parse_manifest` (the reader clients use): for canonical manifests and
-for the same manifests re-indented (read in full), every project's link, digest and entry
-must agree with it, and a broken manifest must fail with the message it gives.
+The truth is :meth:`Reader.manifest` (the reader clients use, ``json`` and a check of
+every field): for canonical manifests (read line by line) and for the same manifests
+laid out otherwise (read by the plain reader), every project's link, digest, line and
+entry must agree with it, and a broken manifest must fail with the message it gives.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -15,50 +15,18 @@ from collections.abc import Callable
 import pytest
 
 from ipwhl_checks.errors import PublishError
-from ipwhl_checks.publish import previous as previous_module
 from ipwhl_checks.publish.manifest import (
-    FileEntry,
     Manifest,
-    ProjectEntry,
-    WheelEntry,
+    Reader,
     manifest_bytes,
     parse_manifest,
     project_line,
+    project_text,
     render_manifest,
 )
 from ipwhl_checks.publish.previous import ManifestLines, Previous, read_previous
-from ipwhl_checks.unixfs import DagBuilder
 
-
-def _cid(text: str, directory: bool = False) -> str:
-    builder = DagBuilder("unixfs-v1-2025")
-    node = builder.add_bytes(text.encode())
-    if directory:
-        node = builder.add_directory({"f": node})
-    return str(node.cid)
-
-
-def _file(text: str) -> FileEntry:
-    return FileEntry(_cid(text), len(text), len(text), hashlib.sha256(text.encode()).hexdigest())
-
-
-def _manifest(count: int) -> Manifest:
-    projects = []
-    for i in range(count):
-        name = f"project-{i:03d}"
-        wheels = tuple(WheelEntry(
-            filename=f"project_{i:03d}-1.{k}-py3-none-any.whl", version=f"1.{k}",
-            cid=_cid(f"wheel {i} {k}"), size=1000 + i + k, dag_size=1000 + i + k,
-            sha256="ab" * 32, metadata=_file(f"Name: {name}\n"), requires_python=">=3.8",
-            extras=("socks",) if k else (),
-            dependencies=('idna<4,>=2.5', 'PySocks!=1.5.7; extra == "socks"'),
-            source=f"index:{name}/w{k}.whl", declaration="sha256:" + "cd" * 32)
-            for k in range(i % 3))  # 0, 1 or 2 wheels
-        projects.append(ProjectEntry(name=name, cid=_cid(name, directory=True),
-                                     dag_size=500 + i, declarations="sha256:" + f"{i:064x}",
-                                     index=_file(f"<a>{name}</a>"), wheels=wheels))
-    return Manifest(profile="unixfs-v1-2025", source_commit="f" * 40, index=_file("root"),
-                    projects=tuple(projects))
+from .manifests import cid, sample_manifest
 
 
 def _reindented(data: bytes) -> bytes:
@@ -75,33 +43,40 @@ def _same(previous: Previous, manifest: Manifest) -> None:
         prior = previous.projects[p.name]
         assert (prior.name, prior.cid, prior.dag_size, prior.declarations) == (
             p.name, p.cid, p.dag_size, p.declarations)
+        assert prior.line == project_line(p.name, project_text(p))
         assert previous.entry(p.name) == p
     assert previous.entry("no-such-project") is None
 
 
+def _line_by_line(data: bytes) -> bool:
+    """Whether the reader reads *data* line by line (not with the plain reader)."""
+    return Reader("prev.json")._canonical_lines(data) is not None
+
+
 @pytest.mark.parametrize("layout", [lambda b: b, _reindented], ids=["canonical", "reindented"])
 @pytest.mark.parametrize("count", [0, 1, 7])
-def test_read_previous_agrees_with_the_full_parser(
-        count: int, layout: Callable[[bytes], bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    manifest = _manifest(count)
+def test_read_previous_agrees_with_the_plain_reader(
+        count: int, layout: Callable[[bytes], bytes]) -> None:
+    manifest = sample_manifest(count)
     data = layout(manifest_bytes(manifest))
     assert parse_manifest(data) == manifest
-    if count and layout is not _reindented:  # the line reader must not fall back here
-        monkeypatch.setattr(previous_module, "_in_full", None)
+    # a canonical manifest is read line by line (with no project, "projects": {} is not
+    # the layout of lines: read by the plain reader)
+    assert _line_by_line(data) == bool(count and layout is not _reindented)
     previous = read_previous(data)
     _same(previous, manifest)
     assert previous.data == data
 
 
-def test_holds_every_cid_the_manifest_names_before_and_after_it_collects_them() -> None:
-    manifest = _manifest(30)
-    previous = read_previous(manifest_bytes(manifest))
+def test_holds_every_cid_the_manifest_names() -> None:
+    manifest = sample_manifest(30)
     named = [manifest.index.cid] + [c for p in manifest.projects for c in (
         p.cid, p.index.cid, *(x for w in p.wheels for x in (w.cid, w.metadata.cid)))]
-    others = [_cid(f"not in the manifest {i}") for i in range(20)]
-    for _ in range(2):  # the first lookups search the bytes, the later ones a set
-        assert all(previous.holds(cid) for cid in named)
-        assert not any(previous.holds(cid) for cid in others)
+    others = [cid(f"not in the manifest {i}") for i in range(20)]
+    for data in (manifest_bytes(manifest), _reindented(manifest_bytes(manifest))):
+        previous = read_previous(data)
+        assert all(previous.holds(c) for c in named)
+        assert not any(previous.holds(c) for c in others)
 
 
 def _edit(old: str, new: str) -> Callable[[bytes], bytes]:
@@ -111,8 +86,8 @@ def _edit(old: str, new: str) -> Callable[[bytes], bytes]:
     return edit
 
 
-# Manifests the full parser accepts in a layout the line reader does not: each must be
-# read in full, with the full parser's answer (the lines in question are the 2nd and 3rd).
+# Manifests the plain reader accepts in a layout the line reader does not: each must be
+# read by the plain reader, with its answer (the lines in question are the 2nd and 3rd).
 _LINE_2, _LINE_3 = '},\n  "project-001": {', '},\n  "project-002": {'
 ODD_LAYOUTS: list[tuple[str, Callable[[bytes], bytes]]] = [
     ("two lines on one", _edit(_LINE_2, '}, "project-001": {')),
@@ -124,31 +99,34 @@ ODD_LAYOUTS: list[tuple[str, Callable[[bytes], bytes]]] = [
         rb'("project-001": \{)("cid":"[^"]+",)("dag-size":501,)', rb"\1\3\2", data)),
     ("a line holding two projects, totals to match", lambda data: _edit(
         _LINE_2, '}, "project-001": {')(data).replace(b'"projects":5', b'"projects":4')),
+    ("a character escaped", _edit("index:project-001", "index:project\\u002d001")),
+    ("a size of 10**18", lambda data: data.replace(b'"size":1001,', b'"size":10' + b"0" * 17
+                                                   + b",").replace(b'"bytes":3006',
+                                                                   b'"bytes":' + str(
+                                                                       10**18 + 2005).encode())),
+    ("a blank line at the top", _edit("{\n", "{\n\n")),
+    ("the top level indented", _edit('\n "layout"', '\n  "layout"')),
+    ("wheels in another order", lambda data: data.replace(
+        b'"project_002-1.0-py3-none-any.whl"', b'"project_002-1.2-py3-none-any.whl"', 1)
+     .replace(b'"version":"1.0"', b'"version":"1.2"', 1)),
 ]
 
 
 @pytest.mark.parametrize("change", [c for _, c in ODD_LAYOUTS], ids=[i for i, _ in ODD_LAYOUTS])
-def test_a_manifest_in_another_layout_is_read_in_full(
-        change: Callable[[bytes], bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    data = change(manifest_bytes(_manifest(5)))
+def test_a_manifest_in_another_layout_is_read_by_the_plain_reader(
+        change: Callable[[bytes], bytes]) -> None:
+    data = change(manifest_bytes(sample_manifest(5)))
+    assert not _line_by_line(data)
     try:
         expected: Manifest | str = parse_manifest(data, "prev.json")
     except PublishError as error:
         expected = str(error)
-    fell_back: list[bool] = []
-    in_full = previous_module._in_full
-
-    def spy(data: bytes, where: str) -> Previous:
-        fell_back.append(True)
-        return in_full(data, where)
-    monkeypatch.setattr(previous_module, "_in_full", spy)
     if isinstance(expected, str):
         with pytest.raises(PublishError) as lazy:
             read_previous(data, "prev.json")
         assert str(lazy.value) == expected
     else:
         _same(read_previous(data, "prev.json"), expected)
-    assert fell_back
 
 
 BROKEN: list[tuple[Callable[[bytes], bytes], str]] = [
@@ -163,29 +141,52 @@ BROKEN: list[tuple[Callable[[bytes], bytes], str]] = [
     (_edit('"declarations":"sha256:', '"declarations":7,"x":"'),
      "projects.project-000 has unknown key 'x'"),
     (lambda b: b[:-3], "not JSON"),
+    (_edit('"wheels":{"project_001', '"wheels":{"oops":1,"project_001'),  # a reused line
+     "projects.project-001.wheels: 'oops' is not a wheel file name"),
+    (_edit('"project-001": {', '"project-000": {'),
+     "key 'project-000' twice in one object"),
+    (_edit('"source-commit": "ffff', '"source-commit": "--output=/tmp/x'),
+     "source-commit '--output=/tmp/xffffffffffffffffffffffffffffffffffff' is not a git "
+     "commit"),
+    (_edit('"profile": "unixfs-v1-2025"', '"profile": "unixfs-v9"'),
+     "profile 'unixfs-v9' is not a known profile"),
+    (_edit('"sha256":"abab', '"sha256":"ABAB'),
+     "projects.project-001.wheels.project_001-1.0-py3-none-any.whl.sha256: 'ABABabab"),
+    (_edit('"cid":"bafk', '"cid":"0afk'), ".cid: '0afk"),
+    (_edit('"size":1001,', '"size":9223372036854775808,'),
+     "projects.project-001.wheels.project_001-1.0-py3-none-any.whl.size must be below 2**63"),
+    (_edit('"extras":["socks"]', '"extras":["Socks"]'),
+     "extras[0]: 'Socks' is not a normalized extra name (PEP 685)"),
+    (_edit('"extras":["socks"]', '"extras":["socks","socks"]'),
+     "extras[1]: 'socks' is listed twice"),
+    (_edit('"project-001": {', '"Project-001": {'),
+     "projects: 'Project-001' is not a normalized project name (PEP 503)"),
+    (_edit('"project_001-1.0-py3', '"project_000-1.0-py3'),
+     "projects.project-001.wheels: 'project_000-1.0-py3-none-any.whl' is a wheel of "
+     "'project-000', not of 'project-001'"),
+    (_edit('"index:project-001', '"index:project-\\u00e9'), None),  # (valid: not an error)
 ]
 
 
-@pytest.mark.parametrize(("corrupt", "message"), BROKEN)
-def test_a_broken_manifest_fails_as_the_full_parser_says(
+@pytest.mark.parametrize(("corrupt", "message"), [b for b in BROKEN if b[1] is not None])
+def test_a_broken_manifest_fails_as_the_plain_reader_says(
         corrupt: Callable[[bytes], bytes], message: str) -> None:
-    data = corrupt(manifest_bytes(_manifest(4)))
+    data = corrupt(manifest_bytes(sample_manifest(4)))
     with pytest.raises(PublishError) as full:
         parse_manifest(data, "prev.json")
     assert message in str(full.value)
+    assert str(full.value).startswith("prev.json: invalid manifest (")
     with pytest.raises(PublishError) as lazy:
         read_previous(data, "prev.json")
     assert str(lazy.value) == str(full.value)
 
 
-def test_a_reused_line_is_checked_in_full_only_when_its_project_is_read() -> None:
-    # a canonical start with a broken tail: the line is kept as it is until entry() reads it
-    data = _edit('"wheels":{', '"wheels":{"oops":1,')(manifest_bytes(_manifest(3))).replace(
-        b'"wheels":{"oops":1,}', b'"wheels":{"oops":1}')
-    previous = read_previous(data, "prev.json")
-    assert previous.entry("project-001") is not None
-    with pytest.raises(PublishError, match=r"^prev.json: invalid manifest \(projects.project-000"):
-        previous.entry("project-000")
+def test_deeply_nested_json_is_one_line() -> None:
+    data = b"[" * 100_000 + b"]" * 100_000
+    for read in (parse_manifest, read_previous):
+        with pytest.raises(PublishError) as error:
+            read(data, "deep.json")
+        assert str(error.value) == "deep.json: invalid manifest (nested too deeply)"
 
 
 # Which of 7 projects a publish reuses (the others: a new line each, "+" a project added
@@ -199,7 +200,7 @@ def test_reused_lines_render_as_the_lines_themselves(
         reuse: str, layout: Callable[[bytes], bytes]) -> None:
     """ManifestLines keeps runs of the previous manifest's lines as views of its bytes; the
     manifest rendered from them is the one rendered from every line as text."""
-    manifest = _manifest(7)
+    manifest = sample_manifest(7)
     previous = read_previous(layout(manifest_bytes(manifest)))
     priors = list(previous.projects.values())
     lines, texts = ManifestLines(), []
@@ -224,5 +225,6 @@ def test_reused_lines_render_as_the_lines_themselves(
     reused = [str(i) in reuse for i in range(7)]
     runs = sum(reused[i] and (i == 0 or not reused[i - 1] or f"{i - 1}+" in reuse)
                for i in range(7))
-    # consecutive reused lines of a canonical manifest: one view; read in full: one each
-    assert views == (runs if layout is not _reindented else sum(reused))
+    # consecutive reused lines: one view (of the manifest read, or of its canonical
+    # rendering if it was in another layout)
+    assert views == runs

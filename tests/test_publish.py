@@ -365,6 +365,42 @@ def test_previous_manifest_errors_are_one_line(repo: Repo, tmp_path: Path,
     assert publish(capsys, "--root", str(repo.data), "--out", str(site))[0] == 0
 
 
+ALPHA = "alpha-1.0-py3-none-any.whl"
+# Hostile inputs, item 12: a previous manifest whose line of a reused project (alpha: its
+# declarations did not change) is not one a publish writes; (old text, new, message)
+BAD_REUSED_LINES = [
+    ('"beta>=2"', '"beta>=2 ;;; bad"', f"projects.alpha.wheels.{ALPHA}.dependencies[0]: "
+     "'beta>=2 ;;; bad' is not a PEP 508 requirement"),
+    ('"version":"1.0"', '"version":"9.9"',
+     f"projects.alpha.wheels.{ALPHA}.version is '9.9' but the file name says '1.0'"),
+    (f'"{ALPHA}":', '"../../evil":', "projects.alpha.wheels: '../../evil' is not a wheel "
+     "file name"),
+    ('"requires-python":">=3.8"', '"requires-python":">=3.x"',
+     f"projects.alpha.wheels.{ALPHA}.requires-python: '>=3.x' is not a PEP 440 specifier "
+     "set"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD_REUSED_LINES,
+                         ids=["dependency", "version", "file name", "requires-python"])
+def test_an_invalid_line_of_the_previous_manifest_is_not_copied(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        old: str, new: str, message: str) -> None:
+    site = tmp_path / "site"
+    assert publish(capsys, "--root", str(repo.data), "--out", str(site))[0] == 0
+    data = (site / "manifest.json").read_bytes()
+    [alpha] = [line for line in data.splitlines() if line.startswith(b'  "alpha": ')]
+    assert old.encode() in alpha
+    bad = tmp_path / "previous.json"
+    bad.write_bytes(data.replace(alpha, alpha.replace(old.encode(), new.encode())))
+    car = tmp_path / "delta.car"
+    code, out, err = publish(capsys, "--root", str(repo.data), "--previous", str(bad),
+                             "--car", str(car))
+    assert (code, out) == (1, [])
+    assert err.startswith(f"ipwhl publish: {bad}: invalid manifest ({message}")
+    assert err.count("\n") == 1 and not car.exists()
+
+
 # ---- a wheel that is not the declared one --------------------------------------------------
 
 def test_cid_mismatch_stops_publishing_and_leaves_nothing(repo: Repo, tmp_path: Path,
@@ -410,7 +446,7 @@ def test_a_tree_with_problems_is_not_published(repo: Repo, tmp_path: Path,
     for extra in ([], ["--previous", str(previous)]):
         code, out, err = publish(capsys, "--root", str(repo.data), *extra)
         assert code == 1 and out == []
-        assert err.startswith(f"ipwhl publish: {bad}: content-id: missing required key ")
+        assert err.startswith(f"ipwhl publish: {bad}: IW102 content-id: missing required key ")
         assert err.endswith(" (and 1 more problem); run `ipwhl check` and fix the tree before "
                             "publishing\n")
 

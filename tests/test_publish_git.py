@@ -120,12 +120,12 @@ def test_git_and_digest_scan_give_the_same_outputs(
     assert outcomes[0] == outcomes[1]
     full = tmp_path / "full.car"
     if change is _symlinked_project:
-        assert "gamma-pkg: stray file" in outcomes[0][0]
+        assert "gamma-pkg: IW201 stray file" in outcomes[0][0]
     elif change is not _ignored_stray_file:
         assert outcomes[0][0] == publish(repo.data, PublishOptions(car=full)).root_cid
     else:
         assert outcomes[0][0].startswith(
-            f"{repo.data}/06/alpha/alpha-1.0-py3-none-any.bak: stray file: not a declaration")
+            f"{repo.data}/06/alpha/alpha-1.0-py3-none-any.bak: IW201 stray file: not a declaration")
 
 
 @pytest.mark.parametrize(("change", "reported"), CHANGES)

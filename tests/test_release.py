@@ -54,7 +54,7 @@ def signed(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     keygen(tmp_path / "stranger", "stranger@ipwhl.test")
     for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
                         ("init.defaultBranch", "main"), ("gpg.format", "ssh"),
-                        ("user.signingkey", str(key))]:
+                        ("user.signingkey", str(key)), ("commit.gpgSign", "true")]:
         subprocess.run(["git", "config", "--file", str(config), name, value], check=True)
     root = repo.root
     git(root, "init", "-q")
@@ -212,6 +212,10 @@ def test_tag_message_round_trip() -> None:
     info = parse_tag_message(since, "t")
     assert info.changes_since == "ab" * 20
     assert format_tag_message(info) == since.split("-----BEGIN")[0]
+    site = since.replace("-----BEGIN", "site: bafysite 1234\n-----BEGIN")
+    info = parse_tag_message(site, "t")
+    assert (info.changes_since, info.site) == ("ab" * 20, ("bafysite", 1234))
+    assert format_tag_message(info) == site.split("-----BEGIN")[0]
 
 
 @contextmanager

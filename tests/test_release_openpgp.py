@@ -102,7 +102,8 @@ def signed(repo: Repo, keys: Keys, tmp_path: Path,  # noqa: F811
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
                         ("init.defaultBranch", "main"), ("gpg.format", "openpgp"),
-                        ("user.signingkey", keys.maintainer), ("tag.gpgSign", "true")]:
+                        ("user.signingkey", keys.maintainer), ("tag.gpgSign", "true"),
+                        ("commit.gpgSign", "true")]:
         subprocess.run(["git", "config", "--file", str(config), name, value], check=True)
     root = repo.root
     git(root, "init", "-q")

@@ -158,14 +158,15 @@ def test_command(tree, capsys, env_name, requirements, expected):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--env", "cp312-beos_x86"], "ipwhl resolve: unknown environment 'cp312-beos_x86': "
-     "unknown platform 'beos_x86'"),
-    (["--env", "py3"], "ipwhl resolve: unknown environment 'py3' (expected one of: "
+    (["--env", "cp312-beos_x86"], "ipwhl resolve: error: unknown environment "
+     "'cp312-beos_x86': unknown platform 'beos_x86'"),
+    (["--env", "py3"], "ipwhl resolve: error: unknown environment 'py3' (expected one of: "
      "cp311-manylinux_2_28_x86_64, cp311-win_amd64, cp312-manylinux_2_28_x86_64, "
      "cp312-win_amd64)"),
 ])
 def test_command_unknown_environment(tree, capsys, argv, message):
-    assert main(["resolve", "--root", str(tree), *argv, "idna"]) == 1
+    """A usage error (exit code 2), like any other argument the command cannot take."""
+    assert main(["resolve", "--root", str(tree), *argv, "idna"]) == 2
     assert capsys.readouterr().err.startswith(message)
 
 

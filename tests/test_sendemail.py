@@ -84,7 +84,7 @@ def test_bad_patch_on_top_of_head_is_refused(repo, tmp_path):
     patch = _on_branch(repo, BAD, _declaration("y", "['z>=1']"), tmp_path / "out")
     result = _validate(repo, patch)
     assert result.returncode == 1
-    assert (f"{BAD}: dependency 'z>=1': project 'z' is not in the repository"
+    assert (f"{BAD}: IW401 dependency 'z>=1': project 'z' is not in the repository"
             in result.stdout)
     assert "not sending it" in result.stderr
 
@@ -93,7 +93,7 @@ def test_bad_patch_already_in_head_is_refused(repo, tmp_path):
     patch = _commit_patch(repo, BAD, "source = 'x'\ncontentid = 'y'\n", tmp_path / "out")
     result = _validate(repo, patch)
     assert result.returncode == 1
-    assert f"{BAD}: contentid: unknown key, did you mean 'content-id'?" in result.stdout
+    assert f"{BAD}: IW101 contentid: unknown key, did you mean 'content-id'?" in result.stdout
 
 
 def test_good_patch_already_in_head_passes(repo, tmp_path):

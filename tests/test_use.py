@@ -43,7 +43,7 @@ def release(tmp_path_factory):  # type: ignore[no-untyped-def]
     key, stranger = keygen(base / "maintainer"), keygen(base / "stranger")
     for name, value in [("user.name", "Maintainer"), ("user.email", "maintainer@ipwhl.test"),
                         ("init.defaultBranch", "main"), ("gpg.format", "ssh"),
-                        ("user.signingkey", str(key))]:
+                        ("user.signingkey", str(key)), ("commit.gpgSign", "true")]:
         subprocess.run(["git", "config", "--file", str(config), name, value], check=True)
 
     def git(*args: str, **extra: str) -> None:

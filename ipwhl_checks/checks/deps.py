@@ -6,16 +6,27 @@ there (PEP 508, evaluated for no extra and for each declared extra), the one dec
 of that project installable there must satisfy it: its version is in the specifier
 (pre-releases allowed) and it declares every extra the requirement asks for.
 
-The same problem on several environments is one line naming them all.  Work is done per
-set of environments, not per environment: each declaration gets a bit mask of the
-environments it installs on (cached per tag set and per ``requires-python``), each
-marker a mask of the environments it is true on (cached per marker and extras).
+Problems are folded, so that one cause gives one line:
+
+* the same problem on several environments is one line naming them all (``on
+  {cp311,cp312}-win_amd64``, ``on all 20 supported environments``);
+* the same problem in several declarations of a project that declare the same
+  dependencies (the wheels of a release, one per environment) is one line, on the first
+  of them, saying how many they are (``in 20 declarations of 'tiktoken'``);
+* the problems an invalid declaration causes in its dependents (its project missing,
+  IW401, or not installable where it would have been, IW404) are one line on the invalid
+  declaration, naming the projects that depend on it, instead of one per dependent.
+
+Work is done per set of environments, not per environment: each declaration gets a bit
+mask of the environments it installs on (cached per tag set and per ``requires-python``),
+each marker a mask of the environments it is true on (cached per marker and extras).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from itertools import chain
 
 from packaging.markers import (
@@ -45,7 +56,10 @@ def _iw401_missing(d: Declaration, req: Requirement, where: str) -> Problem:
 
     Why: installing the declaring wheel from the repository would fail (or pull the
     project from elsewhere).  Fix: add a declaration of the project (``ipwhl add``), or
-    remove the declaring wheel.
+    remove the declaring wheel.  When the project's declarations are there but invalid,
+    this is one line on the first of them ("this declaration is invalid, so ...; 3
+    projects depend on it: ..."): fix that declaration (its other problems are listed
+    just before) and the dependents are satisfied again.
     """
     name = canonicalize_name(req.name)
     return Problem(str(d.path), f"dependency {str(req)!r}: project {name!r} is not in the "
@@ -84,7 +98,8 @@ def _iw404_not_installable(d: Declaration, req: Requirement, where: str) -> Prob
 
     Why: installing the declaring wheel there would fail.  Fix: add a wheel of the
     dependency for those environments (e.g. a ``manylinux_2_28_aarch64`` build), or
-    narrow the declaring wheel's tags or ``requires-python``.
+    narrow the declaring wheel's tags or ``requires-python``.  When an invalid declaration
+    of the project would install there, this is one line on it, as for IW401.
     """
     name = canonicalize_name(req.name)
     return Problem(str(d.path), f"dependency {str(req)!r}: no declaration of {name!r} is "
@@ -113,11 +128,11 @@ CHECKS: dict[str, Callable[..., object]] = {
 def describe_environments(mask: int, environments: Sequence[Environment]) -> str:
     """The environments whose bits are set in *mask*, compactly, in brace-expansion form.
 
-    ``every supported environment``, or e.g.
+    ``all 20 supported environments``, or e.g.
     ``{cp311,cp312}-{manylinux_2_28_x86_64,win_amd64}, cp313-win_amd64``.
     """
-    if mask == (1 << len(environments)) - 1:
-        return "every supported environment"
+    if mask == (1 << len(environments)) - 1 and len(environments) > 1:
+        return f"all {len(environments)} supported environments"
     platforms: dict[str, list[str]] = defaultdict(list)  # python -> its platforms in mask
     for i, env in enumerate(environments):
         if mask >> i & 1:
@@ -150,12 +165,17 @@ class _Masks:
         self._admitted: dict[str, dict[str, bool]] = {}
         self._descriptions: dict[int, str] = {}
 
+    def tagged(self, tags: frozenset[Tag]) -> int:
+        """The environments a wheel with *tags* installs on (``requires-python`` aside)."""
+        mask = self._tags.get(tags)
+        if mask is None:
+            mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(tags))
+            self._tags[tags] = mask
+        return mask
+
     def installable(self, d: Declaration) -> int:
         """The environments *d* installs on: its tags match and requires-python admits."""
-        mask = self._tags.get(d.tags)
-        if mask is None:
-            mask = sum(1 << i for i, env in enumerate(self.environments) if env.supports(d.tags))
-            self._tags[d.tags] = mask
+        mask = self.tagged(d.tags)
         spec = d.requires_python
         if mask and spec is not None:
             admitted = self._python.get(spec)
@@ -206,6 +226,9 @@ class _Masks:
             found = self._descriptions[mask] = describe_environments(mask, self.environments)
         return found
 
+    def names(self, mask: int) -> tuple[str, ...]:
+        return tuple(env.name for i, env in enumerate(self.environments) if mask >> i & 1)
+
 
 def _missing_extras(req: Requirement, t: Declaration) -> list[str]:
     have = {canonicalize_name(e) for e in t.extras}
@@ -233,30 +256,78 @@ def _join(groups: list[_Group], d: Declaration, mask: int) -> None:
     groups.append([(d, mask)])
 
 
-def check_dependencies(declarations: Sequence[Declaration], settings: Settings) -> list[Problem]:
-    """Every unmet dependency of *declarations* on the environments of *settings*."""
+class _Invalid:
+    """The invalid declarations of one project, and what their dependents lost."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.mask = 0  # where their tags would install them
+        self.check = ""  # "IW401" (the project has no valid declaration) or "IW404"
+        self.lost = 0  # where a dependent misses the project
+        self.dependents: set[str] = set()
+
+    def problem(self, project: str, masks: _Masks) -> Problem:
+        paths = sorted(self.paths)
+        others = len(paths) - 1
+        who = ("this declaration is invalid" if not others else f"this and {others} other "
+               f"declaration{'s' * (others > 1)} of {project!r} are invalid")
+        what = (f"{project!r} is not in the repository" if self.check == "IW401" else
+                f"no declaration of {project!r} is installable")
+        names = sorted(self.dependents)
+        count = f"{len(names)} project{'s' * (len(names) > 1)} "
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return Problem(paths[0], f"{who}, so {what}{_where(masks.where(self.lost))}, and "
+                       f"{count}depend{'s' * (len(names) == 1)} on it: {listed}", self.check,
+                       project, masks.names(self.lost))
+
+
+def check_dependencies(declarations: Sequence[Declaration], settings: Settings,
+                       invalid: Iterable[tuple[str, str, frozenset[Tag]]] = ()) -> list[Problem]:
+    """Every unmet dependency of *declarations* on the environments of *settings*, folded
+    (see the module's documentation); *invalid*: the declarations that failed their own
+    checks, (path, project, the tags of its file name), whose dependents' problems fold
+    into one line on them."""
     masks = _Masks(settings.environments)
     by_project: dict[str, _Candidates] = defaultdict(list)
     # Declarations of one project with the same extras and equal dependencies, e.g. the
-    # wheels of one release, are checked once over their joint mask; each problem quotes
-    # the declaration's own requirement.  Equal requirements (packaging's equality: same
-    # normalized name and extras, same specifiers and marker) get the same answers; the
-    # tree loader parses each text once, so equal lists mostly hold the same objects and
-    # compare at once.
+    # wheels of one release, are checked once over their joint mask; a problem is
+    # reported once for them all, quoting the first one's requirement.  Equal
+    # requirements (packaging's equality: same normalized name and extras, same specifiers
+    # and marker) get the same answers; the tree loader parses each text once, so equal
+    # lists mostly hold the same objects and compare at once.
     groups: dict[tuple[str, tuple[str, ...]], list[_Group]] = defaultdict(list)
     for d in declarations:
         mask = masks.installable(d)
         by_project[d.project].append((d, mask, str(d.version)))
         if mask and d.dependencies:
             _join(groups[d.project, d.extras], d, mask)
+    broken: dict[str, _Invalid] = defaultdict(_Invalid)
+    for path, project, tags in invalid:
+        broken[project].paths.append(path)
+        broken[project].mask |= masks.tagged(tags)
     problems: list[Problem] = []
-    where = masks.where
 
     def report(group: _Group, problem_mask: int, make: Callable[..., Problem],
                index: int, *args: object) -> None:
+        hit = [(str(d.path), d, mask & problem_mask) for d, mask in group if mask & problem_mask]
+        if not hit:
+            return
+        _path, d, mask = min(hit, key=lambda h: h[0])
+        for _p, _d, m in hit:
+            mask |= m
+        where = masks.where(mask)
+        if len(hit) > 1:
+            where += f", in {len(hit)} declarations of {d.project!r}"
+        problem = make(d, d.dependencies[index], where, *args)
+        problems.append(replace(problem, project=d.project, environments=masks.names(mask)))
+
+    def fold(group: _Group, problem_mask: int, project: str, check: str) -> None:
+        lost = broken[project]
         for d, mask in group:
             if mask & problem_mask:
-                problems.append(make(d, d.dependencies[index], where(mask & problem_mask), *args))
+                lost.check = check
+                lost.lost |= mask & problem_mask
+                lost.dependents.add(d.project)
 
     for group in chain.from_iterable(groups.values()):
         first = group[0][0]
@@ -266,15 +337,19 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings) 
         for index, req in enumerate(first.dependencies):
             active = mask
             if req.marker is not None:
-                true, broken, error = masks.marker(req.marker, first.extras)
-                if broken & mask:
-                    report(group, broken, _iw405_marker, index, error)
+                true, bad, error = masks.marker(req.marker, first.extras)
+                if bad & mask:
+                    report(group, bad, _iw405_marker, index, error)
                 active &= true
                 if not active:
                     continue
-            candidates = by_project.get(masks.project(req))
+            project = masks.project(req)
+            candidates = by_project.get(project)
             if not candidates:
-                report(group, active, _iw401_missing, index)
+                if project in broken:
+                    fold(group, active, project, "IW401")
+                else:
+                    report(group, active, _iw401_missing, index)
                 continue
             specifier = str(req.specifier)  # hashing a SpecifierSet costs more
             admitted = masks.admitted(specifier) if specifier else None
@@ -288,6 +363,11 @@ def check_dependencies(declarations: Sequence[Declaration], settings: Settings) 
                     report(group, common, _iw402_version, index, t)
                 if req.extras and (missing := _missing_extras(req, t)):
                     report(group, common, _iw403_extra, index, t, missing)
-            if active & ~covered:
-                report(group, active & ~covered, _iw404_not_installable, index)
+            uncovered = active & ~covered
+            if uncovered and project in broken and (hidden := uncovered & broken[project].mask):
+                fold(group, hidden, project, "IW404")
+                uncovered &= ~hidden
+            if uncovered:
+                report(group, uncovered, _iw404_not_installable, index)
+    problems += [lost.problem(project, masks) for project, lost in broken.items() if lost.lost]
     return sorted(problems)

@@ -39,7 +39,7 @@ def _iw301_one_release(a: Declaration, b: Declaration, witness: str) -> Problem:
     ``universal2``).  The message names a witness: a Python and platform that install both.
     """
     return Problem(str(a.path), f"installable together with {str(b.path)!r} on {witness}",
-                   "IW301")
+                   "IW301", a.project, (witness,))
 
 
 def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem:
@@ -53,7 +53,7 @@ def _iw302_two_versions(a: Declaration, b: Declaration, witness: str) -> Problem
     ``requires-python = '<3.9'`` next to the new one's ``'>=3.9'``).
     """
     return Problem(str(a.path), f"installable together with {str(b.path)!r} on {witness}",
-                   "IW302")
+                   "IW302", a.project, (witness,))
 
 
 CHECKS: dict[str, Callable[..., object]] = {

@@ -1,7 +1,8 @@
 """``ipwhl car PATH -o OUT.car`` and ``ipwhl car --verify FILE.car``.
 
 Writing: the DAG of PATH (as ``ipwhl cid`` computes it) streams into a temporary file next
-to OUT.car, which replaces OUT.car only when complete; the root CID is printed.  Verifying:
+to OUT.car, which replaces OUT.car only when complete, with the permissions a plain
+``open`` gives under the umask (as ``publish --car``); the root CID is printed.  Verifying:
 every block must match its CID and every root must be in the file; prints
 ``FILE.car: ok (ROOT, N blocks)``.
 """
@@ -14,12 +15,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import CarError
+from ..errors import CarError, UsageError
 from ..ipld.car import verify_car, write_car
 from ..ipld.cid import cid_text
 from ..repo.settings import PROFILES
 from ..unixfs import DagBuilder, Profile, get_profile
-from ..util.atomic import OutputFile
+from ..util.atomic import OutputFile, plain_mode
 from .cid import resolve_profile
 
 __all__ = ["add_arguments", "run"]
@@ -55,6 +56,7 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
             car.replace_roots([node.cid])
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, plain_mode())  # mkstemp's file is private (0600)
         os.replace(tmp, out)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
@@ -68,11 +70,11 @@ def write_path_car(path: str, output: str, profile: Profile | str, hidden: bool)
 def run(args: argparse.Namespace) -> int:
     if args.verify:
         if args.output:
-            raise CarError("--verify takes a CAR file and no -o")
+            raise UsageError("--verify takes a CAR file and no -o")
         roots, count = verify_car(args.path)
         print(f"{args.path}: ok ({', '.join(map(cid_text, roots))}, {count} blocks)")
         return 0
     if not args.output:
-        raise CarError("missing -o OUT.car (or use --verify FILE.car)")
+        raise UsageError("missing -o OUT.car (or use --verify FILE.car)")
     print(write_path_car(args.path, args.output, resolve_profile(args.profile), args.hidden))
     return 0

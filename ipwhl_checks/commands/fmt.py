@@ -15,10 +15,11 @@ from pathlib import Path
 
 from ..errors import DeclarationError, WriteError
 from ..repo.fmt import format_file
+from ..repo.integration import INTEGRATION_FILE
 from ..repo.layout import SUFFIX
 from ..repo.settings import SETTINGS_FILE
 from ..repo.tree import iter_files
-from ._common import add_root
+from ._common import add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -35,12 +36,13 @@ def _declarations(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
         found = iter_files(path) if path.is_dir() else [path]
-        files += [p for p in found if p.name.endswith(SUFFIX) and p.name != SETTINGS_FILE]
+        files += [p for p in found if p.name.endswith(SUFFIX)
+                  and p.name not in (SETTINGS_FILE, INTEGRATION_FILE)]
     return files
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = args.paths or [args.root]
+    paths = args.paths or [require_root(args.root)]
     for path in paths:
         if not path.exists():
             print(f"ipwhl fmt: error: no such file or directory: {str(path)!r}", file=sys.stderr)

@@ -19,11 +19,9 @@ from pathlib import Path
 from ..errors import UsageError
 from ..gateway.client import fetch_verified
 from ..install.lock import lock, pylock_text, requirements_text
-from ..install.resolve import target_environment
 from ..publish.manifest import MANIFEST_NAME, parse_manifest
-from ..repo.settings import Settings
 from ..util.atomic import atomic_write
-from ._common import parse_requirements
+from ._common import parse_environment, parse_requirements
 
 __all__ = ["DEFAULT_GATEWAY", "add_arguments", "run"]
 
@@ -50,17 +48,17 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "pylock" and args.output and not _PYLOCK_NAME.fullmatch(args.output.name):
         raise UsageError(f"{str(args.output)!r}: PEP 751 lock files are named pylock.toml "
                       "or pylock.<name>.toml")
+    target = parse_environment(args.env)  # the environments do not depend on the profile
     gateway = args.gateway.rstrip("/")
     index_url = f"{gateway}/ipfs/{args.cid}/"
     manifest = parse_manifest(fetch_verified(gateway, args.cid, MANIFEST_NAME),
                               f"{index_url}{MANIFEST_NAME}")
-    target = target_environment(Settings(profile=manifest.profile), args.env)
     locked = lock(manifest, index_url, target, requirements)
     if args.format == "pylock":
+        # PEP 751 environments: where the lock holds; 'current' is this interpreter's
         m = target.markers
-        markers = None if args.env == "current" else (
-            f"python_version == '{m['python_version']}' and sys_platform == "
-            f"'{m['sys_platform']}' and platform_machine == '{m['platform_machine']}'")
+        markers = (f"python_version == '{m['python_version']}' and sys_platform == "
+                   f"'{m['sys_platform']}' and platform_machine == '{m['platform_machine']}'")
         text = pylock_text(locked, index_url, markers, requirements)
     else:
         comment = (f"ipwhl lock --cid {args.cid} --env {args.env} "

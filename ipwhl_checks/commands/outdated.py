@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    require_root(args.root)
+    args.root = require_root(args.root)
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
     with Client(FetchOptions.from_env()) as client:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..install.resolve import resolve, target_environment
+from ..install.resolve import resolve
 from ..repo.tree import load_tree
-from ._common import add_root, parse_requirements, require_root
+from ._common import add_root, parse_environment, parse_requirements, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     requirements = parse_requirements(args.requirements)
-    require_root(args.root)
+    args.root = require_root(args.root)
     tree = load_tree(args.root)
-    environment = target_environment(tree.settings, args.env)
+    environment = parse_environment(args.env, tree.settings)
     if tree.problems:
         invalid = len({p.path for p in tree.problems})
         print(f"ipwhl resolve: warning: left out {invalid} invalid "

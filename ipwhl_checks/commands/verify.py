@@ -32,17 +32,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_allowed_signers(parser)
     add_index_url(parser)
     parser.add_argument("--allow-file", action="store_true", help="allow file:// sources")
+    parser.add_argument("--gateway", metavar="URL",
+                        help="also fetch the release's integration results through this "
+                             "IPFS gateway and check them")
 
 
 def run(args: argparse.Namespace) -> int:
     top = Path(git(args.repo, "rev-parse", "--show-toplevel").stdout.strip())
     verified = verify_release(top, args.tag, root=args.root,
                               allowed_signers=args.allowed_signers, index_url=args.index_url,
-                              allow_file=args.allow_file)
+                              allow_file=args.allow_file, gateway=args.gateway)
     release = verified.release
     print(f"signature: {verified.signature}")
     print(f"tag {args.tag}: {release.projects} projects, {release.wheels} wheels, "
           f"{release.bytes} bytes, source-commit {release.source_commit}")
     print(f"manifest: {release.manifest_cid}")
+    for env, cid, _size, counts in verified.integration:
+        said = ", ".join(f"{n} {k}" for k, n in counts.items())
+        how = "checked" if verified.integration_checked else "linked by CID"
+        print(f"integration: {env}: {said} ({cid}, {how})")
+    if verified.site_linked:
+        print(f"site: {verified.result.site_cid} (linked by CID: give --gateway to make it "
+              "again from the integration results)")
     print(release.root_cid)
     return 0

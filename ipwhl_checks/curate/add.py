@@ -48,7 +48,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from ..errors import IpwhlError
+from ..errors import IpwhlError, UsageError
 from ..repo.declaration import Declaration
 from ..repo.extras import requirements_for_extras
 from ..repo.fmt import render
@@ -59,15 +59,20 @@ from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_wheel
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
+from ..util.atomic import plain_mode
 from .choose import choose_wheels, installable
 
-__all__ = ["AddError", "Plan", "apply_plan", "plan_add"]
+__all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
 
 _WORKERS = 4
 
 
 class AddError(IpwhlError):
     """A SPEC cannot be added (bad form, no such release, no wheel at all)."""
+
+
+class SpecError(AddError, UsageError):
+    """A SPEC that cannot be understood: a usage error (exit code 2)."""
 
 
 @dataclass
@@ -367,8 +372,8 @@ def _pinned(spec: str) -> tuple[str, Version, frozenset[str]]:
     pins = list(req.specifier) if req else []
     if req is None or len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version \
             or req.url or req.marker:
-        raise AddError(f"expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or a local "
-                       f"wheel file: {spec!r}")
+        raise SpecError(f"expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or a local "
+                        f"wheel file: {spec!r}")
     return req.name, Version(pins[0].version), frozenset(req.extras)
 
 
@@ -392,7 +397,7 @@ def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str
             try:
                 parse_wheel_filename(path.name)
             except InvalidWheelFilename as e:
-                raise AddError(f"not a wheel file name: {spec!r} ({e})") from None
+                raise SpecError(f"not a wheel file name: {spec!r} ({e})") from None
             planner.local_wheel(path, source)
         else:
             name, version, extras = _pinned(spec)
@@ -434,7 +439,7 @@ def apply_plan(plan: Plan) -> None:
             staged.append((Path(name), target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
-            os.chmod(name, 0o644)
+            os.chmod(name, plain_mode())  # mkstemp's is 0600; a plain open's
         old = {target: target.read_bytes() if target.exists() else None
                for _tmp, target in staged}
         _replace_all(staged, old)

@@ -44,7 +44,7 @@ import mmap
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -59,7 +59,7 @@ from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
-from .browse import SITE_DIR, Baseline, Site, previous_state, read_results
+from .browse import DIRECTORY, SITE_DIR, Baseline, Results, Site, previous_state, read_results
 from .committed import CommittedTree
 from .manifest import (
     LAYOUT,
@@ -79,7 +79,7 @@ from .previous import ManifestLines, Previous, PriorProject
 from .scan import scan_tree
 from .simple_html import WheelLink, project_page, root_page
 
-__all__ = ["PublishOptions", "PublishResult", "publish", "source_commit"]
+__all__ = ["PublishOptions", "PublishResult", "Staged", "publish", "source_commit"]
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,33 @@ class PublishOptions:
     clean: bool = False
     # the site (ipwhl_checks.publish.browse): the previous release's _browse/site.json
     # (with `previous`, its unchanged pages are linked by CID; without it the whole site
-    # is made again, from each reused project's METADATA read from the cached wheel), the
-    # integration results files (ipwhl-integration/1) to publish as
-    # /integration/<environment>.json and show on the pages, and the data tree the
-    # changes page compares with (without one there is no changes page)
+    # is made again, from each reused project's METADATA read from the cached wheel), and
+    # the data tree the changes page compares with (without one there is no changes page).
+    # The pages show the integration results among `extra` (/integration/<env>.json)
     previous_site: bytes | None = None
-    integration: tuple[bytes, ...] = ()
     changes_since: Baseline | None = None
+    # (CID, cumulative size): link /_browse/ by its CID instead of making it (``ipwhl
+    # verify`` of a release whose integration results it knows by their CIDs alone: the
+    # pages show them, so they cannot be made without their bytes)
+    site: tuple[str, int] | None = None
+    # called once every wheel read is in the cache and before anything is written (see
+    # Staged); raising PublishError stops the publish (``ipwhl publish``: the file-clash
+    # check, IW507; ``ipwhl release``: the integration results are this manifest's)
+    before_commit: Callable[[Staged], None] | None = None
+    # files added beside the projects, ``"<directory>/<name>"`` -> their bytes, or (CID,
+    # cumulative size) to link a file known only by its CID (``ipwhl verify``): the
+    # integration results of a release (``/integration/<environment>.json``)
+    extra: Mapping[str, bytes | tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A publish about to be written: the declarations of the projects built, the previous
+    release's entries of the projects reused from it, and the new manifest's CID."""
+
+    built: list[Declaration]
+    reused: list[ProjectEntry]
+    manifest_cid: str
 
 
 @dataclass(frozen=True)
@@ -120,7 +140,9 @@ class PublishResult:
     reused_projects: int = 0
     fetched_wheels: int = 0
     car_blocks: int = 0
-    site_state: bytes = b""  # the published _browse/site.json
+    site_state: bytes = b""  # the published _browse/site.json (b"" when linked by CID)
+    site_cid: str = ""  # /_browse/'s CID and cumulative size
+    site_size: int = 0
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -362,8 +384,7 @@ def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResul
 
 
 def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
-    results = [read_results(data, f"integration results #{i}")
-               for i, data in enumerate(options.integration, 1)]
+    results = _integration_results(options)
     scan = scan_tree(root, options.previous, reuse=options.out is None,
                      head=options.source_commit if options.clean else None)
     previous = scan.previous
@@ -386,9 +407,10 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         # block may be a view of a mapped wheel, written out, never kept
         builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
-        site = Site(scan.settings, sink=outputs.sink if options.car is not None else None,
-                    write=outputs.write, metadata=pub.metadata_of, previous=state,
-                    manifest=previous, integration=results, baseline=options.changes_since)
+        site = None if options.site is not None else Site(
+            scan.settings, sink=outputs.sink if options.car is not None else None,
+            write=outputs.write, metadata=pub.metadata_of, previous=state,
+            manifest=previous, integration=results, baseline=options.changes_since)
         children: dict[str, Node] = {}
         lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
@@ -404,7 +426,8 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name] = previous.entry(name) if previous is not None else None
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
-            site.built(entry)
+            if site is not None:
+                site.built(entry)
             lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
@@ -433,20 +456,77 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             outputs.held = old_blocks.__contains__
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
         outputs.held = None  # (the site holds back what the previous site has)
-        children.update(site.finish(names, manifest=manifest, manifest_cid=manifest_entry.cid,
-                                    wheels=wheels, total_bytes=total,
-                                    source_commit=options.source_commit))
+        extra = _add_extra(pub, builder, children, options.extra)
+        if site is None:
+            assert options.site is not None
+            children[SITE_DIR] = _linked(*options.site)
+        else:
+            children.update(site.finish(names, manifest=manifest, manifest_cid=manifest_entry.cid,
+                                        wheels=wheels, total_bytes=total,
+                                        source_commit=options.source_commit, extra=extra))
         if delta is not None:
             changed = _changed_names(delta, scan.reused, children, old_manifest, builder,
-                                     site.previous_nodes)
+                                     site.previous_nodes if site is not None else None)
             outputs.held = None  # the root's shards: new (see _changed_names)
         root_node = builder.add_directory(children, changed)
+        if options.before_commit is not None:
+            reused_entries = [previous.entry(name) for name in sorted(scan.reused)] \
+                if previous is not None else []
+            options.before_commit(Staged(
+                [d for name in sorted(scan.declarations) for d in scan.declarations[name]],
+                [e for e in reused_entries if e is not None], manifest_entry.cid))
         outputs.commit(root_node)
     return PublishResult(root_cid=cid_text(root_node.raw), root_size=root_node.size,
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
                          profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
-                         car_blocks=outputs.blocks, site_state=site.state)
+                         car_blocks=outputs.blocks,
+                         site_state=site.state if site is not None else b"",
+                         site_cid=cid_text(children[SITE_DIR].raw),
+                         site_size=children[SITE_DIR].size)
+
+
+def _integration_results(options: PublishOptions) -> list[Results]:
+    """What the pages show of the integration results among :attr:`PublishOptions.extra`
+    (``/integration/<environment>.json``); PublishError when one is known by its CID alone
+    and the site is to be made (its pages could not show it)."""
+    results = []
+    for relpath, content in sorted(options.extra.items()):
+        directory, _, name = relpath.partition("/")
+        if directory != DIRECTORY:
+            continue
+        if isinstance(content, bytes):
+            found = read_results(content, f"/{relpath}")
+            if found.filename != name:
+                raise PublishError(f"/{relpath}: the results of {found.environment} must be "
+                                   f"named {found.filename}")
+            results.append(found)
+        elif options.site is None:
+            raise PublishError(f"/{relpath} is known by its CID alone: the site, which shows "
+                               "it, cannot be made; link the site by its CID")
+    return results
+
+
+def _add_extra(pub: _Publisher, builder: DagBuilder, children: dict[str, Node],
+               extra: Mapping[str, bytes | tuple[str, int]]) -> dict[str, Node]:
+    """Add the directories of *extra* (see :attr:`PublishOptions.extra`) to the root; the
+    files added, by path."""
+    dirs: dict[str, dict[str, Node]] = {}
+    added: dict[str, Node] = {}
+    for relpath, content in sorted(extra.items()):
+        directory, _, name = relpath.partition("/")
+        if not name or "/" in name or directory in (MANIFEST_NAME, "index.html", SITE_DIR):
+            raise PublishError(f"cannot add {relpath!r} to the published tree")
+        if directory in children and directory not in dirs:
+            raise PublishError(f"cannot add /{directory}/ to the published tree: "
+                               f"{directory!r} is a project of the repository")
+        if isinstance(content, bytes):
+            node = pub.add_bytes(relpath, content)[0]
+        else:
+            node = _linked(*content)
+        dirs.setdefault(directory, {})[name] = added[relpath] = node
+        children[directory] = builder.add_directory(dirs[directory])
+    return added
 
 
 def _reused_totals(previous: Previous, reused: dict[str, PriorProject],
@@ -472,12 +552,16 @@ def _held_by(previous: Previous) -> Callable[[bytes], bool]:
 
 def _changed_names(previous: Previous, reused: dict[str, PriorProject],
                    children: dict[str, Node], old_manifest: Node,
-                   builder: DagBuilder, others: Mapping[str, Node]) -> set[str] | None:
+                   builder: DagBuilder, others: Mapping[str, Node] | None) -> set[str] | None:
     """The root's entries added, dropped or relinked since *previous* (whose manifest's
     DAG is *old_manifest*, and *others* the previous root's entries that are neither
-    projects nor its own files: the site's), for a delta CAR: the root then emits only the
-    blocks the previous root lacks.  None when the previous root was a HAMT and this one is not, or
-    the other way round: they share no blocks, and every block of the root is new."""
+    projects nor its own files: the site's and the extra directories, None when they are
+    not known), for a delta CAR: the root then emits only the blocks the previous root
+    lacks.  None when the previous root was a HAMT and this one is not, or the other way
+    round (they share no blocks), or when *others* is not known (an entry dropped since
+    could not be seen): every block of the root is new."""
+    if others is None:
+        return None
     old = dict(children)
     for name in children.keys() - reused.keys():
         prior = previous.projects.get(name)

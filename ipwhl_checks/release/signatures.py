@@ -38,12 +38,15 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from ..errors import VerifyError
 from .tag import signature_kind
 
-__all__ = ["ALLOWED_KEYS", "ALLOWED_SIGNERS", "signature_kind", "verify_signature"]
+__all__ = ["ALLOWED_KEYS", "ALLOWED_SIGNERS", "holds_openpgp_keys", "openpgp_home",
+           "signature_kind", "verify_signature"]
 
 ALLOWED_SIGNERS = PurePosixPath(".ipwhl/allowed_signers")
 ALLOWED_KEYS = PurePosixPath(".ipwhl/allowed_signers.asc")
@@ -54,9 +57,33 @@ _OPENPGP_KEYS = "-----BEGIN PGP PUBLIC KEY BLOCK-----"  # RFC 4880 section 6.2
 _GPG_CONF = "no-autostart\nno-auto-key-retrieve\ntrust-model always\n"
 
 
-def _holds_openpgp_keys(path: Path) -> bool:
+def holds_openpgp_keys(path: Path) -> bool:
+    """Whether *path* holds ASCII-armored OpenPGP public keys (else: SSH allowed signers)."""
     with path.open(encoding="utf-8", errors="replace") as f:
         return any(line.strip() == _OPENPGP_KEYS for line in f)
+
+
+@contextmanager
+def openpgp_home(keys: Path) -> Iterator[tuple[dict[str, str], set[str]]]:
+    """(environment with GNUPGHOME, fingerprints) of a throw-away GnuPG home holding only
+    the keys of *keys*; VerifyError when gpg is missing or the file holds no key."""
+    gpg = shutil.which("gpg")
+    if gpg is None:
+        raise VerifyError(f"checking OpenPGP signatures against {keys} needs gpg, which is "
+                          "not on PATH")
+    # mkdtemp makes the directory mode 0700, as gpg requires of its home.
+    with tempfile.TemporaryDirectory(prefix="ipwhl-gnupg-") as home:
+        Path(home, "gpg.conf").write_text(_GPG_CONF)
+        env = {**os.environ, "GNUPGHOME": home}
+        imported = subprocess.run([gpg, "--batch", "--no-tty", "--status-fd", "1", "--import",
+                                   "--", str(keys)], capture_output=True, text=True, env=env)
+        # DETAILS: IMPORT_OK <reason> <fingerprint>, one per key read.
+        allowed = {f[3] for f in map(str.split, imported.stdout.splitlines())
+                   if len(f) == 4 and f[:2] == ["[GNUPG:]", "IMPORT_OK"]}
+        if not allowed:
+            raise VerifyError(f"{keys} holds no OpenPGP public key (expected ASCII-armored "
+                              "keys, as 'gpg --armor --export KEYID' writes)")
+        yield env, allowed
 
 
 def verify_signature(repo: Path, tag: str, allowed_signers: Path | None = None) -> str:
@@ -68,7 +95,7 @@ def verify_signature(repo: Path, tag: str, allowed_signers: Path | None = None) 
     kind = signature_kind(repo, tag)
     given = Path(allowed_signers) if allowed_signers else None
     if given is not None and given.is_file() and kind in ("ssh", "openpgp"):
-        holds = "openpgp" if _holds_openpgp_keys(given) else "ssh"
+        holds = "openpgp" if holds_openpgp_keys(given) else "ssh"
         if holds != kind:
             raise VerifyError(
                 f"tag {tag!r} is signed with {'OpenPGP' if kind == 'openpgp' else 'SSH'} "
@@ -110,22 +137,14 @@ def _verify_openpgp(repo: Path, tag: str, keys: Path) -> str:
     if gpg is None:
         raise VerifyError(f"tag {tag!r} is signed with OpenPGP; checking it against {keys} "
                           "needs gpg, which is not on PATH")
-    # mkdtemp makes the directory mode 0700, as gpg requires of its home.
-    with tempfile.TemporaryDirectory(prefix="ipwhl-gnupg-") as home:
-        Path(home, "gpg.conf").write_text(_GPG_CONF)
-        env = {**os.environ, "GNUPGHOME": home}
-        imported = subprocess.run([gpg, "--batch", "--no-tty", "--status-fd", "1", "--import",
-                                   "--", str(keys)], capture_output=True, text=True, env=env)
-        # DETAILS: IMPORT_OK <reason> <fingerprint>, one per key read.
-        allowed = {f[3] for f in map(str.split, imported.stdout.splitlines())
-                   if len(f) == 4 and f[:2] == ["[GNUPG:]", "IMPORT_OK"]}
-        if not allowed:
-            raise VerifyError(f"tag {tag!r}: {keys} holds no OpenPGP public key (expected "
-                              "ASCII-armored keys, as 'gpg --armor --export KEYID' writes)")
-        done = subprocess.run(
-            ["git", "-C", str(repo), "-c", f"gpg.program={gpg}", "-c",
-             "gpg.minTrustLevel=undefined", "verify-tag", "--raw", "--", tag],
-            capture_output=True, text=True, env=env)
+    try:
+        with openpgp_home(keys) as (env, allowed):
+            done = subprocess.run(
+                ["git", "-C", str(repo), "-c", f"gpg.program={gpg}", "-c",
+                 "gpg.minTrustLevel=undefined", "verify-tag", "--raw", "--", tag],
+                capture_output=True, text=True, env=env)
+    except VerifyError as e:
+        raise VerifyError(f"tag {tag!r}: {e}") from None
     return _judge_openpgp(tag, keys, allowed, done)
 
 

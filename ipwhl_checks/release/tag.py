@@ -21,15 +21,19 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
-An optional last line ``changes-since: <commit>`` names the data tree the release's changes
+An optional line ``changes-since: <commit>`` names the data tree the release's changes
 page (``/_browse/changes.html``) compares with, the previous release's ``source-commit``:
-``ipwhl verify`` publishes with it to get the same CID.
+``ipwhl verify`` publishes with it to get the same CID.  A release with integration results
+has a line ``site: <CID> <cumulative size>`` naming its ``/_browse/`` (whose pages show the
+results: ``ipwhl verify`` without their bytes links the site by it), then one more line
+per environment (``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -55,6 +59,7 @@ TAG_PREFIX = "ipwhl-"
 _FIELDS = ("format", "root-cid", "manifest-cid", "profile", "projects", "wheels", "bytes",
            "source-commit")
 _FIELD = re.compile(r"([a-z-]+): (\S+)")
+_SITE = re.compile(r"site: ([A-Za-z0-9]+) ([0-9]{1,20})")
 
 Kind = Literal["ssh", "openpgp", "x509"]
 # git's gpg-interface.c (sigtypes): the armor lines that open a signature, and the format
@@ -78,9 +83,12 @@ class ReleaseInfo:
     source_commit: str
     tag: str = ""
     changes_since: str | None = None  # the baseline commit of the changes page
+    site: tuple[str, int] | None = None  # /_browse/'s (CID, cumulative size), if told
 
 
-def format_tag_message(info: ReleaseInfo) -> str:
+def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = (), extra: str = "") -> str:
+    """The tag message: subject, fields, *extra* lines, then *notes* (release notes, after a
+    blank line; neither are ``key: value`` fields)."""
     values = {"format": MESSAGE_FORMAT, "root-cid": info.root_cid,
               "manifest-cid": info.manifest_cid, "profile": info.profile,
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
@@ -88,7 +96,10 @@ def format_tag_message(info: ReleaseInfo) -> str:
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
     if info.changes_since is not None:
         body += f"changes-since: {info.changes_since}\n"
-    return f"IPWHL release {info.root_cid}\n\n{body}"
+    if info.site is not None:
+        body += f"site: {info.site[0]} {info.site[1]}\n"
+    tail = "".join(f"{line}\n" for line in notes)
+    return f"IPWHL release {info.root_cid}\n\n{body}{extra}" + (f"\n{tail}" if tail else "")
 
 
 def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
@@ -96,9 +107,12 @@ def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
     where = f"tag {tag!r}" if tag else "tag message"
     text = _SIGNATURE_START.split(text, maxsplit=1)[0]
     fields: dict[str, str] = {}
+    site: tuple[str, int] | None = None
     for line in text.splitlines()[1:]:
         if m := _FIELD.fullmatch(line.strip()):
             fields.setdefault(m[1], m[2])
+        elif (m := _SITE.fullmatch(line.strip())) and site is None:
+            site = (m[1], int(m[2]))
     if fields.get("format") != MESSAGE_FORMAT:
         raise ReleaseError(f"{where} is not an IPWHL release (its message has no "
                            f"'format: {MESSAGE_FORMAT}' line)")
@@ -115,19 +129,22 @@ def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
     return ReleaseInfo(root_cid=fields["root-cid"], manifest_cid=fields["manifest-cid"],
                        profile=fields["profile"], projects=counts[0], wheels=counts[1],
                        bytes=counts[2], source_commit=fields["source-commit"], tag=tag,
-                       changes_since=since)
+                       changes_since=since, site=site)
 
 
 def default_tag_name(now: float | None = None) -> str:
     return TAG_PREFIX + time.strftime("%Y%m%d.%H%M%S", time.gmtime(now))
 
 
-def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None) -> None:
-    """Create the signed annotated tag *name* on ``info.source_commit``."""
+def create_tag(repo: Path, name: str, info: ReleaseInfo, *, key: str | None = None,
+               notes: Sequence[str] = (), extra: str = "") -> None:
+    """Create the signed annotated tag *name* on ``info.source_commit``; *extra*: lines
+    added after the fields (the integration results, :mod:`ipwhl_checks.release.integration`),
+    *notes*: the release notes, after a blank line."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}",
            check=False).returncode == 0:
         raise ReleaseError(f"tag {name!r} already exists")
-    args = ["tag", "-s", "-a", "-m", format_tag_message(info)]
+    args = ["tag", "-s", "-a", "-m", format_tag_message(info, notes, extra)]
     if key:
         args += ["-u", key]
     what = f"signing tag {name!r} (git tag -s)"

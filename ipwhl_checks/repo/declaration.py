@@ -21,7 +21,7 @@ it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -78,14 +78,27 @@ class Declaration:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem found by a check, printed as ``path: message``."""
+    """One problem found by a check, printed as ``path: ID message``, as ruff and flake8
+    print theirs: ``data/7c/requests/requests-2.34.2-py3-none-any.toml: IW101
+    dependancies: unknown key, did you mean 'dependencies'?``.
+
+    *project* is the normalized name of the project the file declares (None for a file
+    that names none, e.g. a stray file at the root); *environments* the names of the
+    environments the problem is on (a dependency problem: the supported environments it
+    was found on, also named in the message; an overlap: its witness), empty for a
+    problem of the file itself.
+    """
 
     path: str
     message: str
     check: str = ""  # the stable id of the check that found it, e.g. "IW101"
+    # what the path and message say again, for ``--format json``: not compared
+    project: str | None = field(default=None, compare=False)
+    environments: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{self.path}: {self.check} {self.message}" if self.check \
+            else f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)

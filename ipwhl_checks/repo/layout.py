@@ -9,7 +9,8 @@ A declaration of the wheel ``<wheel-stem>.whl`` is ``<root>/<prefix>/<project>/<
 * ``<wheel-stem>`` is the wheel's file name without ``.whl`` (PEP 427), whose name part
   normalizes to ``<project>``.
 
-The only other file allowed under the root is the settings file (``repository.toml``).
+The only other files allowed under the root are the settings file (``repository.toml``) and
+the integration file (``integration.toml``, :mod:`ipwhl_checks.repo.integration`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from ..errors import DeclarationError
+from .integration import INTEGRATION_FILE
 from .settings import SETTINGS_FILE
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 SUFFIX = ".toml"
+_OTHER_FILES = ((SETTINGS_FILE,), (INTEGRATION_FILE,))  # the root's files
 
 
 def prefix(project: str) -> str:
@@ -82,7 +85,7 @@ def _iw201_stray_file(parts: tuple[str, ...]) -> Problems:
     belong in the tree.  Fix: move it to ``<prefix>/<project>/<wheel-stem>.toml`` (see
     ``ipwhl_checks.repo.layout``) or delete it.
     """
-    if parts == (SETTINGS_FILE,):
+    if parts in _OTHER_FILES:
         return []
     if len(parts) != 3 or not parts[2].endswith(SUFFIX):
         return [("IW201", "stray file: not a declaration "
@@ -165,7 +168,7 @@ def locate(relpath: PurePath | tuple[str, ...]) -> tuple[Location | None, Proble
     """
     parts = relpath if isinstance(relpath, tuple) else relpath.parts
     problems = _iw201_stray_file(parts)
-    if problems or parts == (SETTINGS_FILE,):
+    if problems or parts in _OTHER_FILES:
         return None, problems
     prefix_dir, project_dir, name = parts
     stem = name[: -len(SUFFIX)]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+
+from packaging.tags import Tag
+from packaging.utils import canonicalize_name
 
 from ..errors import DeclarationError
 from ..util.regular import read_regular
@@ -30,6 +33,9 @@ class Tree:
     settings: Settings
     declarations: list[Declaration]  # every valid declaration read
     problems: list[Problem]  # of the files asked about (all files when none were given)
+    # every declaration read that is invalid, in a project's directory: (path, its
+    # project, the tags its name gives: none when it is not a wheel's name)
+    invalid: list[tuple[str, str, frozenset[Tag]]] = field(default_factory=list)
 
 
 def walk_files(root: str | Path, under: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -78,16 +84,19 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
     parts = rel if isinstance(rel, tuple) else rel.parts
     display = _display(str(root), parts)
     location, found = locate(parts)
-    problems = [Problem(display, message, check) for check, message in found]
+    project = location.project if location is not None else (
+        canonicalize_name(parts[1]) if len(parts) == 3 else None)
+    problems = [Problem(display, message, check, project) for check, message in found]
     if location is None:
         return None, problems
     if data is None:
         try:
             data = read_regular(display, follow_symlinks=False)
         except OSError as e:
-            return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100")]
+            return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100",
+                                             project)]
     fields, found = read_declaration(data, profile)
-    problems += [Problem(display, message, check) for check, message in found]
+    problems += [Problem(display, message, check, project) for check, message in found]
     if fields is None or problems:
         return None, problems
     declaration = Declaration(
@@ -132,10 +141,15 @@ def load_tree(root: Path, paths: Sequence[Path] | None = None, *,
     wanted = None if selected is None else {rel.parts for rel in selected}
     declarations: list[Declaration] = []
     problems: list[Problem] = []
+    invalid: list[tuple[str, str, frozenset[Tag]]] = []
     for parts in files:
         declaration, found = load_file(root, parts, settings.profile)
         if declaration is not None:
             declarations.append(declaration)
+        elif found and found[0].project is not None:
+            location = locate(parts)[0]
+            invalid.append((found[0].path, found[0].project,
+                            location.tags if location is not None else frozenset()))
         if wanted is None or parts in wanted:
             problems += found
-    return Tree(root, settings, declarations, problems)
+    return Tree(root, settings, declarations, problems, invalid)

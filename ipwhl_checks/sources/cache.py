@@ -7,6 +7,7 @@ The cache root is platformdirs' user cache directory for ``ipwhl``: ``$XDG_CACHE
     wheels/<cid>/<filename>       a wheel, by its CID under the repository's profile
     tmp/                          downloads being staged (renamed into wheels/ once verified)
     sha256/<profile>/<sha256>     the CID (text) of the cached wheel with that sha256
+    uv/                           uv's cache for ``ipwhl integrate`` (its unpacked wheels)
 
 A wheel is checked against its CID whenever it is read (by the fetcher or by publish), so
 a damaged file is found and replaced.  Files are staged privately (``mkstemp``: 0600) and
@@ -32,6 +33,7 @@ from ..util.atomic import OutputFile, atomic_write, failing_as, plain_mode
 
 __all__ = [
     "cache_dir",
+    "integrate_uv_cache",
     "remember_cid",
     "remembered_cid",
     "staged_file",
@@ -52,6 +54,12 @@ def cache_dir() -> Path:
 def wheels_dir() -> str:
     """``<root>/wheels``, the directory :func:`wheel_path` takes."""
     return os.path.join(cache_dir(), "wheels")
+
+
+def integrate_uv_cache() -> Path:
+    """``<root>/uv``: the uv cache ``ipwhl integrate`` installs from (its own, so that no
+    other use of uv's cache, a ``uv cache clean`` say, pulls files from under a run)."""
+    return cache_dir() / "uv"
 
 
 def wheel_path(cid: str, filename: str, wheels: str | None = None) -> str:

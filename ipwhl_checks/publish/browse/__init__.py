@@ -10,7 +10,9 @@ Static pages beside the PEP 503 tree (which stays byte for byte what pip reads; 
     /_browse/search/<00-3f>.js        the search index (:mod:`.search`)
     /_browse/site.css, site.js        the only assets: nothing is loaded from elsewhere
     /_browse/site.json                what the next publish reuses (:mod:`.state`)
-    /integration/<environment>.json   integration results, when given (:mod:`.integration`)
+
+The pages show the integration results the publish carries (``/integration/<environment>
+.json``, :mod:`.integration`).
 
 Every page is readable without JavaScript (the search needs it), every link is relative
 and names a file, so the site works under any ``/ipfs/<cid>/`` prefix and from an
@@ -24,12 +26,12 @@ from pathlib import Path
 from ...errors import PublishError
 from .changes import Baseline
 from .html import SITE_DIR, page_path
-from .integration import Results, read_results
+from .integration import DIRECTORY, Results, read_results
 from .site import Site
 from .state import STATE_NAME, State, digest_bytes, read_state
 
-__all__ = ["SITE_DIR", "STATE_NAME", "Baseline", "Results", "Site", "State", "page_path",
-           "previous_state", "read_results", "read_state", "site_beside"]
+__all__ = ["DIRECTORY", "SITE_DIR", "STATE_NAME", "Baseline", "Results", "Site", "State",
+           "page_path", "previous_state", "read_results", "read_state", "site_beside"]
 
 
 def site_beside(manifest: Path) -> bytes | None:

@@ -1,8 +1,10 @@
 """Integration results, as the project pages read them.
 
-``ipwhl integrate`` writes one results file per environment, format
-``ipwhl-integration/1``; a release carries them as ``/integration/<environment>.json``.
-The pages read only this much of one (any other key is ignored, so the format can grow)::
+``ipwhl integrate --json`` writes one results file per environment, format
+``ipwhl-integration/1`` (:mod:`ipwhl_checks.release.integration` defines and checks it);
+``ipwhl release --integration`` publishes each as ``/integration/<environment>.json``
+(:attr:`~ipwhl_checks.publish.build.PublishOptions.extra`).  The pages read only this much
+of one (any other key is ignored, so the format can grow)::
 
     {
       "format": "ipwhl-integration/1",
@@ -12,14 +14,15 @@ The pages read only this much of one (any other key is ignored, so the format ca
           "version": "2.32.3",      # the version installed
           "outcome": "passed",      # passed, expected-failure, skipped, install-failed,
                                     # import-failed, timed-out, unexpected-pass, tests-failed
-          "detail": "..."           # optional: a line saying what went wrong
+          "detail": "...",          # optional: a line saying what went wrong
+          "tests": {"outcome": "tests-failed", "detail": "..."}   # optional: its suite
         }
       }
     }
 
-A project page then shows, per environment, the outcome, the version tested and the
-detail (its first line, shortened), and links the file.  A release without results shows
-no integration section.
+A project page then shows, per environment, the outcome, the version tested, the detail
+(its first line, shortened) and its test suite's outcome, and links the file.  A release
+without results says so.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Outcome:
     version: str
     outcome: str
     detail: str
+    tests: str = ""  # the test suite's outcome ("" when none ran)
+    tests_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,10 @@ def read_results(data: bytes, where: str) -> Results:
     for name, entry in sorted(projects.items()):
         if not isinstance(entry, dict) or not isinstance(entry.get("outcome"), str):
             raise PublishError(f"{where}: projects.{name}: no 'outcome' string")
+        tests = entry.get("tests")
+        tests = tests if isinstance(tests, dict) else {}
         found[name] = Outcome(_text(entry.get("version"), 64), _text(entry["outcome"], 32),
-                              _text(entry.get("detail"), _DETAIL_MAX))
+                              _text(entry.get("detail"), _DETAIL_MAX),
+                              _text(tests.get("outcome"), 32),
+                              _text(tests.get("detail"), _DETAIL_MAX))
     return Results(environment, found, bytes(data))

@@ -223,17 +223,24 @@ def _integration(p: Project, results: Sequence[Results]) -> str:
         o = r.projects.get(p.name)
         if o is None:
             rows.append(f'<tr data-env="{e(r.environment)}"><td>{env}</td>'
-                        '<td><span class="badge">not tested</span></td><td></td><td></td></tr>')
+                        '<td><span class="badge">not tested</span></td><td></td><td></td>'
+                        "<td></td></tr>")
             continue
         kind = "good" if o.outcome in GOOD else "bad"
+        tests = ""
+        if o.tests:
+            said = "passed" if o.tests == "passed" else o.tests
+            detail = f" {e(o.tests_detail)}" if o.tests_detail else ""
+            tests = (f'<span class="badge {"good" if o.tests == "passed" else "bad"}">'
+                     f"{e(said)}</span>{detail}")
         rows.append(f'<tr data-env="{e(r.environment)}"><td>{env}</td>'
                     f'<td><span class="badge {kind}">{e(o.outcome)}</span></td>'
-                    f"<td>{e(o.version)}</td><td>{e(o.detail)}</td></tr>")
+                    f"<td>{e(o.version)}</td><td>{e(o.detail)}</td><td>{tests}</td></tr>")
     return ('<section id="integration"><h2>Integration</h2>\n'
             f"<p>Installed and imported on its own, as <code>ipwhl integrate</code> "
             "found it.</p>\n"
             '<div class="scroll"><table class="list"><thead><tr><th>Environment</th>'
-            "<th>Outcome</th><th>Version</th><th>Detail</th></tr></thead>\n"
+            "<th>Outcome</th><th>Version</th><th>Detail</th><th>Test suite</th></tr></thead>\n"
             f'<tbody>{"".join(rows)}</tbody></table></div></section>\n')
 
 

@@ -1,4 +1,4 @@
-"""Building ``/_browse/`` (and ``/integration/``) for one publish.
+"""Building ``/_browse/`` for one publish.
 
 :class:`Site` is told each project the publish builds (:meth:`Site.built`, with its new
 manifest entry), then :meth:`Site.finish` makes the directories.  On top of a previous
@@ -37,7 +37,7 @@ from .changes import Baseline, Current, changes_page, current, diff, summary
 from .facts import Chooser, Meta, Project, read_meta, representative
 from .graph import all_dependents, updated_dependents
 from .html import ASSETS, PAGES, SITE_DIR, page_path
-from .integration import DIRECTORY, Results
+from .integration import Results
 from .pages import Context, Figures, front_page, project_page, projects_page
 from .search import SHARDS, search_shard, shard_of, shard_prefixes
 from .state import (
@@ -84,11 +84,12 @@ class Site:
         self._held: set[str] = set()  # CIDs of the blocks the previous site has
         self._recording: list[bytes] | None = None
         self.builder = DagBuilder(settings.profile, raw_sink=self._emit)
-        self.previous_nodes: dict[str, Node] = {}  # the previous release's root entries
+        # the previous release's root entries other than its projects and own files (None:
+        # not known, without a previous state)
+        self.previous_nodes: dict[str, Node] | None = None
         self.state = b""
         if previous is not None:
-            for link in (*previous.header.links.values(),
-                         *previous.header.integration.values()):
+            for link in (*previous.header.links.values(), *previous.header.extra.values()):
                 self._hold(link)
 
     # ---- blocks ----------------------------------------------------------------------
@@ -162,9 +163,10 @@ class Site:
     # ---- the whole site --------------------------------------------------------------
 
     def finish(self, names: Sequence[str], *, manifest: bytes, manifest_cid: str,
-               wheels: int, total_bytes: int, source_commit: str | None) -> dict[str, Node]:
-        """The root's new entries (``_browse`` and, with integration results,
-        ``integration``), for the project *names* (sorted) and the manifest just made;
+               wheels: int, total_bytes: int, source_commit: str | None,
+               extra: Mapping[str, Node]) -> dict[str, Node]:
+        """The root's new entry ``_browse``, for the project *names* (sorted), the manifest
+        just made and the *extra* files the root has (by path: the integration results);
         sets :attr:`state` and :attr:`previous_nodes`."""
         old = self.old if self._page_layout_kept() else None
         build = _Build(self, names, old)
@@ -187,34 +189,37 @@ class Site:
         for asset in ASSETS:
             data = (files(__package__) / "static" / asset).read_bytes()
             children[asset], links[asset] = self._file(f"{SITE_DIR}/{asset}", data)
-        roots: dict[str, Node] = {}
-        integration = build.integration_files(roots)
         header = Header(
             layout=LAYOUT, manifest=digest_bytes(manifest), environments=self.env_names,
             coverage=tuple(build.counts), names=names_digest(names),
             tested=build.tested_header, links=dict(sorted(links.items())),
-            integration=integration, dangling=build.dangling)
+            extra={k: Link(cid_text(v.raw), v.size) for k, v in sorted(extra.items())},
+            dangling=build.dangling)
         self.state = render_state(header, build.lines())
         self._previous_nodes()
         children[STATE_NAME] = self._file(f"{SITE_DIR}/{STATE_NAME}", self.state)[0]
-        roots[SITE_DIR] = self.builder.add_directory(
-            {k: children[k] for k in sorted(children) if "/" not in k})
-        return roots
+        return {SITE_DIR: self.builder.add_directory(
+            {k: children[k] for k in sorted(children) if "/" not in k})}
 
     def _previous_nodes(self) -> None:
-        """The previous release's ``_browse`` and ``integration`` (for a delta CAR's root),
-        remade from its state; the blocks of its ``site.json`` are held."""
+        """The previous release's ``_browse`` and extra directories (for a delta CAR's
+        root), remade from its state; the blocks of its ``site.json`` are held."""
         if self.old is None:
             return
+        found: dict[str, Node] = {}
         blank = DagBuilder(self.settings.profile,
                            raw_sink=lambda raw, _: self._held.add(cid_text(raw)))
         state = blank.add_file(io.BytesIO(self.old.data))
         top = {k: _node(v) for k, v in self.old.header.links.items() if "/" not in k}
         top[STATE_NAME] = state
-        self.previous_nodes[SITE_DIR] = blank.add_directory(top)
-        if self.old.header.integration:
-            self.previous_nodes[DIRECTORY] = blank.add_directory(
-                {k: _node(v) for k, v in self.old.header.integration.items()})
+        found[SITE_DIR] = blank.add_directory(top)
+        directories: dict[str, dict[str, Node]] = {}
+        for relpath, link in self.old.header.extra.items():
+            directory, _, name = relpath.partition("/")
+            directories.setdefault(directory, {})[name] = _node(link)
+        for directory, entries in directories.items():
+            found[directory] = blank.add_directory(entries)
+        self.previous_nodes = found
 
 
 class _Build:
@@ -452,16 +457,6 @@ class _Build:
             f"{SITE_DIR}/changes.html", changes_page(baseline.commit, found))
         return summary(found)
 
-    def integration_files(self, roots: dict[str, Node]) -> dict[str, Link]:
-        found: dict[str, Link] = {}
-        nodes: dict[str, Node] = {}
-        for r in self.site.integration:
-            nodes[r.filename], found[r.filename] = self.site._file(
-                f"{DIRECTORY}/{r.filename}", r.data)
-        if nodes:
-            roots[DIRECTORY] = self.site.builder.add_directory(nodes)
-        return found
-
     def lines(self) -> list[bytes | memoryview]:
         """The state's project lines, by key (prefix, then name): the previous state's
         runs of unchanged lines as they are, between the new ones."""
@@ -527,7 +522,8 @@ def _tested(name: str, results: Sequence[Results]) -> str:
     for r in results:
         o = r.projects.get(name)
         rows.append(f"{r.environment}\t-" if o is None else
-                    f"{r.environment}\t{o.version}\t{o.outcome}\t{o.detail}")
+                    f"{r.environment}\t{o.version}\t{o.outcome}\t{o.detail}\t{o.tests}\t"
+                    f"{o.tests_detail}")
     return short_digest("\n".join(rows))
 
 

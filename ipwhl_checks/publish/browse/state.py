@@ -12,8 +12,8 @@ are, and parses only the lines of the projects it touches)::
      "coverage": [[285, 97], ...],       # per environment: projects installing, compiled
      "dangling": {"<name>": ["<dependent>", ...]},   # dependencies the tree lacks
      "environments": ["cp311-manylinux_2_28_x86_64", ...],
+     "extra": {"integration/<environment>.json": LINK, ...},  # the root's other files
      "format": "ipwhl-browse/1",
-     "integration": {"<environment>.json": LINK, ...},   # /integration/, {} when none
      "layout": "ipwhl-browse-pages/1",    # version of the pages: others are rebuilt
      "links": {"index.html": LINK, "p": LINK, "p/7c": LINK, "search/0.js": LINK, ...},
      "manifest": "sha256:<hex>",          # of the manifest.json published with it
@@ -144,7 +144,7 @@ class Header:
     names: str
     tested: str
     links: dict[str, Link]
-    integration: dict[str, Link]
+    extra: dict[str, Link]  # the files of the root's extra directories, by path
     dangling: dict[str, tuple[str, ...]]
 
 
@@ -155,7 +155,7 @@ def render_state(header: Header, lines: Sequence[bytes | memoryview]) -> bytes:
         "coverage": [list(c) for c in header.coverage],
         "dangling": {k: list(v) for k, v in header.dangling.items()},
         "environments": list(header.environments), "format": FORMAT,
-        "integration": {k: link_json(v) for k, v in header.integration.items()},
+        "extra": {k: link_json(v) for k, v in header.extra.items()},
         "layout": header.layout, "links": {k: link_json(v) for k, v in header.links.items()},
         "manifest": header.manifest, "names": header.names, "tested": header.tested,
     }
@@ -212,11 +212,12 @@ class _Reader:
         return {k: self.link(v, f"{what}.{k}") for k, v in value.items()}
 
 
-_KEYS = {"coverage", "dangling", "environments", "format", "integration", "layout", "links",
+_KEYS = {"coverage", "dangling", "environments", "extra", "format", "layout", "links",
          "manifest", "names", "tested", "projects"}
 _RECORD_KEYS = {"covers", "deps", "files", "from", "meta", "page", "rdeps", "tested",
                 "version", "wheels"}
 _META_KEYS = {"summary", "license", "home", "changelog", "urls", "provides"}
+_EXTRA = re.compile(r"[^/]+/[^/]+")
 _OPEN, _CLOSE = b'\n "projects": {\n', b"\n }\n}\n"
 # the start of a project's line, after the newline that ends the one before: its key
 # ("<prefix>/<normalized name>") and the object's brace
@@ -361,10 +362,12 @@ def read_state(data: bytes, where: str = STATE_NAME) -> State | None:
         environments=r.strs(d["environments"], "environments"),
         coverage=tuple((a, b) for a, b in coverage), names=r.str_(d["names"], "names"),
         tested=r.str_(d["tested"], "tested"), links=r.links(d["links"], "links"),
-        integration=r.links(d["integration"], "integration"),
+        extra=r.links(d["extra"], "extra"),
         dangling={k: r.strs(v, f"dangling.{k}") for k, v in dangling.items()})
     if len(header.coverage) != len(header.environments):
         raise r.fail("coverage and environments differ in length")
+    if not all(_EXTRA.fullmatch(k) for k in header.extra):
+        raise r.fail("extra must name files as <directory>/<name>")
     if empty:
         return State(where, data, header, [], [], [])
     # each line starts "\n  "<key>": {" (a raw newline occurs nowhere else: JSON escapes it
