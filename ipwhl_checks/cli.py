@@ -103,6 +103,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),
         ("ipwhl publish --previous manifest.json --car build/delta.car",
          "only what changed since the last release"),
+        ("ipwhl publish --commit HEAD --changes-since ipwhl-20250101.120000 --out build/site",
+         "the site with a changes page since that release's tree"),
     ),
     "release": (
         ("ipwhl release --car build/ipwhl.car", "publish HEAD's tree and tag it, signed"),
@@ -111,6 +113,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "verify": (
         ("ipwhl verify ipwhl-20250101.120000", "check a release tag and its root CID"),
+        ("ipwhl verify ipwhl-20250101.120000 --gateway http://127.0.0.1:8080",
+         "... and its integration results, the site made again from them"),
     ),
     "serve": (
         ("ipwhl serve build/ipwhl.car --port 8080", "a verifying gateway over a CAR"),
