@@ -89,7 +89,7 @@ class Site:
         self.previous_nodes: dict[str, Node] | None = None
         self.state = b""
         if previous is not None:
-            for link in (*previous.header.links.values(), *previous.header.extra.values()):
+            for link in previous.header.links.values():
                 self._hold(link)
 
     # ---- blocks ----------------------------------------------------------------------
