@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeidi5oastfyukk2amhcfi3fcuspewlnxca3eusla6r5g4mrobv6y5y"
+_CID = "bafybeibiybjkp7gnhxn3l3jjdvcycrplc4kvo72ie6n7unpykobsgaxsmm"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);

@@ -32,17 +32,19 @@ from ipwhl_checks.ipld.cid import cid_text
 from ipwhl_checks.publish.browse import Baseline, integration, page_path, read_state
 from ipwhl_checks.publish.browse.facts import Chooser, Meta, read_meta
 from ipwhl_checks.publish.browse.graph import all_dependents, updated_dependents
-from ipwhl_checks.publish.browse.state import Link, Record
+from ipwhl_checks.publish.browse.state import LAYOUT, Header, Link, Record, render_state
 from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish
 from ipwhl_checks.publish.committed import committed_tree
 from ipwhl_checks.publish.manifest import FileEntry, WheelEntry
 from ipwhl_checks.publish.previous import read_previous
 from ipwhl_checks.release import integration as release_integration
+from ipwhl_checks.repo.layout import prefix
 from ipwhl_checks.repo.settings import Settings
 from ipwhl_checks.unixfs import DagBuilder
 
 from .browseutil import (
     ENVIRONMENTS,
+    INTEGRATION,
     METADATA,
     PLATFORMS,
     PYTHONS,
@@ -585,3 +587,90 @@ def test_the_assets_ship_with_the_package() -> None:
     static = ROOT / "ipwhl_checks" / "publish" / "browse" / "static"
     assert sorted(shipped) == sorted(f"static/{p.name}" for p in static.iterdir())
     assert PYTHONS and PLATFORMS  # (the fixture's environments, used by the browser tests)
+
+
+# ---- hostile inputs: METADATA, integration results, a previous state ----------------------
+
+_FIELDS = st.sampled_from(["Summary", "License", "License-Expression", "Home-page",
+                           "Classifier", "Provides-Extra", "Project-URL", "Name", "Version"])
+_VALUES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                  max_size=30) | st.sampled_from(
+    ["https://x.test/a", "Changelog, https://x.test/c", "Homepage, https://x.test/h",
+     "License :: OSI Approved :: MIT License", "javascript:alert(1)", "UNKNOWN", " tests"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.tuples(_FIELDS, _VALUES, st.booleans()), max_size=8),
+       body=st.binary(max_size=20))
+def test_metadata_read_fast_is_read_by_packaging(lines: list[tuple[str, str, bool]],
+                                                 body: bytes) -> None:
+    """Any METADATA header: the fast reader gives what packaging's parse_email gives, and
+    what a page shows is one line of text and web links only."""
+    head = "".join(f"{k}: {v}\n" + (" continued\n" if more else "") for k, v, more in lines)
+    data = b"Metadata-Version: 2.4\n" + head.encode() + b"\n" + body
+    meta = read_meta(data)
+    assert meta == read_meta(data, plain=True)
+    for text in (meta.summary, meta.license, meta.home, meta.changelog):
+        assert "\n" not in text
+    for url in (meta.home, meta.changelog, *(u for _label, u in meta.urls)):
+        assert url == "" or url.lower().startswith(("http://", "https://"))
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(top=st.dictionaries(st.sampled_from(["format", "environment", "projects", "x"]), _JSON),
+       projects=st.dictionaries(st.text(max_size=8), _JSON | st.fixed_dictionaries(
+           {"outcome": st.text(max_size=8)}, optional={"version": _JSON, "detail": _JSON,
+                                                       "tests": _JSON}), max_size=3))
+def test_integration_results_are_read_or_refused(top: dict[str, object],
+                                                 projects: dict[str, object]) -> None:
+    """Any JSON: the pages' reader gives rows of one short line each, or one PublishError."""
+    for doc in (top, {**INTEGRATION, **top}, {**INTEGRATION, "projects": projects}):
+        try:
+            results = integration.read_results(json.dumps(doc).encode(), "r.json")
+        except PublishError as e:
+            assert str(e).startswith("r.json: ")
+            continue
+        for row in results.projects.values():
+            for text in (row.version, row.outcome, row.detail, row.tests, row.tests_detail):
+                assert "\n" not in text and len(text) <= 160
+
+
+def _state() -> bytes:
+    meta = Meta(summary="s", license="MIT", home="https://x.test/", changelog="", urls=(),
+                provides=("a",))
+    lines = [Record(version="1", wheels=1, files="0f" * 8, source="0f" * 8, meta=meta,
+                    page=Link("bafkrei" + "a" * 52, 9), deps=("y",) if name == "x" else (),
+                    rdeps=("x",) if name == "y" else (), covers=(1, 0), tested="")
+             .line(f"{prefix(name)}/{name}") for name in sorted(["x", "y"], key=prefix)]
+    header = Header(layout=LAYOUT, manifest="sha256:" + "0" * 64, environments=("e",),
+                    coverage=((2, 0),), names="sha256:" + "1" * 64, tested="",
+                    links={"index.html": Link("bafkrei" + "b" * 52, 5)},
+                    extra={"integration/e.json": Link("bafkrei" + "c" * 52, 7)}, dangling={})
+    return render_state(header, lines)
+
+
+_STATE = _state()
+
+
+@settings(max_examples=400, deadline=None)
+@given(at=st.integers(0, len(_STATE) - 1), byte=st.integers(0, 255),
+       cut=st.integers(1, len(_STATE)))
+def test_a_previous_state_is_read_or_refused(at: int, byte: int, cut: int) -> None:
+    """A previous site.json with any byte changed, or cut short: read (each project's line
+    checked when asked for), set aside (another format) or refused with one PublishError."""
+    assert read_state(_STATE) is not None
+    for data in (_STATE[:at] + bytes([byte]) + _STATE[at + 1:], _STATE[:cut]):
+        try:
+            state = read_state(data, "prev/site.json")
+            if state is not None:
+                for name in state.index:
+                    state.record(name)
+                    state.row(name)
+                    state.page(name)
+        except PublishError as e:
+            assert str(e).startswith("prev/site.json: invalid site state")

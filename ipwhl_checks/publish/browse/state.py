@@ -335,6 +335,8 @@ def read_state(data: bytes, where: str = STATE_NAME) -> State | None:
     indexed; None when it is of another format (the site is then rebuilt whole);
     PublishError when it is broken."""
     r = _Reader(where)
+    if not data.isascii():  # (the state is written so; a line is decoded when asked for)
+        raise r.fail("not ASCII")
     start = data.find(_OPEN)
     end = data.rfind(_CLOSE)
     empty = data.endswith(b' "projects": {}\n}\n')
