@@ -1,6 +1,7 @@
 """Benchmark ``ipwhl serve``: 50 concurrent clients downloading wheels for 20 seconds.
 
-Usage: ``.venv/bin/python benchmarks/serve.py [--clients 50] [--seconds 20] [--wheels 40]``
+Usage: ``.venv/bin/python benchmarks/serve.py [--clients 50] [--seconds 20] [--wheels 40]
+[--idle N]``
 
 Publishes a repository of real wheels (sizes from 20 KiB to 4 MiB, so most span several
 1 MiB blocks) with ``ipwhl publish --car --out``, then in one run:
@@ -10,7 +11,10 @@ Publishes a repository of real wheels (sizes from 20 KiB to 4 MiB, so most span 
 * serves the ``--out`` tree, the same files on disk, with Python's ``http.server``
   (``python -m http.server``, threaded) and drives the same clients at it;
 
-and prints requests served, errors (a non-200 answer, a wrong length, or, for one response
+``--idle N`` also holds N idle connections open to each server while the clients run (a
+server that gives each connection a thread stops answering once they fill its slots).
+
+It prints requests served, errors (a non-200 answer, a wrong length, or, for one response
 in four, a sha256 that is not the manifest's: target 0), the throughput ratio gateway /
 http.server (target: at least 0.5) and the gateway's peak RSS (VmHWM).  The clients run
 in several processes (threads in each) so the client side's GIL is not the bottleneck;
@@ -20,6 +24,7 @@ both servers get exactly the same client code and request sequence.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import json
@@ -136,6 +141,15 @@ def drive(port: int, prefix: str, files: list[tuple[str, int, str]], clients: in
             sum(r[2] for r in results) / seconds)
 
 
+def hold_idle(port: int, count: int) -> list[socket.socket]:
+    """*count* connections to 127.0.0.1:*port* that never send a byte."""
+    held = []
+    for _ in range(count):
+        with contextlib.suppress(OSError):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+    return held
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,6 +168,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--wheels", type=int, default=40)
+    parser.add_argument("--idle", type=int, default=0, help="idle connections held open")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ipwhl-bench-serve-") as tmp:
         car, out, root, files = build(Path(tmp), args.wheels)
@@ -165,11 +180,14 @@ def main() -> int:
                                    stderr=subprocess.DEVNULL, text=True)
         assert gateway.stdout is not None
         port = int(gateway.stdout.readline().split("/")[2].split(":")[1])
+        idle = hold_idle(port, args.idle)
         try:
             served, errors, rate = drive(port, f"/ipfs/{root}/", files, args.clients,
                                          args.seconds)
             rss = peak_rss(gateway.pid)
         finally:
+            for sock in idle:
+                sock.close()
             gateway.terminate()
             gateway.wait()
         print(f"ipwhl serve:  {served} requests, {errors} errors, {rate / 1e6:.1f} MB/s, "
@@ -178,6 +196,7 @@ def main() -> int:
         plain = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
                                   "--directory", str(out), str(port)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        idle = []
         try:
             for _ in range(100):
                 try:
@@ -185,9 +204,12 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.05)
+            idle = hold_idle(port, args.idle)
             plain_served, plain_errors, plain_rate = drive(port, "/", files, args.clients,
                                                            args.seconds)
         finally:
+            for sock in idle:
+                sock.close()
             plain.terminate()
             plain.wait()
         print(f"http.server:  {plain_served} requests, {plain_errors} errors, "

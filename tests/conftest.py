@@ -35,6 +35,29 @@ def running(server: socketserver.BaseServer) -> Iterator[int]:
         server.server_close()
 
 
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    """Run the block (``cli.main`` in this process) under the umask *mask*."""
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def made_by_a_plain_open(*paths: Path, mask: int) -> dict[str, str]:
+    """Every file and directory at or under *paths* whose permissions are not what a plain
+    ``open`` (``mkdir``) gives under *mask*: {path: its mode in octal}; {} when they all
+    are."""
+    wrong = {}
+    for top in paths:
+        for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            mode = path.stat().st_mode & 0o777
+            if mode != (0o777 if path.is_dir() else 0o666) & ~mask:
+                wrong[str(path)] = oct(mode)
+    return wrong
+
+
 # Run in a small Python that sets up the process, then execs ``python -m ipwhl_checks``:
 # what it sets (a signal disposition, a resource limit) outlives exec, and unlike
 # subprocess's preexec_fn it is safe when the test process runs threads (its servers).

@@ -126,8 +126,9 @@ class IndexServer:
 
     # -- content ------------------------------------------------------------------------
     def publish(self, wheel: Path, *, requires_python: str | None = None,
-                yanked: bool = False, metadata: bool = True) -> str:
-        """Serve *wheel* (copied) on its project's page; returns its URL."""
+                yanked: bool = False, metadata: bool = True, page: str | None = None) -> str:
+        """Serve *wheel* (copied) on its project's page (or on the page of the project
+        *page*, as a hostile index may list it); returns its URL."""
         filename = wheel.name
         target = self.root / "files" / filename
         shutil.copyfile(wheel, target)
@@ -140,6 +141,7 @@ class IndexServer:
             project = parse_wheel_filename(filename)[0]
         else:  # an sdist: name-version.tar.gz
             project = canonicalize_name(filename.rsplit("-", 1)[0])
+        project = canonicalize_name(page) if page is not None else project
         digest = hashlib.sha256(target.read_bytes()).hexdigest()
         with self._lock:
             self._projects[project][filename] = _File(filename, digest, requires_python,

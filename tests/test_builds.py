@@ -203,6 +203,18 @@ def _skip_downloaded_hooks() -> str:
                     or hook.get("language") not in ("system", "script", "fail"))
 
 
+
+def _declare_in(clone: Path, index: Repo, name: str, version: str) -> None:
+    """Declare a new release of *index*'s index in the data tree of *clone* (as ``ipwhl add``
+    leaves it, formatted) and stage it."""
+    index.add(name, version)
+    (new,) = index.data.rglob(f"{name}-{version}-*.toml")
+    target = clone / new.relative_to(index.root)
+    target.parent.mkdir(parents=True)
+    shutil.copy(new, target)
+    main(["fmt", "--root", str(clone / "data")])
+    git(clone, "add", "-A")
+
 def test_check_manifest_runs(build: tuple[Path, dict[str, str], Path]) -> None:
     home, env, _bare = build
     env = {**env, "SKIP": _skip_downloaded_hooks()}
@@ -254,13 +266,7 @@ def test_publish_manifest_publishes_on_top_of_the_last_release(
         # the next push to main: a new project; a fresh build clones it
         shutil.rmtree(clone)
         git(home, "clone", "-q", str(bare), "ipwhl")
-        repo.add("epsilon", "1.0")
-        (new,) = repo.data.rglob("epsilon-1.0-*.toml")
-        target = clone / new.relative_to(repo.root)
-        target.parent.mkdir(parents=True)
-        shutil.copy(new, target)
-        main(["fmt", "--root", str(clone / "data")])
-        git(clone, "add", "-A")
+        _declare_in(clone, repo, "epsilon", "1.0")
         git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "-c",
             "gpg.format=ssh", "-c", f"user.signingkey={home / '.ipwhl-signing-key'}",
             "commit", "-S", "-q", "-m", "epsilon")  # signed by the maintainer
@@ -325,13 +331,7 @@ def test_check_manifest_downloads_only_what_a_patch_touches(
     home, env, _bare = build
     clone = home / "ipwhl"
     git(clone, "checkout", "-q", "-b", "patch")
-    repo.add("epsilon", "1.0")
-    (new,) = repo.data.rglob("epsilon-1.0-*.toml")
-    target = clone / new.relative_to(repo.root)
-    target.parent.mkdir(parents=True)
-    shutil.copy(new, target)
-    main(["fmt", "--root", str(clone / "data")])
-    git(clone, "add", "-A")
+    _declare_in(clone, repo, "epsilon", "1.0")
     git(clone, "-c", "user.name=T", "-c", "user.email=t@ipwhl.test", "commit", "-q", "-m", "e")
     manifest = load("check.yml")
     manifest["tasks"] = [t for t in manifest["tasks"] if {"setup", "online-check"} & t.keys()]

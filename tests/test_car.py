@@ -201,8 +201,9 @@ def test_cli_errors(args, status, message, tmp_path, capsys, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("umask", "existing"), [(0o022, False), (0o002, False), (0o077, True)],
-                         ids=["022-new", "002-new", "077-replaced"])
+@pytest.mark.parametrize(("umask", "existing"), [(0o022, False), (0o027, False), (0o002, False),
+                                                  (0o077, True)],
+                         ids=["022-new", "027-new", "002-new", "077-replaced"])
 def test_the_car_gets_the_permissions_of_the_umask(tmp_path, umask, existing):
     """As a plain ``open`` would give it (and ``publish --car`` does), not the private
     0600 of the temporary file it is written to.  A real process: the umask is its own."""

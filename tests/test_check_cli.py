@@ -28,8 +28,10 @@ B = "data/62/b/b-1.0-py3-none-any.toml"
 C = "data/63/c/c-1.0-py3-none-any.toml"
 
 
-def _declaration(name: str, dependencies: str = "[]") -> str:
-    return (f"source = 'https://example.invalid/{name}.whl'\ncontent-id = '{CID}'\n"
+def _declaration(path: str, dependencies: str = "[]") -> str:
+    """The declaration at *path*, its source the URL of its wheel."""
+    stem = Path(path).stem
+    return (f"source = 'https://example.invalid/{stem}.whl'\ncontent-id = '{CID}'\n"
             f"extras = []\ndependencies = {dependencies}\n")
 
 
@@ -45,7 +47,7 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 def tree(tmp_path, monkeypatch):
     """a and b are bad files; c is valid but depends on a project the tree lacks."""
     _tree(tmp_path, {A: "source = 'x'\n", B: "source = 2\ncontent-id = 'x'\n",
-                     C: _declaration("c", "['d']")})
+                     C: _declaration(C, "['d']")})
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -57,6 +59,8 @@ def test_whole_tree(tree, capsys):
     assert main(["check"]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{A}: IW102 content-id: missing required key",
+        f"{A}: IW103 source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an "
+        "absolute https, http or file URL)",
         f"{B}: IW103 source: expected a string, got an integer",
         f"{B}: IW104 content-id: 'x' is not a CID (No known multibase code is a prefix of the "
         "given string.)",
@@ -67,13 +71,15 @@ def test_whole_tree(tree, capsys):
 def test_paths_limit_the_file_checks_but_not_the_dependency_check(tree, capsys):
     assert main(["check", A]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{A}: IW102 content-id: missing required key", MISSING_D]
+        f"{A}: IW102 content-id: missing required key",
+        f"{A}: IW103 source: invalid source 'x' (expected 'index:PROJECT/FILENAME' or an "
+        "absolute https, http or file URL)", MISSING_D]
     assert main(["check", "data/62"]) == 1  # a directory: every file under it
     assert capsys.readouterr().out.splitlines()[-1] == MISSING_D
 
 
 def test_root_option_and_clean_exit(tmp_path, capsys):
-    _tree(tmp_path, {A: _declaration("a")})
+    _tree(tmp_path, {A: _declaration(A)})
     assert main(["check", "--root", str(tmp_path / "data")]) == 0
     assert capsys.readouterr() == ("", "")
 
@@ -82,8 +88,8 @@ def test_root_option_and_clean_exit(tmp_path, capsys):
     (["check", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["check", "data/61/a/missing.toml"], "no such file or directory: 'data/61/a/missing.toml'"),
     (["check", "--root", "nowhere"], "the data root is not a directory: 'nowhere'"),
-    (["check", "--explain", "IW110"], "unknown check id 'IW110'; did you mean 'IW109' or "
-     "'IW108' or 'IW107'? ('ipwhl check --list-checks' lists them)"),
+    (["check", "--explain", "IW111"], "unknown check id 'IW111'; did you mean 'IW110' or "
+     "'IW101' or 'IW501'? ('ipwhl check --list-checks' lists them)"),
     (["check", "--explain", "IW999"], "unknown check id 'IW999'; did you mean 'IW109'? "
      "('ipwhl check --list-checks' lists them)"),
     (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
@@ -119,8 +125,8 @@ def test_malformed_files_never_give_a_traceback(tmp_path):
 
 
 def test_per_file_hook_reads_only_the_projects_it_is_given(tmp_path, monkeypatch, capsys):
-    _tree(tmp_path, {A: _declaration("a"), A2: _declaration("a2"), B: "garbage",
-                     C: _declaration("c", "['d']")})
+    _tree(tmp_path, {A: _declaration(A), A2: _declaration(A2), B: "garbage",
+                     C: _declaration(C, "['d']")})
     monkeypatch.chdir(tmp_path)
     assert check_declarations_main([A2]) == 1
     assert capsys.readouterr().out.splitlines() == [
@@ -142,6 +148,20 @@ def test_every_check_is_documented():
         text = explain(check)
         assert text.startswith(f"{check} ")
         assert "Why" in text and "Fix" in text, check
+
+
+def test_every_check_id_has_one_owner():
+    # the registry merges the modules' tables: an id two modules claim would hide one check
+    # (IW109 was claimed by the integration file and by the source check on two branches)
+    from ipwhl_checks.checks import clash, deps, online, overlap
+    from ipwhl_checks.repo import declaration, integration, layout
+
+    owners: dict[str, list[str]] = {}
+    for module in (declaration, layout, overlap, deps, online, clash, integration):
+        for check in module.CHECKS:
+            owners.setdefault(check, []).append(module.__name__)
+    assert {c: o for c, o in owners.items() if len(o) > 1} == {}
+    assert set(owners) == set(all_checks())
 
 
 def test_explain(capsys):
@@ -180,14 +200,14 @@ def _fifo(path: Path) -> None:
 
 def _symlink(path: Path) -> None:
     target = path.parent.parent.parent / "elsewhere.toml"
-    target.write_text(_declaration("a"))
+    target.write_text(_declaration(A))
     path.symlink_to(target)  # git would commit the link, not the declaration
 
 
 def _symlinked_project(path: Path) -> None:
     target = path.parent.parent.parent / "elsewhere"
     target.mkdir()
-    (target / path.name).write_text(_declaration("a"))
+    (target / path.name).write_text(_declaration(A))
     path.parent.symlink_to(target, target_is_directory=True)
 
 
@@ -212,7 +232,7 @@ def test_what_is_not_a_regular_file_in_the_tree_is_reported(tmp_path, make, wher
                                                             stream, says):
     """Not waited on (a FIFO), not followed (a symbolic link: a publish from the commit
     refuses it, so the checks before the commit do too)."""
-    _tree(tmp_path, {C: _declaration("c")})
+    _tree(tmp_path, {C: _declaration(C)})
     (tmp_path / where).unlink(missing_ok=True)
     (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
     if make is _symlinked_project:

@@ -79,10 +79,14 @@ USAGE = [
     (["car", "site"], "ipwhl car: error: missing -o OUT.car (or use --verify FILE.car)"),
     (["car", "--verify", "x.car", "-o", "y.car"], "ipwhl car: error: --verify takes a CAR file "
      "and no -o"),
-    (["add", "--index-url", "http://127.0.0.1:9/", "demo>=1"], "ipwhl add: error: expected "
-     "NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or a local wheel file: 'demo>=1'"),
-    (["add", "--index-url", "http://127.0.0.1:9/", "demo=="], "ipwhl add: error: expected "
-     "NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or a local wheel file: 'demo=='"),
+    (["add", "--index-url", "http://127.0.0.1:9/", "demo>>1"], "ipwhl add: error: 'demo>>1' "
+     "is not a SPEC: expected NAME, NAME==VERSION, NAME[EXTRA]>=VERSION..., a wheel URL or a "
+     "local wheel file ("),
+    (["add", "--index-url", "http://127.0.0.1:9/", "demo=="], "ipwhl add: error: 'demo==' "
+     "is not a SPEC: expected NAME, NAME==VERSION, NAME[EXTRA]>=VERSION..., a wheel URL or a "
+     "local wheel file ("),
+    (["add", "--index-url", "http://127.0.0.1:9/", "demo==1; os_name == 'nt'"], "ipwhl add: "
+     "error: \"demo==1; os_name == 'nt'\" is not a SPEC: a project SPEC names no URL or marker"),
     (["resolve", "--env", "bogus", "demo"], "ipwhl resolve: error: unknown environment "
      "'bogus' (expected one of: cp311-manylinux_2_28_x86_64"),
     (["resolve", "--env", "cp312-beos_x86", "demo"], "ipwhl resolve: error: unknown "

@@ -33,7 +33,7 @@ def test_every_problem_of_a_table_is_reported():
 
 def test_a_valid_table_gives_fields():
     fields, problems = parse_declaration(
-        {"source": "https://example.invalid/x", "content-id":
+        {"source": "https://example.invalid/x-1.0-py3-none-any.whl", "content-id":
          "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
          "requires-python": ">=3.9", "extras": ["socks"],
          "dependencies": ['pysocks; extra == "socks"']}, V1)

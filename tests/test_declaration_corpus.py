@@ -101,7 +101,7 @@ def test_bad_file_among_good_ones_is_reported_alone(tmp_path, monkeypatch, capsy
     _tree("good", "extras-and-markers", tmp_path, monkeypatch)
     bad = Path("data/78/x/x-1.0-py3-none-any.toml")
     bad.parent.mkdir(parents=True)
-    bad.write_text("source = 'x'\ncontent-id = 'nope'\n")
+    bad.write_text("source = 'index:x/x-1.0-py3-none-any.whl'\ncontent-id = 'nope'\n")
     assert main(["check"]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{bad}: IW104 content-id: 'nope' is not a CID (No known multibase code is a prefix "

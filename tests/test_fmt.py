@@ -22,7 +22,7 @@ from ipwhl_checks.cli import main
 from ipwhl_checks.errors import DeclarationError
 from ipwhl_checks.repo.fmt import format_file, format_text, render, write_declaration
 
-from .conftest import ipwhl_argv
+from .conftest import ipwhl_argv, umask
 
 GOLDEN = Path(__file__).parent / "data" / "declarations" / "fmt"
 CASES = sorted(p.name for p in GOLDEN.iterdir())
@@ -181,3 +181,16 @@ def test_fmt_command_on_a_full_disk_leaves_the_file(tmp_path, monkeypatch):
         1, f"{DECL}: cannot write (File too large)\n", "")
     assert path.read_text() == text
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002, 0o077])
+def test_fmt_keeps_the_mode_of_the_files_it_rewrites(tmp_path, monkeypatch, capsys, mask):
+    """fmt creates no file: the one it rewrites (a new file renamed over it) keeps its
+    permissions, whatever the umask, as an editor's save would."""
+    path = _fmt_tree(tmp_path, monkeypatch)
+    path.chmod(0o664)
+    with umask(mask):
+        assert main(["fmt"]) == 1  # it rewrote the file
+    assert capsys.readouterr().out == f"{DECL}: reformatted\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664
+    assert os.listdir(path.parent) == [path.name]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from multiformats import CID, multihash
 
-from ipwhl_checks.gateway import content_type, parse_range
+from ipwhl_checks.gateway import content_type, parse_ranges
 from ipwhl_checks.ipld.dagpb import DataType, decode_node
 
 DIRECTORY, FILE = DataType.DIRECTORY, DataType.FILE
@@ -14,26 +14,33 @@ DIRECTORY, FILE = DataType.DIRECTORY, DataType.FILE
 HELLO_V0 = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"  # "hello world\n", kubo
 
 RANGES = [  # header, size, result (RFC 9110 section 14.1.2 examples for a 10000-byte file)
-    ("bytes=0-499", 10000, (0, 500)),
-    ("bytes=500-999", 10000, (500, 1000)),
-    ("bytes=-500", 10000, (9500, 10000)),
-    ("bytes=9500-", 10000, (9500, 10000)),
-    ("bytes=0-0,-1", 10000, None),  # several ranges: the whole representation
+    ("bytes=0-499", 10000, [(0, 500)]),
+    ("bytes=500-999", 10000, [(500, 1000)]),
+    ("bytes=-500", 10000, [(9500, 10000)]),
+    ("bytes=9500-", 10000, [(9500, 10000)]),
+    ("bytes=0-0,-1", 10000, [(0, 1), (9999, 10000)]),  # first and last bytes only
+    ("bytes= 0-999, 4500-5499, -1000", 10000, [(0, 1000), (4500, 5500), (9000, 10000)]),
+    ("bytes=500-600,601-999", 10000, [(500, 601), (601, 1000)]),
     ("bytes=10000-", 10000, "unsatisfiable"),
     ("bytes=-0", 10000, "unsatisfiable"),
     ("bytes=0-", 0, "unsatisfiable"),
-    ("bytes=5-2", 10000, None),  # invalid: ignored
+    ("bytes=0-1,20000-", 10000, [(0, 2)]),  # an unsatisfiable range among others: dropped
+    ("bytes=5-2", 10000, None),  # invalid: the header is ignored
     ("bytes=x-y", 10000, None),
+    ("bytes=-", 10000, None),
+    ("bytes=,", 10000, None),
     ("items=0-5", 10000, None),
+    ("Bytes=0-5", 10000, [(0, 6)]),  # the unit is case-insensitive
+    ("bytes=" + ",".join(["0-1"] * 17), 10000, None),  # too many ranges: ignored
     (None, 10000, None),
-    ("bytes=9000-20000", 10000, (9000, 10000)),
-    ("bytes=-20000", 10000, (0, 10000)),
+    ("bytes=9000-20000", 10000, [(9000, 10000)]),
+    ("bytes=-20000", 10000, [(0, 10000)]),
 ]
 
 
 @pytest.mark.parametrize(("header", "size", "expected"), RANGES)
-def test_parse_range(header: str | None, size: int, expected: object) -> None:
-    assert parse_range(header, size) == expected
+def test_parse_ranges(header: str | None, size: int, expected: object) -> None:
+    assert parse_ranges(header, size) == expected
 
 
 @pytest.mark.parametrize(("name", "kind"), [

@@ -34,7 +34,7 @@ from ipwhl_checks.publish.build import PublishOptions, publish
 from ipwhl_checks.release.integration import parse_results
 from ipwhl_checks.repo.tree import load_tree
 
-from .conftest import ipwhl_argv, running
+from .conftest import ipwhl_argv, made_by_a_plain_open, running, umask
 from .gatewayutil import gateway
 from .test_publish import serve, write_declaration
 from .wheelmaker import make_wheel
@@ -161,6 +161,19 @@ def test_each_case_has_its_outcome(site: Path, listener: tuple[int, list[str]],
     assert parsed.summary == {"passed": 2, "expected-failure": 1, "skipped": 1,
                               "import-failed": 2, "timed-out": 1, "unexpected-pass": 1}
     assert results["sandbox"] == Sandbox(0).network
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+def test_the_results_get_the_permissions_of_the_umask(site: Path, tmp_path: Path,
+                                                      mask: int) -> None:
+    """--json FILE: what a plain ``open`` gives under the umask, as every file the tool
+    creates (a project without a wheel here: skipped, no environment to make)."""
+    out = tmp_path / "results.json"
+    with umask(mask):
+        assert main(["integrate", "--site", str(site / "site"), "--root", str(site / "data"),
+                     "--json", str(out), "winonly"]) == 0
+    assert json.loads(out.read_text())["summary"] == {"skipped": 1}
+    assert made_by_a_plain_open(out, mask=mask) == {}
 
 
 def test_clean_projects_pass_and_exit_zero(site: Path) -> None:

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from packaging.markers import Marker
 
+from .conftest import made_by_a_plain_open, umask
 from .gatewayutil import INSTALLED, publish_repo, run_main, serve_process
 from .test_install_e2e import fresh_venv, installed, pip_install, uv_install
 
@@ -174,3 +175,15 @@ def test_a_lying_gateway_cannot_change_the_lock(repo, tmp_path) -> None:  # type
         server.server_close()
     assert done.returncode == 1 and done.stdout == ""
     assert "does not match its CID" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+@pytest.mark.parametrize("form", ["requirements", "pylock"])
+def test_the_lock_gets_the_permissions_of_the_umask(repo, tmp_path, mask, form) -> None:  # type: ignore[no-untyped-def]
+    """What a plain ``open`` gives under the umask, as every file the tool creates."""
+    out = tmp_path / ("pylock.toml" if form == "pylock" else "requirements.txt")
+    with umask(mask):
+        done = ipwhl_lock(repo, "--env", "cp312-win_amd64", "--format", form, "-o", str(out),
+                          "app")
+    assert done.returncode == 0, done.stderr
+    assert made_by_a_plain_open(out, mask=mask) == {}

@@ -115,15 +115,21 @@ TAMPERED = [
      "\"nt\"' but the wheel does not require it\n"
      "{path}: IW506 dependencies: the wheel requires 'PySocks!=1.5.7,>=1.5.6; extra == "
      "\"socks\"' but it is not declared"),
-    ("source names another file", {"source": index_source("demo", "demo-1.1-py3-none-any.whl")},
-     "IW503 source: names 'demo-1.1-py3-none-any.whl' but the declaration is for '" + DEMO + "'"),
     ("source unreachable", {"source": "{base}/gone/" + DEMO},
      "IW501 source: cannot download {base}/gone/" + DEMO + ": HTTP 404 File not found"),
     ("source refused", {"source": "http://example.org/" + DEMO},
      "IW501 source: refusing 'http://example.org/" + DEMO + "': plain http is only allowed to this "
      "machine, use https"),
-    ("not on the index", {"source": index_source("idna", DEMO)},
-     "IW501 source: " + DEMO + " is not listed on {index}idna/"),
+]
+# A source that names another wheel than the declaration's, or a file on another
+# project's page, is refused offline (IW110, IW103): the online check never sees it.
+OFFLINE = [
+    ("source names another file", {"source": index_source("demo", "demo-1.1-py3-none-any.whl")},
+     "IW110 source: names 'demo-1.1-py3-none-any.whl' but the declaration is for '" + DEMO
+     + "'"),
+    ("on another project's page", {"source": index_source("idna", DEMO)},
+     "IW103 source: invalid source 'index:idna/" + DEMO + "' (the file is a wheel of 'demo', "
+     "not of 'idna', whose index page it names)"),
 ]
 
 
@@ -144,6 +150,29 @@ def test_tampered_field_is_named(tmp_path: Path, index: IndexServer,
     path = write_tree(tmp_path / "data", index, **tamper)
     assert online_check(tmp_path / "data", path) == 1
     assert capsys.readouterr().out == f"{path}: {_expand(message, index, path)}\n"
+
+
+@pytest.mark.parametrize(("tamper", "message"), [t[1:] for t in OFFLINE],
+                         ids=[t[0] for t in OFFLINE])
+def test_a_source_naming_another_wheel_is_refused_offline(
+        tmp_path: Path, index: IndexServer, capsys: pytest.CaptureFixture[str],
+        tamper: dict[str, object], message: str) -> None:
+    path = write_tree(tmp_path / "data", index, **tamper)
+    assert online_check(tmp_path / "data", path) == 0  # not a declaration it checks
+    assert ipwhl(["check", "--online", "--root", str(tmp_path / "data")]) == 1
+    assert capsys.readouterr().out == f"{path}: {message}\n"
+
+
+def test_a_file_the_page_does_not_list(tmp_path: Path, index: IndexServer,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_tree(tmp_path / "data", index)
+    with IndexServer(tmp_path / "other") as other:  # demo's page lists 1.1 alone
+        other.publish(index.root / "files" / "demo-1.1-py3-none-any.whl")
+        monkeypatch.setenv("PIP_INDEX_URL", other.index_url)
+        assert online_check(tmp_path / "data", path) == 1
+    assert capsys.readouterr().out == (f"{path}: IW501 source: {DEMO} is not listed on "
+                                       f"{other.index_url}demo/\n")
 
 
 # Curated extras: any subset of the wheel's extras, with exactly its dependencies, passes

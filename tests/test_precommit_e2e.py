@@ -101,13 +101,14 @@ def test_commits_through_the_hooks(tmp_path, hook_repo, pre_commit_env):
     assert _run("git", "rev-list", "--count", "HEAD", cwd=repo).stdout.strip() == "1"
 
     # Fixed, but not in canonical form: the formatter rewrites it and stops the commit.
-    (repo / x).write_text(f'content-id = "{CID}"\nsource = "https://example.invalid/x"\n')
+    (repo / x).write_text(f'content-id = "{CID}"\n'
+                          'source = "https://example.invalid/x-1.0-py3-none-any.whl"\n')
     _run("git", "add", ".", cwd=repo)
     result = _run("git", "commit", "-m", "good", cwd=repo, env=env, check=False)
     assert result.returncode != 0
     assert "files were modified by this hook" in result.stdout + result.stderr
     assert (repo / x).read_text() == (
-        f"source = 'https://example.invalid/x'\ncontent-id = '{CID}'\n"
+        f"source = 'https://example.invalid/x-1.0-py3-none-any.whl'\ncontent-id = '{CID}'\n"
         "extras = []\ndependencies = []\n")
 
     # Staged as rewritten, the commit goes through.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from ipwhl_checks.release.tag import (
 )
 from ipwhl_checks.util.git import git_reason
 
-from .conftest import running
+from .conftest import made_by_a_plain_open, running, umask
 from .gatewayutil import gateway, get
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
@@ -101,6 +102,22 @@ def test_release_tag_verifies(signed: Repo, tmp_path: Path,
     assert code == 0, err
     assert out[0].startswith('signature: Good "git" signature for maintainer@ipwhl.test')
     assert out[-1] == root_cid
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+def test_release_outputs_get_the_permissions_of_the_umask(
+        signed: Repo, mask: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """The tree and CAR a release writes (publish's options), the directories made for them
+    and the wheel cache it filled: what a plain ``open`` (``mkdir``) gives under the umask."""
+    with umask(mask):
+        code, out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-1",
+                             "--out", "new/site", "--car", "other/x.car")
+    assert code == 0, err
+    assert out[-2:-1] == ["tag: ipwhl-1"]
+    assert Path("new/site/manifest.json").is_file() and Path("other/x.car").is_file()
+    cache = signed.root.parent / "cache"
+    assert any(cache.rglob("*.whl"))
+    assert made_by_a_plain_open(Path("new"), Path("other"), cache, mask=mask) == {}
 
 
 def _tag(tag: str, message: str, key: Path) -> None:
@@ -272,6 +289,7 @@ def test_previous_from_a_gateway_checks_what_it_fetches(
             pytest.raises(IpwhlError, match="the gateway's CAR lacks the root block"):
         last_release(Path("."), url)  # answers every request with another tree's CAR
     message = format_tag_message(read_release(Path("."), "ipwhl-2"))
+    time.sleep(1.05)  # git sorts tags by creation date in whole seconds: be the newest
     _tag("ipwhl-3", message, tmp_path / "stranger")  # the newest tag, forged
     with pytest.raises(VerifyError, match="not an allowed signer"):
         last_release(Path("."), "http://127.0.0.1:9")

@@ -163,6 +163,11 @@ def test_command(tree, capsys, env_name, requirements, expected):
     (["--env", "py3"], "ipwhl resolve: error: unknown environment 'py3' (expected one of: "
      "cp311-manylinux_2_28_x86_64, cp311-win_amd64, cp312-manylinux_2_28_x86_64, "
      "cp312-win_amd64)"),
+    # (its tags would take minutes to enumerate, as an unbounded repository.toml's did)
+    (["--env", "cp3200000000-win_amd64"], "ipwhl resolve: error: unknown environment "
+     "'cp3200000000-win_amd64' (expected one of: "),
+    (["--env", "cp312-manylinux_2_99999999_x86_64"], "ipwhl resolve: error: unknown environment "
+     "'cp312-manylinux_2_99999999_x86_64': unknown platform"),
 ])
 def test_command_unknown_environment(tree, capsys, argv, message):
     """A usage error (exit code 2), like any other argument the command cannot take."""

@@ -16,6 +16,7 @@ import pytest
 
 from ipwhl_checks.release.tag import ReleaseInfo, format_tag_message
 
+from .conftest import made_by_a_plain_open, umask
 from .gatewayutil import INSTALLED, build_repo, publish, run_main, serve_process
 from .test_install_e2e import clean_env, installed
 
@@ -120,6 +121,20 @@ def test_use_sets_the_verified_release_and_pip_installs_from_it(  # type: ignore
     # Running it again names the previous value in the undo line.
     again = use(release, target, "--repo", str(release["base"]))
     assert f"undo: {target} -m pip config --site set global.index-url {url}" in again.stdout
+
+
+@pytest.mark.parametrize("mask", [0o027, 0o002], ids=["027", "002"])
+def test_pip_configuration_gets_the_permissions_of_the_umask(  # type: ignore[no-untyped-def]
+        release, target, mask) -> None:
+    """pip writes its site configuration (``pip config --site``) under ipwhl's umask: a
+    plain ``open``'s permissions, as every file the tool creates."""
+    conf = target.parent.parent / "pip.conf"
+    assert not conf.exists()
+    with umask(mask):
+        done = use(release, target, "--repo", str(release["base"]))
+    assert done.returncode == 0, done.stderr
+    assert site_index_url(target) == f"{release['gateway']}/ipfs/{release['root']}/"
+    assert made_by_a_plain_open(conf, mask=mask) == {}
 
 
 @pytest.fixture

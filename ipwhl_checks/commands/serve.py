@@ -22,10 +22,21 @@ __all__ = ["KEEP_GC", "add_arguments", "run"]
 KEEP_GC = True  # a server runs for hours: the cyclic collector stays on (ipwhl_checks.util.nogc)
 
 
+def _port(text: str) -> int:
+    """A TCP port number: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (expected 0 to 65535)")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("cars", nargs="+", type=Path, metavar="CAR", help="CAR files to serve")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+    parser.add_argument("--port", type=_port, default=8080, help="port (0: any free port)")
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -36,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
     store = BlockStore(args.cars)
     try:
         server = GatewayServer((args.host, args.port), store)
-    except OSError as e:
+    except (OSError, OverflowError) as e:  # (socket.gaierror for an unknown host)
         store.close()
-        raise IpwhlError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from e
+        why = getattr(e, "strerror", None) or e
+        raise IpwhlError(f"cannot listen on {args.host}:{args.port} ({why})") from e
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     for root in store.roots:

@@ -11,7 +11,7 @@ import argparse
 import shlex
 import sys
 
-from ..release.use import apply, checkout, plan
+from ..release.use import apply, checkout, gateway_url, plan
 from ._common import add_allowed_signers
 from .lock import DEFAULT_GATEWAY
 
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    gateway_url(args.gateway)  # a usage error before any clone or verification
     with checkout(args.repo) as (repo, cloned):
         found = plan(repo, args.gateway, cloned=cloned, allowed_signers=args.allowed_signers)
     release = found.release

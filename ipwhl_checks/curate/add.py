@@ -20,6 +20,17 @@ whose declarations lack an extra asked of it is rewritten with it (same wheels, 
 from the cache); this goes on to a fixed point.  Without *recursive*, the projects
 already in the tree are left as they are (the dependency check names a missing extra).
 
+A SPEC without a version (``NAME``) or with a range (``NAME>=1,<2``) takes the newest
+release in it that has a wheel for every supported environment, and says which newer
+ones it passed over and why (:func:`~ipwhl_checks.curate.choose.pick_release`);
+``NAME==VERSION`` takes that release, whatever it lacks.  When pip's choices of a release
+would overlap on some machine (IW301), wheels that cover the same environments and do not
+overlap are declared instead, if the release has them
+(:func:`~ipwhl_checks.curate.choose.choose_apart`).  For a project the index does not have,
+the error suggests close names among those the repository knows (its projects and the
+projects they depend on); the index's root page is not read for this, as on a large index
+it lists hundreds of thousands of names.
+
 Everything is planned (downloads, CIDs, texts) before anything is written; the writes
 are staged as temporary files next to their targets and only then put in place, so a
 failure leaves the tree as it was.
@@ -28,6 +39,7 @@ failure leaves the tree as it was.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import tempfile
@@ -57,10 +69,11 @@ from ..repo.settings import Environment, Settings
 from ..repo.source import URL_SCHEMES, index_source, parse_source
 from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_wheel
+from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
 from ..util.atomic import plain_mode
-from .choose import choose_wheels, installable
+from .choose import choose_apart, choose_wheels, installable, pick_release
 
 __all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
 
@@ -68,11 +81,11 @@ _WORKERS = 4
 
 
 class AddError(IpwhlError):
-    """A SPEC cannot be added (bad form, no such release, no wheel at all)."""
+    """A SPEC cannot be added (no such release, no wheel at all...)."""
 
 
 class SpecError(AddError, UsageError):
-    """A SPEC that cannot be understood: a usage error (exit code 2)."""
+    """A SPEC that cannot be understood (a usage error)."""
 
 
 @dataclass
@@ -191,18 +204,60 @@ class _Planner:
         return _Wheel(declaration_path(self.tree.root, filename), source, cid,
                       read_wheel(path, filename))
 
+    def _files(self, project: NormalizedName) -> list[IndexFile]:
+        """The index's files of *project*; for a project it lacks, the error suggests the
+        close names the repository knows."""
+        try:
+            return self.client.index_files(self.index_url, project)
+        except NoSuchProject as e:
+            known = {d.project for d in self.tree.declarations} | set(self.wheels) | {
+                canonicalize_name(r.name) for d in self.tree.declarations
+                for r in d.dependencies}
+            close = difflib.get_close_matches(project, sorted(known - {project}), n=3,
+                                              cutoff=0.75)
+            if not close:
+                raise
+            names = " or ".join(repr(c) for c in close)
+            raise AddError(f"{e}; did you mean {names}?") from e
+
+    def pick(self, name: str, spec: SpecifierSet, text: str) -> Version:
+        """The newest release of *name* in *spec* with a wheel for every supported
+        environment; a warning names the newer ones skipped."""
+        project = canonicalize_name(name)
+        found = pick_release(self._files(project), project, spec, self.settings.environments)
+        skipped = [f"{v} ({why})" for v, why in found.skipped[:5]]
+        if len(found.skipped) > 5:
+            skipped.append(f"{len(found.skipped) - 5} more")
+        if found.version is None:
+            newest = f" ({', '.join(skipped)})" if skipped else ""
+            hint = f"; name one: ipwhl add '{project}=={found.skipped[0][0]}'" \
+                if any(why.startswith("no wheel for") for _v, why in found.skipped) else ""
+            raise AddError(f"{text}: no release{' in ' + str(spec) if spec else ''} on "
+                           f"{self.index_url} has a wheel for every supported environment"
+                           f"{newest}{hint}")
+        if skipped:
+            self.plan.warnings.append(
+                f"{project}: took {found.version}, the newest release with a wheel for every "
+                f"supported environment; skipped {', '.join(skipped)}")
+        return found.version
+
     def release(self, name: str, version: Version) -> NormalizedName:
         project = canonicalize_name(name)
-        files = self.client.index_files(self.index_url, project)
+        files = self._files(project)
         if not any(f.wheel is not None and f.wheel[1] == version for f in files):
             others = [f for f in files if f.wheel is None and f"-{version}." in f.filename]
             why = "only an sdist, which cannot enter IPWHL" if others else "no such release"
             raise AddError(f"{project} {version}: no wheel on {self.index_url} ({why})")
-        chosen, missing = choose_wheels(files, version, self.settings.environments)
+        chosen, missing, apart = choose_apart(files, version, self.settings.environments,
+                                              self.settings.pythons)
         if not chosen:
             raise AddError(f"{project} {version}: no wheel for any supported environment")
         if missing:
             self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}")
+        if apart:
+            self.plan.warnings.append(
+                f"{project} {version}: pip's choices would install together on one machine "
+                f"(IW301); declared {', '.join(sorted(chosen))} instead, which do not")
         self._replace(project, None)
         sources = [index_source(project, filename) for filename in sorted(chosen)]
         with ThreadPoolExecutor(_WORKERS) as pool:
@@ -316,7 +371,7 @@ class _Planner:
         spec = SpecifierSet()
         for req, _env, _by in requirements:
             spec &= req.specifier
-        files = self.client.index_files(self.index_url, project)
+        files = self._files(project)
         versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked},
                           reverse=True)
         fitting = list(spec.filter(versions))
@@ -363,18 +418,25 @@ def _spec_kind(spec: str) -> str:
     return "release"
 
 
-def _pinned(spec: str) -> tuple[str, Version, frozenset[str]]:
-    """NAME==VERSION or NAME[EXTRA,...]==VERSION: (name, version, extras)."""
+def _spec(spec: str) -> tuple[str, SpecifierSet, Version | None, frozenset[str]]:
+    """NAME, NAME[EXTRA,...], either with a version (``==VERSION``) or a range (PEP 440):
+    (name, specifiers, the pinned version if it is one, extras); :class:`SpecError`
+    otherwise."""
     try:
         req = Requirement(spec)
-    except InvalidRequirement:
-        req = None
-    pins = list(req.specifier) if req else []
-    if req is None or len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version \
-            or req.url or req.marker:
-        raise SpecError(f"expected NAME==VERSION, NAME[EXTRA]==VERSION, a wheel URL or a local "
-                        f"wheel file: {spec!r}")
-    return req.name, Version(pins[0].version), frozenset(req.extras)
+    except InvalidRequirement as e:
+        reason = str(e).splitlines()[0]
+        raise SpecError(f"{spec!r} is not a SPEC: expected NAME, NAME==VERSION, "
+                        f"NAME[EXTRA]>=VERSION..., a wheel URL or a local wheel file "
+                        f"({reason})") from None
+    if req.url or req.marker:
+        raise SpecError(f"{spec!r} is not a SPEC: a project SPEC names no URL or marker "
+                        "(expected NAME, NAME==VERSION or NAME[EXTRA]>=VERSION...)")
+    pins = list(req.specifier)
+    pinned = None
+    if len(pins) == 1 and pins[0].operator == "==" and not pins[0].version.endswith(".*"):
+        pinned = Version(pins[0].version)
+    return req.name, req.specifier, pinned, frozenset(req.extras)
 
 
 def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str,
@@ -400,23 +462,11 @@ def plan_add(tree: Tree, specs: Sequence[str], *, client: Client, index_url: str
                 raise SpecError(f"not a wheel file name: {spec!r} ({e})") from None
             planner.local_wheel(path, source)
         else:
-            name, version, extras = _pinned(spec)
+            name, specifiers, pinned, extras = _spec(spec)
             planner.want(canonicalize_name(name), extras, f"asked for by {spec!r}")
-            planner.release(name, version)
+            planner.release(name, pinned or planner.pick(name, specifiers, spec))
     planner.close()
-    planner.plan.warnings += _collisions(planner)
     return planner.plan
-
-
-def _collisions(planner: _Planner) -> list[str]:
-    """What the overlap check will say about the projects added (their choice, not ours)."""
-    from ..checks.overlap import find_collisions
-
-    projects = {d.project for d in planner.plan.new}
-    kept = [d for d in planner.tree.declarations if d.project in projects
-            and d.path not in planner.plan.removes and d.path not in planner.plan.writes]
-    found = find_collisions([*kept, *planner.plan.new], pythons=planner.settings.pythons)
-    return [f"{p} (pip's choices overlap; keep one of them)" for p in sorted(found)]
 
 
 def apply_plan(plan: Plan) -> None:

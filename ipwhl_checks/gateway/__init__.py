@@ -1,13 +1,16 @@
-"""A read-only IPFS path gateway over CAR files that verifies every block it sends.
+"""A read-only IPFS gateway over CAR files that verifies every block it sends.
 
-``BlockStore`` indexes CARs and checks each block against its CID on read;
-``paths`` walks UnixFS directories and HAMT shards; ``content`` streams files by range,
-single blocks and CARs; ``server`` is the HTTP front (``ipwhl serve``).
+``BlockStore`` indexes CARs and checks each block against its CID on read; ``paths``
+walks UnixFS directories, HAMT shards and DAG-CBOR blocks; ``content`` streams files by
+range and listings; ``dagscope`` chooses a CAR's blocks; ``negotiate`` the
+representation; ``handler`` answers one request and ``server`` is the HTTP front
+(``ipwhl serve``); ``client`` fetches through any gateway and verifies.
 """
 
 from __future__ import annotations
 
-from ._http import content_type, parse_range
+from ._http import content_type, parse_ranges
+from ._loop import Limits
 from .server import GatewayServer
 from .store import BlockMissingError, BlockStore, CorruptBlockError
 
@@ -16,6 +19,7 @@ __all__ = [
     "BlockStore",
     "CorruptBlockError",
     "GatewayServer",
+    "Limits",
     "content_type",
-    "parse_range",
+    "parse_ranges",
 ]

@@ -1,4 +1,4 @@
-"""What a resolved path yields: a file's bytes (any range), a block, a CAR, a listing.
+"""What a resolved path yields: a file's bytes (any range), a directory listing, a tar.
 
 Everything here is a generator that reads one block at a time through the verifying
 store, so a response never holds more than one block in memory, and a block's bytes are
@@ -7,20 +7,21 @@ yielded only after it matched its CID.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Iterator
 from urllib.parse import quote
 
 from ..errors import UnixFSError
-from ..ipld.car import encode_header
-from ..ipld.cid import canonical, cid_fields, cid_text
-from ..ipld.dagpb import DataType, PBNode, decode_node
-from ..ipld.multicodec import DAG_PB
-from ..ipld.varint import varint
+from ..ipld.cid import cid_text
+from ..ipld.dagpb import DataType, PBNode
 from .paths import entries, load_node
 from .store import BlockStore
 
-__all__ = ["car_header", "file_size", "iter_car", "iter_file", "listing_html"]
+__all__ = ["LISTING_VERSION", "file_size", "iter_file", "iter_listing", "listing_etag",
+           "url_path"]
+
+_SAFE = "$&+,:;=@"  # what Go's url.PathEscape leaves as it is, besides unreserved
 
 
 def file_size(store: BlockStore, cid: bytes, node: PBNode | None) -> int:
@@ -35,7 +36,7 @@ def file_size(store: BlockStore, cid: bytes, node: PBNode | None) -> int:
 
 
 def iter_file(store: BlockStore, cid: bytes, node: PBNode | None,
-              start: int, end: int) -> Iterator[memoryview]:
+              start: int, end: int, _depth: int = 0) -> Iterator[memoryview]:
     """Bytes ``[start, end)`` of the file *cid*, walking only the blocks that overlap them.
 
     UnixFS spec: a File node's content is its own ``Data`` followed by its children in
@@ -52,6 +53,8 @@ def iter_file(store: BlockStore, cid: bytes, node: PBNode | None,
     if len(node.blocksizes) != len(node.links):
         raise UnixFSError(f"{cid_text(cid)}: {len(node.links)} links but "
                           f"{len(node.blocksizes)} blocksizes")
+    if _depth > 64:
+        raise UnixFSError(f"{cid_text(cid)}: a file more than 64 levels deep")
     inline = memoryview(node.data)
     if start < len(inline) and end > 0:
         yield inline[start:min(end, len(inline))]
@@ -61,56 +64,79 @@ def iter_file(store: BlockStore, cid: bytes, node: PBNode | None,
             break
         if pos + size > start:
             child = load_node(store, link.cid)
-            yield from iter_file(store, link.cid, child, max(0, start - pos), min(size, end - pos))
+            yield from iter_file(store, link.cid, child, max(0, start - pos),
+                                 min(size, end - pos), _depth + 1)
         pos += size
 
 
-def car_header(root: bytes) -> bytes:
-    """A CAR v1 header naming *root*, with its length (CAR v1 spec)."""
-    header = encode_header([root])
-    return varint(len(header)) + header
+def url_path(segments: list[str]) -> str:
+    """Path segments percent-encoded as URL path segments (upper-case hex, as Go)."""
+    return "/".join(quote(s, safe=_SAFE) for s in segments)
 
 
-def iter_car(store: BlockStore, root: bytes, walked: tuple[bytes, ...],
-             target: bytes) -> Iterator[bytes]:
-    """A CAR of the blocks from *root* down to *target*, then all of *target*'s DAG.
+# --- directory listings ------------------------------------------------------------------
 
-    Trustless gateway spec: the default ``dag-scope=all`` sends the path's blocks so the
-    client can verify the walk, then the whole DAG of the target, depth-first, each
-    block once.
-    """
-    yield car_header(root)
-    seen: set[bytes] = set()
-    for cid in walked:
-        if canonical(cid) not in seen:
-            seen.add(canonical(cid))
-            yield _section(cid, store.get(cid))
-    stack = [target]
-    while stack:
-        cid = stack.pop()
-        key = canonical(cid)
-        if key in seen:
-            continue
-        seen.add(key)
-        data = store.get(cid)
-        yield _section(cid, data)
-        if cid_fields(key)[1] == DAG_PB:
-            try:
-                node = decode_node(data)
-            except ValueError as e:
-                raise UnixFSError(f"not a valid dag-pb/UnixFS node ({e})") from e
-            stack.extend(reversed([link.cid for link in node.links]))
+_PAGE_HEAD = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+</head>
+<body>
+<div id="header">
+<div>Index of</div>
+<div><strong>{crumbs}</strong></div>
+<div class="ipfs-hash" translate="no">{cid}</div>
+</div>
+<table>
+"""
+_ROW = ('<tr><td><a href="{href}">{name}</a></td>'
+        '<td><a class="ipfs-hash" translate="no" href="{hash_href}">{short}</a></td>'
+        "<td>{size}</td></tr>\n")
+_PAGE_TAIL = "</table>\n</body>\n</html>\n"
+LISTING_VERSION = hashlib.sha256((_PAGE_HEAD + _ROW + _PAGE_TAIL).encode()).hexdigest()[:12]
 
 
-def _section(cid: bytes, data: bytes) -> bytes:
-    return varint(len(cid) + len(data)) + cid + data
+def listing_etag(cid: bytes) -> str:
+    """A listing's ETag: the page layout's version and the directory's CID (boxo's
+    ``DirIndex-<template hash>_CID-<cid>``), strong: the same bytes for the same pair."""
+    return f'"DirIndex-{LISTING_VERSION}_CID-{cid_text(cid)}"'
 
 
-def listing_html(store: BlockStore, node: PBNode, url_path: str) -> bytes:
-    """A minimal HTML listing of a directory that has no ``index.html``."""
-    title = html.escape(url_path)
-    rows = [f'<li><a href="{quote(link.name)}">{html.escape(link.name)}</a></li>'
-            for link in sorted(entries(store, node), key=lambda lk: lk.name.encode())]
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"</head><body><h1>{title}</h1><ul>\n" + "\n".join(rows)
-            + "\n</ul></body></html>\n").encode()
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def iter_listing(store: BlockStore, cid: bytes, node: PBNode, root_text: str,
+                 segments: list[str]) -> Iterator[bytes]:
+    """An HTML listing of the directory *cid* at ``/ipfs/<root_text>/<segments>/``, as kubo
+    writes it: breadcrumbs, a ``..`` link below the root, one row per entry in DAG order
+    (a basic directory's links are sorted by name; a HAMT's come shard by shard)."""
+    base = f"/ipfs/{root_text}"
+    crumbs = [f'<a href="{html.escape(base)}">{html.escape(root_text)}</a>']
+    for i, name in enumerate(segments):
+        href = f"{base}/{url_path(segments[:i + 1])}"
+        crumbs.append(f'<a href="{html.escape(href)}">{html.escape(name)}</a>')
+    here = f"{base}/{url_path(segments)}" if segments else base
+    title = html.escape("/ipfs/" + "/".join([root_text, *segments]) + "/")
+    yield _PAGE_HEAD.format(title=title, crumbs="/ipfs/" + "/".join(crumbs),
+                            cid=cid_text(cid)).encode()
+    if segments:
+        yield f'<tr><td><a href="{html.escape(here)}/..">..</a></td><td></td><td></td></tr>\n' \
+            .encode()
+    rows: list[str] = []
+    for link in entries(store, node):
+        text = cid_text(link.cid)
+        hash_href = f"/ipfs/{text}?filename={quote(quote(link.name, safe=_SAFE), safe=_SAFE)}"
+        rows.append(_ROW.format(href=html.escape(f"{here}/{quote(link.name, safe=_SAFE)}"),
+                                name=html.escape(link.name), hash_href=html.escape(hash_href),
+                                short=f"{text[:9]}&hellip;{text[-7:]}", size=_size(link.tsize)))
+        if len(rows) >= 256:
+            yield "".join(rows).encode()
+            rows.clear()
+    yield ("".join(rows) + _PAGE_TAIL).encode()

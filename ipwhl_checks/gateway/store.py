@@ -40,18 +40,23 @@ class BlockMissingError(CarError):
         super().__init__(f"block {cid_text(cid)} is not in any served CAR")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Where:
     fd: int
     offset: int
     length: int
     path: str
+    slot: int  # 0, 1, 2... in the order blocks were indexed: a dense number per block
 
 
 class BlockStore:
-    """Every block of one or more CAR files, found by CID and verified on each read."""
+    """Every block of one or more CAR files, found by CID and verified on each read.
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    *label* names the CARs in error messages instead of their paths (a CAR downloaded to
+    a temporary file is named by its URL)."""
+
+    def __init__(self, paths: Sequence[Path], *, label: str | None = None) -> None:
+        self.label = label
         self.roots: list[bytes] = []
         self._index: dict[bytes, _Where] = {}
         self._fds: list[int] = []
@@ -63,13 +68,20 @@ class BlockStore:
             raise
 
     def _add(self, path: Path) -> None:
-        with open_car(path, "cannot open CAR", buffering=_READ) as f:
-            index = index_car(f, str(path))
-            fd = os.dup(f.fileno())
+        name = self.label or str(path)
+        try:
+            with open_car(path, "cannot open CAR", buffering=_READ) as f:
+                index = index_car(f, name)
+                fd = os.dup(f.fileno())
+        except CarError as e:
+            if self.label is None:
+                raise
+            raise CarError(str(e).replace(str(path), self.label)) from None
         self._fds.append(fd)
         self.roots += [r for r in index.roots if r not in self.roots]
         for key, (offset, length) in index.blocks.items():
-            self._index.setdefault(key, _Where(fd, offset, length, str(path)))
+            if key not in self._index:
+                self._index[key] = _Where(fd, offset, length, name, len(self._index))
 
     def __contains__(self, cid: bytes) -> bool:
         key = canonical(cid)
@@ -78,10 +90,21 @@ class BlockStore:
     def __len__(self) -> int:
         return len(self._index)
 
+    def slot(self, cid: bytes) -> int | None:
+        """The dense number ``0 <= n < len(self)`` of the block *cid*, None if it has none
+        (an identity CID, or a block no CAR holds): lets a response keep a bitmap of the
+        blocks it sent instead of a set of CIDs."""
+        where = self._index.get(canonical(cid))
+        return None if where is None else where.slot
+
     def size(self, cid: bytes) -> int:
         """The length of the block *cid* (from the index, without reading it)."""
-        where = self._index.get(canonical(cid))
+        key = canonical(cid)
+        where = self._index.get(key)
         if where is None:
+            _version, _codec, code, digest = cid_fields(key)
+            if code == IDENTITY:
+                return len(digest)
             raise BlockMissingError(cid)
         return where.length
 

@@ -75,7 +75,7 @@ def target_environment(settings: Settings, name: str) -> Target:
     try:
         return settings.environment(name)
     except SettingsError:
-        m = re.fullmatch(r"cp(\d)(\d+)-(\w+)", name)
+        m = re.fullmatch(r"cp(3)([1-9]?[0-9])-(\w+)", name, re.ASCII)  # (bounded: settings)
         if not m:
             raise
         try:

@@ -3,7 +3,7 @@
 Layout: ``varint(len(header)) header`` then sections ``varint(len(cid) + len(data)) cid
 data``.  The header is the dag-cbor map ``{"roots": [CID, ...], "version": 1}``: keys in
 dag-cbor's length-first order, a CID as CBOR tag 42 over the bytes ``0x00 + binary CID``
-(:func:`encode_header`, :func:`parse_header`).
+(:func:`encode_header`; :func:`parse_header` reads it with :mod:`.dagcbor`).
 
 * :class:`CarWriter` streams blocks out, each CID once;
 * :class:`CarReader` reads a CAR in order and verifies every block against its CID;
@@ -30,6 +30,7 @@ from multiformats import CID
 from ..errors import CarError
 from ..util.regular import open_regular
 from .cid import canonical, cid_fields, cid_length, cid_text, to_cid
+from .dagcbor import Link, decode_dag_cbor
 from .multicodec import hash_digest
 from .varint import read_varint, read_varint_from, varint
 
@@ -79,86 +80,15 @@ def encode_header(roots: Sequence[CID | bytes]) -> bytes:
     return bytes(out)
 
 
-class _Cbor:
-    """Reads the few CBOR items a CAR header holds: maps, arrays, text, bytes, unsigned
-    integers and tag 42; at most :data:`_MAX_DEPTH` levels deep.  ValueError only."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def head(self) -> tuple[int, int]:
-        if self.pos >= len(self.data):
-            raise ValueError("cut short")
-        first = self.data[self.pos]
-        self.pos += 1
-        major, info = first >> 5, first & 31
-        if info < 24:
-            return major, info
-        if info > 27:
-            raise ValueError(f"unsupported CBOR additional information {info}")
-        size = 1 << (info - 24)
-        if self.pos + size > len(self.data):
-            raise ValueError("cut short")
-        value = int.from_bytes(self.data[self.pos:self.pos + size], "big")
-        self.pos += size
-        return major, value
-
-    def item(self, depth: int = 0) -> object:
-        if depth > _MAX_DEPTH:
-            raise ValueError(f"nested more than {_MAX_DEPTH} levels deep")
-        major, value = self.head()
-        if major == 0:
-            return value
-        if major in (2, 3):
-            if self.pos + value > len(self.data):
-                raise ValueError("cut short")
-            chunk = self.data[self.pos:self.pos + value]
-            self.pos += value
-            if major == 2:
-                return chunk
-            try:
-                return chunk.decode()
-            except UnicodeDecodeError:
-                raise ValueError("a text string is not UTF-8") from None
-        if major == 4:
-            if value > len(self.data):  # each item takes a byte at least
-                raise ValueError("cut short")
-            return [self.item(depth + 1) for _ in range(value)]
-        if major == 5:
-            if value > len(self.data):
-                raise ValueError("cut short")
-            found: dict[object, object] = {}
-            for _ in range(value):
-                key = self.item(depth + 1)
-                if not isinstance(key, str | int | bytes):
-                    raise ValueError("a map key is not a string")
-                found[key] = self.item(depth + 1)
-            return found
-        if major == 6 and value == 42:
-            raw = self.item(depth + 1)
-            if not isinstance(raw, bytes) or raw[:1] != b"\x00":
-                raise ValueError("bad CID in header")
-            cid = raw[1:]
-            cid_fields(cid)  # ValueError unless it is exactly one CID
-            return _Link(cid)
-        raise ValueError(f"unexpected CBOR major type {major}")
-
-
-@dataclass(frozen=True)
-class _Link:
-    cid: bytes
-
-
 def parse_header(data: bytes) -> list[bytes]:
     """The binary root CIDs of a dag-cbor CAR v1 header; ValueError when it is not one."""
-    reader = _Cbor(data)
-    header = reader.item()
-    if reader.pos != len(data) or not isinstance(header, dict):
+    header = decode_dag_cbor(data, max_depth=_MAX_DEPTH)
+    if not isinstance(header, dict):
         raise ValueError("header is not one dag-cbor map")
     if header.get("version") != 1:
         raise ValueError(f"version {header.get('version')!r}, expected 1")
     roots = header.get("roots")
-    if not isinstance(roots, list) or not all(isinstance(r, _Link) for r in roots):
+    if not isinstance(roots, list) or not all(isinstance(r, Link) for r in roots):
         raise ValueError("'roots' is not a list of CIDs")
     return [r.cid for r in roots]
 

@@ -10,10 +10,13 @@ import hashlib
 from collections.abc import Callable
 
 __all__ = [
+    "CBOR",
     "DAG_CBOR",
+    "DAG_JSON",
     "DAG_PB",
     "HASHES",
     "IDENTITY",
+    "JSON",
     "MURMUR3_X64_64",
     "RAW",
     "SHA2_256",
@@ -24,6 +27,9 @@ __all__ = [
 RAW = 0x55
 DAG_PB = 0x70
 DAG_CBOR = 0x71
+DAG_JSON = 0x0129
+CBOR = 0x51  # plain CBOR: no links
+JSON = 0x0200  # plain JSON: no links
 # multihash functions
 IDENTITY = 0x00  # the "digest" is the data itself
 SHA2_256 = 0x12

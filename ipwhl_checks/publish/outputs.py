@@ -3,6 +3,12 @@ names in their target's directory and moved into place only by :meth:`Outputs.co
 
 A failed write (a full disk, a parent that is a file) is one :class:`PublishError` line
 naming the output it was for; the staged files are removed and the targets are untouched.
+
+``--out`` replaces only an empty directory or a tree this tool published
+(:func:`check_published`): one whose ``manifest.json`` is an IPWHL manifest and which
+holds nothing that manifest does not name.  Any other directory (one that merely has a
+file called ``manifest.json``, such as a browser extension) is refused, before anything
+is built.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from ..errors import PublishError
 from ..ipld.car import CarWriter
 from ..unixfs import Node, get_profile
 from ..util.atomic import OutputFile, failing_as, plain_mode
-from .manifest import MANIFEST_NAME
+from ..util.regular import read_regular
+from .manifest import MANIFEST_NAME, Manifest, parse_manifest
 
 if TYPE_CHECKING:
     from .build import PublishOptions
 
-__all__ = ["Outputs"]
+__all__ = ["Outputs", "check_published"]
+
+_INDEX = "index.html"
 
 
 class Outputs:
@@ -49,10 +58,7 @@ class Outputs:
                 self._stage_car(stack, Path(options.car), profile)
 
     def _stage_out(self, stack: ExitStack, target: Path) -> None:
-        if target.exists() and (not target.is_dir() or (
-                any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())):
-            raise PublishError(f"{target}: exists and is not a published tree (no "
-                               f"{MANIFEST_NAME}); refusing to replace it")
+        check_published(target)
         _make_parent(target)
         self.out_tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         os.chmod(self.out_tmp, plain_mode(directory=True))
@@ -125,6 +131,70 @@ class Outputs:
                     raise
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def check_published(target: Path) -> None:
+    """Refuse (:class:`PublishError`) to replace *target* unless it does not exist, is an
+    empty directory, or is a tree this tool published: a directory whose ``manifest.json``
+    parses as an IPWHL manifest (:func:`~ipwhl_checks.publish.manifest.parse_manifest`)
+    and whose every entry that manifest names (``index.html``, ``manifest.json``, a
+    directory per project holding its ``index.html``, its wheels and their ``.metadata``
+    files), none of them a symbolic link."""
+    if not (target.exists() or target.is_symlink()):
+        return
+    if target.is_dir() and not any(target.iterdir()):
+        return
+    why = _not_published(target)
+    if why:
+        raise PublishError(f"{target}: exists and is not a published tree ({why}); refusing "
+                           "to replace it")
+
+
+def _not_published(target: Path) -> str | None:
+    """Why *target* is not a tree this tool published (None when it is one)."""
+    if not target.is_dir():
+        return "not a directory"
+    try:
+        data = read_regular(target / MANIFEST_NAME, follow_symlinks=False)
+    except FileNotFoundError:
+        return f"no {MANIFEST_NAME}"
+    except OSError as e:
+        return f"{MANIFEST_NAME}: {e.strerror or e}"
+    try:
+        manifest = parse_manifest(data, MANIFEST_NAME)
+    except PublishError as e:
+        return f"{_cut(str(e))}"
+    except RecursionError:  # json's C scanner stops at the interpreter's recursion limit
+        return f"{MANIFEST_NAME}: not an IPWHL manifest (nested too deep)"
+    return _stray(target, manifest)
+
+
+def _stray(target: Path, manifest: Manifest) -> str | None:
+    """The first entry of *target* that *manifest* does not name, said as a reason."""
+    expected: dict[str, set[str] | None] = {_INDEX: None, MANIFEST_NAME: None}
+    for project in manifest.projects:
+        names = {_INDEX}
+        for wheel in project.wheels:
+            names |= {wheel.filename, f"{wheel.filename}.metadata"}
+        expected[project.name] = names
+    try:
+        for entry in sorted(os.scandir(target), key=lambda e: e.name):
+            inside = expected.get(entry.name, ())
+            if entry.name not in expected or entry.is_symlink() \
+                    or entry.is_dir() != (inside is not None):
+                return f"{entry.name!r} is not in its {MANIFEST_NAME}"
+            if inside is None:
+                continue
+            for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                if sub.name not in inside or not sub.is_file(follow_symlinks=False):
+                    return f"'{entry.name}/{sub.name}' is not in its {MANIFEST_NAME}"
+    except OSError as e:
+        return f"cannot list it ({e.strerror or e})"
+    return None
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _unwritable(target: Path, e: OSError) -> PublishError:

@@ -13,6 +13,11 @@
 3. Set pip's site-level ``index-url`` (``<prefix>/pip.conf`` of the target interpreter)
    to ``<gateway>/ipfs/<root-cid>/`` with that interpreter's own ``pip config --site``,
    and print the command that undoes it.
+
+Both parts of that URL are checked before anything is written: the gateway is an
+``http`` or ``https`` URL with a host and nothing after its path (:func:`gateway_url`), and
+the tag's root CID is a sha2-256 dag-pb CID written as ``ipfs add`` prints it
+(:func:`check_root_cid`); a signature proves who wrote the tag, not that it is well formed.
 """
 
 from __future__ import annotations
@@ -23,13 +28,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from ..errors import IpwhlError, ReleaseError
+from ..errors import IpwhlError, ReleaseError, UsageError
+from ..ipld.cid import cid_fields, cid_text, parse_cid
+from ..ipld.multicodec import DAG_PB, SHA2_256
 from ..util.git import git, git_reason
 from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 from .tag import ReleaseInfo, read_release, release_tags
 
-__all__ = ["Plan", "apply", "checkout", "pip_config", "plan"]
+__all__ = ["Plan", "apply", "check_root_cid", "checkout", "gateway_url", "pip_config", "plan"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,47 @@ class Plan:
     release: ReleaseInfo
     index_url: str
     signers: str  # where the allowed signers came from
+
+
+def gateway_url(text: str) -> str:
+    """*text* as the base URL of an IPFS gateway, without a trailing slash; a
+    :class:`UsageError` unless it is an ``http`` or ``https`` URL with a host (and a port,
+    if any, that is a number), no white space or control character (pip's configuration
+    is a line of text), no user name or password, no query and no fragment."""
+    shown = repr(text) if len(text) <= 200 else f"{text[:200]!r}..."
+    why = None
+    try:
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            why = "expected an http or https URL such as http://127.0.0.1:8080"
+        elif any(c.isspace() or not c.isprintable() for c in text):
+            why = "it contains white space or a control character"
+        elif "@" in parts.netloc:
+            why = "a gateway URL names no user or password"
+        elif parts.query or parts.fragment or text.endswith(("?", "#")):
+            why = "a gateway URL has no query or fragment"
+        else:
+            _port = parts.port  # a ValueError unless a number in range
+    except ValueError as e:
+        why = str(e)
+    if why:
+        shown = shown if "@" not in text else "the URL given"
+        raise UsageError(f"--gateway {shown} is not a gateway URL ({why})")
+    return text.rstrip("/")
+
+
+def check_root_cid(text: str, where: str) -> None:
+    """ReleaseError unless *text* is a release's root CID as ``ipfs add`` prints it: a
+    sha2-256 dag-pb CID (the root is a directory), ``Qm...`` or base32 ``bafy...``."""
+    shown = repr(text) if len(text) <= 100 else f"{text[:100]!r}..."
+    try:
+        raw = parse_cid(text)
+        _version, codec, hash_code, _digest = cid_fields(raw)
+    except ValueError as e:
+        raise ReleaseError(f"{where}: root-cid {shown} is not a CID ({e})") from None
+    if codec != DAG_PB or hash_code != SHA2_256 or cid_text(raw) != text:
+        raise ReleaseError(f"{where}: root-cid {shown} is not the CID of a published tree "
+                           f"(a sha2-256 dag-pb CID as ipfs add prints it)")
 
 
 @contextmanager
@@ -79,7 +128,8 @@ def plan(repo: Path, gateway: str, *, cloned: bool = False,
             signers_where = f"{trust} of the cloned default branch (trust on first use)"
         signature = verify_signature(repo, tag, allowed_signers)
     release = read_release(repo, tag)
-    index_url = f"{gateway.rstrip('/')}/ipfs/{release.root_cid}/"
+    check_root_cid(release.root_cid, f"tag {tag!r}")
+    index_url = f"{gateway_url(gateway)}/ipfs/{release.root_cid}/"
     return Plan(tag, signature, release, index_url, signers_where)
 
 

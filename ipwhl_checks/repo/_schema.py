@@ -1,4 +1,5 @@
-"""The schema of one declaration: checks IW100-IW108, each a function with a stable id.
+"""The schema of one declaration: checks IW100-IW108 and IW110, each a function with a
+stable id (IW109 is the integration file's, :mod:`ipwhl_checks.repo.integration`).
 
 Each check's docstring says what is wrong, why it matters and how to fix it
 (``ipwhl check --explain IW1xx`` prints it).  :mod:`ipwhl_checks.repo.declaration` runs them
@@ -14,16 +15,25 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import multiformats
+from packaging.markers import (
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+    default_environment,
+)
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
+from ..errors import DeclarationError
 from ..ipld.cid import cid_fields, cid_text, parse_cid
 from ..ipld.multicodec import DAG_PB, RAW, SHA2_256
 from .extras import marker_extras
+from .source import Source, parse_source, redact
 
 __all__ = ["CHECKS", "KEYS", "REQUIRED_KEYS", "Messages", "check_content_id",
-           "parse_requirement"]
+           "parse_requirement", "parse_specifier_set"]
 
 # The keys of a declaration, in canonical order.
 KEYS = ("source", "content-id", "requires-python", "extras", "dependencies")
@@ -38,6 +48,21 @@ _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a bo
 
 def _kind(value: object) -> str:
     return _TOML_TYPES.get(type(value), "a date/time")
+
+
+_SHOWN = 200  # characters of a bad value quoted in a message: a problem is one short line
+
+
+def _q(text: str) -> str:
+    """*text* quoted for a message, cut after :data:`_SHOWN` characters."""
+    if len(text) <= _SHOWN:
+        return repr(text)
+    return f"{text[:_SHOWN]!r}... ({len(text)} characters)"
+
+
+def _key(key: str) -> str:
+    """A TOML key as a message shows it: as written, unless quoting is needed for one line."""
+    return key if key.isprintable() and len(key) <= _SHOWN else _q(key)
 
 
 # --- the checks -------------------------------------------------------------------------
@@ -58,6 +83,8 @@ def _iw100_toml(data: bytes) -> tuple[dict[str, object] | None, Messages]:
         return None, [("IW100", f"not UTF-8 text (byte {e.start} is {data[e.start]:#04x})")]
     except tomllib.TOMLDecodeError as e:
         return None, [("IW100", f"invalid TOML: {e}")]
+    except RecursionError:  # Python 3.11's tomllib recurses once per nested array or table
+        return None, [("IW100", "invalid TOML: arrays or tables nested too deep")]
 
 
 def _iw101_unknown_keys(table: Mapping[str, object]) -> Messages:
@@ -74,7 +101,7 @@ def _iw101_unknown_keys(table: Mapping[str, object]) -> Messages:
             continue
         close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(KEYS)}"
-        problems.append(("IW101", f"{key}: unknown key, {hint}"))
+        problems.append(("IW101", f"{_key(key)}: unknown key, {hint}"))
     return problems
 
 
@@ -88,16 +115,43 @@ def _iw102_missing_keys(table: Mapping[str, object]) -> Messages:
             if key not in table]
 
 
-def _iw103_source(value: object) -> Messages:
-    """IW103 bad source: ``source`` is not a non-empty string without spaces.
+def _iw103_source(value: object) -> tuple[Messages, Source | None]:
+    """IW103 bad source: ``source`` is not ``index:PROJECT/FILENAME`` or a URL of a wheel.
 
-    Why: the source says where the wheel file is fetched from (a URL of the wheel).
-    Fix: write the wheel's URL as a TOML string.
+    Why: the source says where the wheel file is fetched from: the file *FILENAME* on the
+    index's page of *PROJECT* (a valid, normalized project name whose wheel the file is),
+    or an absolute ``https`` (``http``, ``file``) URL whose last segment is the wheel's
+    file name.  A URL must not carry a user name or password: declarations are published
+    (in the tree's ``manifest.json``), so the credentials would be too; the message shows
+    ``****`` in their place.  Fix: write the wheel's URL or index reference as a TOML
+    string without white space (``ipwhl add`` writes it); serve a private wheel from a
+    location that needs no credentials in the URL.
     """
     if not isinstance(value, str):
-        return [("IW103", f"source: expected a string, got {_kind(value)}")]
+        return [("IW103", f"source: expected a string, got {_kind(value)}")], None
     if not value or _SPACE.search(value):
-        return [("IW103", f"source: {value!r} is empty or contains white space")]
+        return [("IW103", f"source: {_q(redact(value))} is empty or contains white space")], \
+            None
+    try:
+        return [], parse_source(value)
+    except DeclarationError as e:
+        return [("IW103", f"source: {e}")], None
+
+
+def _iw110_source_wheel(source: Source, filename: str) -> Messages:
+    """IW110 source names another wheel: the file the source names is not the wheel the
+    declaration's path names.
+
+    Why: the declaration would promise one wheel (its path: project, version, tags) and
+    fetch another: ``data/.../evil/evil-1.0-py3-none-any.toml`` whose source is
+    ``index:sneaky/sneaky-1.0-py3-none-any.whl``, or a URL of another project's wheel.
+    The online check would refuse the download (IW503); this says so without it.
+    Fix: point ``source`` at this wheel (``ipwhl add`` writes it), or move the declaration
+    to the path of the wheel its source names.
+    """
+    if source.filename != filename:
+        return [("IW110", f"source: names {source.filename!r} but the declaration is for "
+                          f"{filename!r}")]
     return []
 
 
@@ -123,19 +177,19 @@ def check_content_id(value: object, profile: str) -> list[str]:
     try:
         version, codec, hash_code, digest = cid_fields(parse_cid(value))
     except ValueError as e:
-        return [f"content-id: {value!r} is not a CID ({e})"]
+        return [f"content-id: {_q(value)} is not a CID ({e})"]
     if hash_code != SHA2_256 or len(digest) != 32:
-        return [f"content-id: {value!r} uses hash {_name('multihash', hash_code)}, "
+        return [f"content-id: {_q(value)} uses hash {_name('multihash', hash_code)}, "
                 "expected sha2-256"]
     kind = (version, codec)
     if version == 1 and kind in _PROFILE_CIDS["unixfs-v1-2025"]:
         written = cid_text(parse_cid(value))
         if written != value:  # a valid CID, but not as `ipfs add` prints it
-            return [f"content-id: {value!r} is not in base32, write it as {written!r}"]
+            return [f"content-id: {_q(value)} is not in base32, write it as {written!r}"]
     expected = _PROFILE_CIDS.get(profile, ())
     if kind not in expected:
         made = " or ".join(f"CIDv{v} {_name('multicodec', c)}" for v, c in expected)
-        return [f"content-id: {value!r} is a CIDv{version} {_name('multicodec', codec)}, but "
+        return [f"content-id: {_q(value)} is a CIDv{version} {_name('multicodec', codec)}, but "
                 f"the repository's profile {profile!r} makes {made}"]
     return []
 
@@ -155,7 +209,46 @@ def _iw104_content_id(value: object, profile: str) -> Messages:
 @lru_cache(maxsize=4096)
 def _specifier(text: str) -> SpecifierSet:
     """``SpecifierSet(text)``, cached by its text (see :func:`parse_requirement`)."""
-    return SpecifierSet(text)
+    return _usable(SpecifierSet(text))
+
+
+def parse_specifier_set(text: str) -> SpecifierSet:
+    """A PEP 440 specifier set whose versions can be compared; :class:`InvalidSpecifier`
+    otherwise (cached by its text: the result is shared, a value nothing assigns to)."""
+    return _specifier(text)
+
+
+def _usable(specifiers: SpecifierSet) -> SpecifierSet:
+    """*specifiers*, once each version in it parses: packaging accepts ``>=1111...`` of
+    5,000 digits, then fails with a plain ValueError (``int()``'s digit limit) at the first
+    comparison, deep inside a check."""
+    for spec in specifiers:
+        if spec.operator == "===":
+            continue  # PEP 440: arbitrary equality compares strings
+        try:
+            Version(spec.version.removesuffix(".*"))
+        except ValueError:  # (the pattern matched: only int()'s digit limit is left)
+            raise InvalidSpecifier(f"{_q(str(spec))} has a number too long to compare") \
+                from None
+    return specifiers
+
+
+# A marker is evaluated once here, so that one whose comparisons cannot be made fails as
+# an invalid requirement and not in the dependency check; the values are irrelevant.
+_SAMPLE: dict[str, str] = {**{str(k): str(v) for k, v in default_environment().items()},
+                           "extra": ""}
+
+
+def _usable_marker(marker: Marker | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.evaluate(_SAMPLE)
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        pass  # the dependency check reports these (IW405)
+    except ValueError:
+        raise InvalidRequirement("its marker compares a version number too long to compare") \
+            from None
 
 
 def _iw105_requires_python(value: object) -> tuple[Messages, SpecifierSet | None]:
@@ -169,8 +262,8 @@ def _iw105_requires_python(value: object) -> tuple[Messages, SpecifierSet | None
         return [("IW105", f"requires-python: expected a string, got {_kind(value)}")], None
     try:
         return [], _specifier(value)
-    except InvalidSpecifier:
-        return [("IW105", f"requires-python: {value!r} is not a valid PEP 440 "
+    except InvalidSpecifier:  # (also a version that cannot be compared: see _usable)
+        return [("IW105", f"requires-python: {_q(value)} is not a valid PEP 440 "
                  "specifier set")], None
 
 
@@ -198,14 +291,14 @@ def _iw106_extras(value: object) -> tuple[Messages, tuple[str, ...]]:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            problems.append(("IW106", f"extras: {name!r} is listed twice"))
+            problems.append(("IW106", f"extras: {_q(name)} is listed twice"))
             continue
         seen.add(name)
         if not _NAME.match(name):
-            problems.append(("IW106", f"extras: {name!r} is not a valid extra name"))
+            problems.append(("IW106", f"extras: {_q(name)} is not a valid extra name"))
         elif canonicalize_name(name) != name:
-            problems.append(("IW106", f"extras: {name!r} is not normalized, "
-                             f"expected {canonicalize_name(name)!r}"))
+            problems.append(("IW106", f"extras: {_q(name)} is not normalized, "
+                             f"expected {_q(canonicalize_name(name))}"))
     return problems, tuple(names)
 
 
@@ -217,8 +310,22 @@ def parse_requirement(text: str) -> Requirement:
     The result is shared by every declaration that lists the text.  packaging's
     requirements and specifier sets are values: nothing here assigns to their attributes,
     and no cache downstream relies on the sharing (they key by value).
+
+    Stricter than packaging: every version it names must be comparable, and its marker
+    must evaluate (or fail only for an undefined comparison, which the dependency check
+    reports), so that no check downstream meets a ValueError; a marker nested too deep
+    for the interpreter is an invalid requirement too.
     """
-    return Requirement(text)
+    try:
+        requirement = Requirement(text)
+    except RecursionError:
+        raise InvalidRequirement("nested too deep") from None
+    try:
+        _usable(requirement.specifier)
+    except InvalidSpecifier as e:
+        raise InvalidRequirement(str(e)) from None
+    _usable_marker(requirement.marker)
+    return requirement
 
 
 def _iw107_dependencies(value: object) -> tuple[Messages, tuple[Requirement, ...]]:
@@ -235,12 +342,12 @@ def _iw107_dependencies(value: object) -> tuple[Messages, tuple[Requirement, ...
         try:
             requirement = parse_requirement(text)
         except InvalidRequirement as e:
-            problems.append(("IW107", f"dependencies: {text!r} is not a valid PEP 508 "
+            problems.append(("IW107", f"dependencies: {_q(text)} is not a valid PEP 508 "
                              f"requirement ({str(e).splitlines()[0]})"))
             continue
         key = "".join(text.split())  # PEP 508: white space between tokens is insignificant
         if key in seen:
-            problems.append(("IW107", f"dependencies: {text!r} is listed twice"))
+            problems.append(("IW107", f"dependencies: {_q(text)} is listed twice"))
         seen.add(key)
         requirements.append(requirement)
     return problems, tuple(requirements)
@@ -264,8 +371,8 @@ def _iw108_undeclared_extras(requirements: tuple[Requirement, ...],
         if any(canonicalize_name(name) in declared for name in named):
             continue  # `extra == "a" or extra == "b"`: asked for by a declared extra
         for name in named:
-            problems.append(("IW108", f"dependencies: {str(requirement)!r} names extra "
-                             f"{name!r}, which is not in extras"))
+            problems.append(("IW108", f"dependencies: {_q(str(requirement))} names extra "
+                             f"{_q(name)}, which is not in extras"))
     return problems
 
 
@@ -279,6 +386,7 @@ CHECKS: dict[str, Callable[..., object]] = {
     "IW106": _iw106_extras,
     "IW107": _iw107_dependencies,
     "IW108": _iw108_undeclared_extras,
+    "IW110": _iw110_source_wheel,
 }
 
 

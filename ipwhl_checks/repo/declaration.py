@@ -14,8 +14,8 @@ A declaration lives at ``data/<prefix>/<project>/<wheel-stem>.toml`` (see
 
 :func:`parse_declaration` validates the table ``tomllib`` read and reports every problem
 of the file, not only the first; :func:`read_declaration` reads one file.  The checks
-themselves (IW100-IW108, each with a stable id and a docstring saying what is wrong, why
-it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
+themselves (IW100-IW108 and IW110, each with a stable id and a docstring saying what is
+wrong, why it matters and how to fix it) live in :mod:`ipwhl_checks.repo._schema`.
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ from ._schema import (
     _iw103_source,
     _iw104_content_id,
     _iw105_requires_python,
+    _iw110_source_wheel,
     _lists,
     check_content_id,
     parse_requirement,
+    parse_specifier_set,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "check_content_id",
     "parse_declaration",
     "parse_requirement",
+    "parse_specifier_set",
     "read_declaration",
 ]
 
@@ -112,11 +115,18 @@ class Fields:
     dependencies: tuple[Requirement, ...]
 
 
-def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields | None, Messages]:
-    """Validate a declaration's table; its fields (None if any problem) and every problem."""
+def parse_declaration(table: Mapping[str, object], profile: str,
+                      filename: str | None = None) -> tuple[Fields | None, Messages]:
+    """Validate a declaration's table; its fields (None if any problem) and every problem.
+
+    *filename*: the wheel the declaration's path names (``<wheel-stem>.whl``), which its
+    source must name too (IW110)."""
     problems = _iw101_unknown_keys(table) + _iw102_missing_keys(table)
     if "source" in table:
-        problems += _iw103_source(table["source"])
+        found, source = _iw103_source(table["source"])
+        problems += found
+        if source is not None and filename is not None:
+            problems += _iw110_source_wheel(source, filename)
     if "content-id" in table:
         problems += _iw104_content_id(table["content-id"], profile)
     requires_python = None
@@ -127,14 +137,15 @@ def parse_declaration(table: Mapping[str, object], profile: str) -> tuple[Fields
     problems += listed
     if problems:
         return None, problems
-    source, content_id = table["source"], table["content-id"]
-    assert isinstance(source, str) and isinstance(content_id, str)
-    return Fields(source, content_id, requires_python, extras, dependencies), []
+    source_text, content_id = table["source"], table["content-id"]
+    assert isinstance(source_text, str) and isinstance(content_id, str)
+    return Fields(source_text, content_id, requires_python, extras, dependencies), []
 
 
-def read_declaration(data: bytes, profile: str) -> tuple[Fields | None, Messages]:
-    """Parse and validate the bytes of a declaration file."""
+def read_declaration(data: bytes, profile: str,
+                     filename: str | None = None) -> tuple[Fields | None, Messages]:
+    """Parse and validate the bytes of a declaration file (of the wheel *filename*)."""
     table, problems = _iw100_toml(data)
     if table is None:
         return None, problems
-    return parse_declaration(table, profile)
+    return parse_declaration(table, profile, filename)

@@ -12,6 +12,13 @@ A platform names one concrete kind of machine, the newest tag it installs: a gli
 ``manylinux2014`` wheels; a macOS 14 arm64 machine installs ``macosx_11_0_arm64`` and
 ``universal2`` wheels.  A tree without the file is an original IPWHL tree: profile
 ``unixfs-v0-2015`` and :data:`DEFAULT_PYTHONS` x :data:`DEFAULT_PLATFORMS`.
+
+The values are bounded, so that what the checks derive from them stays small (the tags
+of a platform are enumerated down from its version): a Python ``3.N`` or ``3.N.P`` with
+N and P below 100; ``manylinux_2_Y``, ``musllinux_1_Y`` and ``macosx_X_Y`` with one-digit
+libc majors, X from 10 to 99 and Y below 100; an architecture of at most 32 ASCII
+characters; at most 32 Pythons and 32 platforms; a file of at most 64 KiB.  Anything
+else is one :class:`SettingsError` line.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ from ..util.regular import read_regular
 __all__ = [
     "DEFAULT_PLATFORMS",
     "DEFAULT_PYTHONS",
+    "MAX_PLATFORMS",
+    "MAX_PYTHONS",
+    "MAX_SETTINGS_SIZE",
     "PROFILES",
     "SETTINGS_FILE",
     "Environment",
@@ -52,10 +62,16 @@ DEFAULT_PLATFORMS = (
     "win_amd64",
 )
 
-_MANYLINUX = re.compile(r"manylinux_(\d+)_(\d+)_(\w+)")
-_MUSLLINUX = re.compile(r"musllinux_(\d+)_(\d+)_(\w+)")
-_MACOS = re.compile(r"macosx_(\d+)_(\d+)_(\w+)")
-_PYTHON = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+# Bounded numbers without leading zeros, ASCII only (re.ASCII: \d would match any
+# Unicode digit, which int() reads).
+_ARCH = r"([a-z][a-z0-9_]{0,31})"
+_MINOR = r"(0|[1-9][0-9]?)"
+_MANYLINUX = re.compile(rf"manylinux_([1-9])_{_MINOR}_{_ARCH}", re.ASCII)
+_MUSLLINUX = re.compile(rf"musllinux_([1-9])_{_MINOR}_{_ARCH}", re.ASCII)
+_MACOS = re.compile(rf"macosx_([1-9][0-9])_{_MINOR}_{_ARCH}", re.ASCII)
+_PYTHON = re.compile(rf"(3)\.{_MINOR}(?:\.{_MINOR})?", re.ASCII)
+MAX_PYTHONS = MAX_PLATFORMS = 32
+MAX_SETTINGS_SIZE = 64 << 10
 # PEP 600: the legacy manylinux names are aliases of these glibc versions.
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _WINDOWS = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}
@@ -82,9 +98,15 @@ def platform_tags(platform: str) -> list[str]:
     if platform in _WINDOWS:
         return [platform]
     raise SettingsError(
-        f"unknown platform {platform!r} (expected manylinux_X_Y_ARCH, musllinux_X_Y_ARCH, "
-        "macosx_X_Y_ARCH, win_amd64, win32 or win_arm64)"
+        f"unknown platform {_shown(platform)} (expected manylinux_X_Y_ARCH, "
+        "musllinux_X_Y_ARCH, macosx_X_Y_ARCH with X and Y below 100, win_amd64, win32 or "
+        "win_arm64)"
     )
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 100 else f"{text[:100]}... ({len(text)} characters)"
 
 
 def _machine(platform: str) -> tuple[str, str, str, str]:
@@ -187,10 +209,12 @@ class Settings:
 
 
 def _strings(data: dict[str, object], key: str, default: Sequence[str],
-             where: str) -> tuple[str, ...]:
+             where: str, most: int) -> tuple[str, ...]:
     value = data.get(key, list(default))
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise SettingsError(f"{where}: {key!r} must be a non-empty list of strings")
+    if len(value) > most:
+        raise SettingsError(f"{where}: {key!r} lists {len(value)} values, more than {most}")
     if len(set(value)) != len(value):
         raise SettingsError(f"{where}: {key!r} lists a value twice")
     return tuple(value)
@@ -210,23 +234,30 @@ def load_settings(root: Path) -> Settings:
 
 def parse_settings(content: bytes, path: Path) -> Settings:
     """The settings file *path*'s bytes *content*, checked."""
+    if len(content) > MAX_SETTINGS_SIZE:
+        raise SettingsError(f"{path}: cannot read settings ({len(content)} bytes, more than "
+                            f"{MAX_SETTINGS_SIZE})")
     try:
         data = tomllib.loads(content.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{path}: cannot read settings ({e})") from e
+    except RecursionError:  # Python 3.11's tomllib recurses once per nested array or table
+        raise SettingsError(f"{path}: cannot read settings (arrays or tables nested too "
+                            "deep)") from None
     unknown = sorted(set(data) - {"profile", "python", "platforms"})
     if unknown:
-        raise SettingsError(
-            f"{path}: unknown key {unknown[0]!r} (expected profile, python, platforms)")
+        raise SettingsError(f"{path}: unknown key {_shown(unknown[0])} (expected profile, "
+                            "python, platforms)")
     profile = data.get("profile", "unixfs-v1-2025")
     if profile not in PROFILES:
         raise SettingsError(
-            f"{path}: unknown profile {profile!r} (expected {' or '.join(PROFILES)})")
-    pythons = _strings(data, "python", DEFAULT_PYTHONS, str(path))
+            f"{path}: unknown profile {_shown(profile)} (expected {' or '.join(PROFILES)})")
+    pythons = _strings(data, "python", DEFAULT_PYTHONS, str(path), MAX_PYTHONS)
     for py in pythons:
         if not _PYTHON.fullmatch(py):
-            raise SettingsError(f"{path}: python {py!r} is not a version like '3.12'")
-    platforms = _strings(data, "platforms", DEFAULT_PLATFORMS, str(path))
+            raise SettingsError(f"{path}: python {_shown(py)} is not a CPython version like "
+                                "'3.12' (3.N or 3.N.P, N and P below 100)")
+    platforms = _strings(data, "platforms", DEFAULT_PLATFORMS, str(path), MAX_PLATFORMS)
     for plat in platforms:
         try:
             platform_tags(plat)

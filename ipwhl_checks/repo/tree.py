@@ -95,7 +95,7 @@ def load_file(root: Path, rel: PurePath | tuple[str, ...], profile: str,
         except OSError as e:
             return None, [*problems, Problem(display, f"cannot read ({e.strerror})", "IW100",
                                              project)]
-    fields, found = read_declaration(data, profile)
+    fields, found = read_declaration(data, profile, location.filename)
     problems += [Problem(display, message, check, project) for check, message in found]
     if fields is None or problems:
         return None, problems

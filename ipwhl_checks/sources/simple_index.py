@@ -4,6 +4,13 @@ Reads PEP 691 JSON (``application/vnd.pypi.simple.v1+json``) when the index offe
 PEP 503 HTML otherwise, with the PEP 592 (yanked), PEP 658/714 (core metadata) and PEP 700
 (size) additions.  The parsers are pure; :func:`project_files` gets the page through a
 :class:`PageGetter` (``ipwhl_checks.sources.fetch.Client``), which owns the network.
+
+A page is outside input: each parser gives the files it lists or one
+:class:`DownloadError` line, whatever the bytes (a JSON page nested 100,000 deep, a link
+urljoin cannot join, a version number of 5,000 digits).  A link it cannot read is
+skipped, as pip skips it.  :func:`project_files` keeps only the files of the project
+asked for: a page listing another project's wheel (``evil-1.0-py3-none-any.whl`` on the
+page of ``sneaky``) does not make it one of ``sneaky``'s (pip ignores it as well).
 """
 
 from __future__ import annotations
@@ -17,19 +24,17 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
+from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..errors import DownloadError
+from ..repo.declaration import parse_specifier_set
+from ..repo.layout import parse_wheel_name
 
 __all__ = [
     "ACCEPT",
     "IndexFile",
+    "NoSuchProject",
     "PageGetter",
     "parse_html",
     "parse_json",
@@ -64,10 +69,18 @@ class IndexFile:
         if not self.filename.endswith(".whl"):
             return None
         try:
-            name, version, _build, tags = parse_wheel_filename(self.filename)
+            name, version, _build, tags = parse_wheel_name(self.filename)
         except InvalidWheelFilename:
             return None
         return name, version, tags
+
+
+class NoSuchProject(DownloadError):
+    """The index has no page for the project (HTTP 404 or 410)."""
+
+    def __init__(self, project: str, index_url: str, status: int, url: str) -> None:
+        super().__init__(f"no project {project!r} on {index_url} (HTTP {status} for {url})")
+        self.project, self.index_url = project, index_url
 
 
 class PageGetter(Protocol):
@@ -81,22 +94,37 @@ def project_url(index_url: str, project: str) -> str:
 
 
 def project_files(client: PageGetter, index_url: str, project: str) -> list[IndexFile]:
-    """The files listed on *project*'s page of the index at *index_url*."""
+    """The files of *project* listed on its page of the index at *index_url*: its wheels
+    (a wheel named after another project is left out), and the other files it lists.
+
+    Raises :class:`NoSuchProject` when the index answers 404 or 410 for the page (a
+    :class:`DownloadError` carrying that ``status``), :class:`DownloadError` otherwise."""
     url = project_url(index_url, project)
-    final_url, content_type, body = client.get_page(url, ACCEPT)
+    try:
+        final_url, content_type, body = client.get_page(url, ACCEPT)
+    except DownloadError as e:
+        status = getattr(e, "status", None)
+        if status in (404, 410):
+            raise NoSuchProject(project, index_url, status, url) from None
+        raise
     mime = content_type.split(";")[0].strip().lower()
     if mime == _JSON_TYPE:
-        return parse_json(body, final_url)
-    if mime in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
-        return parse_html(body.decode("utf-8", "replace"), final_url)
-    raise DownloadError(f"{url}: unexpected content type {content_type!r} for a project page")
+        files = parse_json(body, final_url)
+    elif mime in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
+        files = parse_html(body.decode("utf-8", "replace"), final_url)
+    else:
+        raise DownloadError(f"{url}: unexpected content type {content_type!r} for a project "
+                            "page")
+    name = canonicalize_name(project)
+    return [f for f in files if not f.filename.endswith(".whl")
+            or (f.wheel is not None and f.wheel[0] == name)]
 
 
 def _requires_python(value: object) -> SpecifierSet | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return SpecifierSet(value)
+        return parse_specifier_set(value)
     except InvalidSpecifier:
         return None  # pip ignores an invalid requires-python as well
 
@@ -105,25 +133,35 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
     """PEP 691: ``{"files": [{"filename", "url", "hashes", "requires-python", ...}]}``."""
     try:
         data = json.loads(body)
-        entries = data["files"]
+        entries = data["files"] if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise TypeError("'files' is not a list")
+    except RecursionError:  # json's C scanner stops at the interpreter's recursion limit
+        raise DownloadError(f"{page_url}: not a PEP 691 project page (nested too "
+                            "deep)") from None
     except (ValueError, KeyError, TypeError) as e:
-        raise DownloadError(f"{page_url}: not a PEP 691 project page ({e})") from e
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise DownloadError(f"{page_url}: not a PEP 691 project page ({reason})") from None
     files = []
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             continue
-        url = urljoin(page_url, entry["url"])
-        hashes = entry.get("hashes") if isinstance(entry.get("hashes"), dict) else {}
+        try:
+            url = urldefrag(urljoin(page_url, entry["url"])).url
+        except ValueError:  # an invalid IPv6 host, a netloc that NFKC changes...
+            continue
+        filename = entry.get("filename")
+        hashes = entry.get("hashes")
         # PEP 714 renamed dist-info-metadata to core-metadata; both may appear.
         meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
         files.append(IndexFile(
-            filename=str(entry.get("filename") or url.rsplit("/", 1)[-1]),
-            url=urldefrag(url).url,
-            hashes={str(k): str(v) for k, v in (hashes or {}).items()},
+            filename=filename if isinstance(filename, str) and filename
+            else url.rsplit("/", 1)[-1],
+            url=url,
+            hashes={k: v for k, v in hashes.items() if isinstance(k, str)
+                    and isinstance(v, str)} if isinstance(hashes, dict) else {},
             requires_python=_requires_python(entry.get("requires-python")),
-            yanked=bool(entry.get("yanked", False)),
+            yanked=bool(entry.get("yanked", False)),  # PEP 592: True, or the reason
             core_metadata=bool(meta),
         ))
     return files
@@ -156,15 +194,24 @@ class _Anchors(HTMLParser):
 def parse_html(text: str, page_url: str) -> list[IndexFile]:
     """PEP 503: one ``<a href="URL#sha256=HEX" data-requires-python=...>`` per file."""
     parser = _Anchors()
-    parser.feed(text)
-    parser.close()
-    base = urljoin(page_url, parser.base) if parser.base else page_url
+    try:
+        parser.feed(text)
+        parser.close()
+    except (AssertionError, ValueError) as e:  # html.parser on malformed declarations
+        raise DownloadError(f"{page_url}: not a PEP 503 project page ({e})") from None
+    try:
+        base = urljoin(page_url, parser.base) if parser.base else page_url
+    except ValueError:
+        base = page_url
     files = []
     for attrs, anchor_text in parser.anchors:
         href = attrs.get("href")
         if not href:
             continue
-        url, fragment = urldefrag(urljoin(base, href))
+        try:
+            url, fragment = urldefrag(urljoin(base, href))
+        except ValueError:  # pip skips a link it cannot read
+            continue
         hashes = {}
         name, eq, value = fragment.partition("=")
         if eq and name and value:

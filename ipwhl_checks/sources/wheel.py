@@ -20,6 +20,7 @@ import bz2
 import copy
 import itertools
 import lzma
+import math
 import struct
 import zipfile
 import zlib
@@ -33,15 +34,12 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
+from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import WheelError
+from ..repo.declaration import parse_requirement, parse_specifier_set
+from ..repo.layout import MAX_TAGS, check_project_name, parse_wheel_name
 
 __all__ = ["MAX_METADATA_SIZE", "MAX_WHEEL_SIZE", "WheelInfo", "read_wheel", "wheel_metadata"]
 
@@ -96,7 +94,7 @@ def wheel_metadata(f: BinaryIO, size: int, filename: str) -> bytes:
 
 def _parse_filename(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
     try:
-        name, version, _build, tags = parse_wheel_filename(filename)
+        name, version, _build, tags = parse_wheel_name(filename)
     except InvalidWheelFilename as e:
         raise WheelError(f"{filename}: not a wheel file name ({e})") from None
     return name, version, tags
@@ -151,7 +149,7 @@ def _dist_info(filename: str, names: Iterable[str], name: str, version: Version)
     dist, _, dir_version = stem.rpartition("-")
     try:
         same = canonicalize_name(dist) == name and Version(dir_version) == version
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number too long for int()
         same = False
     if not same:
         raise WheelError(f"{filename}: .dist-info directory {dirs[0]!r} does not match the "
@@ -235,20 +233,36 @@ def _headers(text: bytes, what: str, filename: str) -> dict[str, list[str]]:
     return out
 
 
+def _cut(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """*text* quoted for a one-line message, cut after *limit* characters."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _check_wheel_file(filename: str, text: bytes, tags: frozenset[Tag]) -> None:
     fields = _headers(text, "WHEEL", filename)
     version = (fields.get("wheel-version") or [""])[0].strip()
     # PEP 427: a wheel installer must refuse a Wheel-Version whose major version it lacks.
     if version.split(".")[0] != "1":
-        raise WheelError(f"{filename}: Wheel-Version {version or 'missing'!r}, expected 1.x")
+        raise WheelError(f"{filename}: Wheel-Version {_shown(version or 'missing')}, "
+                         "expected 1.x")
     declared: set[Tag] = set()
     for line in fields.get("tag", []):
+        # PEP 425: a compressed tag set expands to the product of its parts' lengths
+        if math.prod(len(part.split(".")) for part in line.split("-")) > MAX_TAGS:
+            raise WheelError(f"{filename}: WHEEL has a Tag of more than {MAX_TAGS} tags: "
+                             f"{_shown(line)}")
         try:
             declared |= parse_tag(line.strip())
         except ValueError:
-            raise WheelError(f"{filename}: WHEEL has an invalid Tag {line!r}") from None
+            raise WheelError(f"{filename}: WHEEL has an invalid Tag {_shown(line)}") from None
     if declared != set(tags):
-        shown = ", ".join(sorted(str(t) for t in declared)) or "none"
+        listed = sorted(str(t) for t in declared)
+        shown = ", ".join(listed[:10]) or "none"
+        shown += f" and {len(listed) - 10} more" if len(listed) > 10 else ""
         raise WheelError(f"{filename}: WHEEL tags ({shown}) differ from the file name's")
 
 
@@ -256,27 +270,31 @@ def _parse_metadata(filename: str, data: bytes, name: NormalizedName, version: V
                     tags: frozenset[Tag]) -> WheelInfo:
     fields = _headers(data, "METADATA", filename)
     meta_name = (fields.get("name") or [""])[0].strip()
-    if canonicalize_name(meta_name) != name:
-        raise WheelError(f"{filename}: METADATA Name {meta_name!r} does not match the file name")
+    # Core metadata: Name is a valid (ASCII) project name; the Kelvin sign lowercases to k.
+    if check_project_name(meta_name) or canonicalize_name(meta_name) != name:
+        raise WheelError(f"{filename}: METADATA Name {_shown(meta_name)} does not match the "
+                         "file name")
     meta_version = (fields.get("version") or [""])[0].strip()
     try:
         if Version(meta_version) != version:
             raise InvalidVersion
-    except InvalidVersion:
-        raise WheelError(f"{filename}: METADATA Version {meta_version!r} does not match the "
-                         "file name") from None
+    except ValueError:  # InvalidVersion, or a number too long for int()
+        raise WheelError(f"{filename}: METADATA Version {_shown(meta_version)} does not match "
+                         "the file name") from None
     rp_text = (fields.get("requires_python") or [""])[0].strip()
     try:
-        requires_python = SpecifierSet(rp_text) if rp_text else None
+        requires_python = parse_specifier_set(rp_text) if rp_text else None
     except InvalidSpecifier:
-        raise WheelError(f"{filename}: invalid Requires-Python {rp_text!r}") from None
+        raise WheelError(f"{filename}: invalid Requires-Python {_shown(rp_text)}") from None
     extras = sorted({canonicalize_name(e.strip()) for e in fields.get("provides_extra", [])})
     dependencies = []
     for line in fields.get("requires_dist", []):
         try:
-            dependencies.append(Requirement(line))
+            dependencies.append(parse_requirement(line))
         except InvalidRequirement as e:
-            raise WheelError(f"{filename}: invalid Requires-Dist {line!r} ({e})") from None
+            reason = str(e).splitlines()[0] if str(e) else "invalid"
+            raise WheelError(f"{filename}: invalid Requires-Dist {_shown(line)} "
+                             f"({_cut(reason)})") from None
     return WheelInfo(filename=filename, name=meta_name, project=name, version=version,
                      tags=tags, requires_python=requires_python, extras=tuple(extras),
                      dependencies=tuple(dependencies), metadata=data)

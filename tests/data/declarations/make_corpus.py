@@ -36,6 +36,19 @@ V0_SETTINGS = ("profile = 'unixfs-v0-2015'\npython = ['3.12']\n"
                "platforms = ['manylinux_2_28_x86_64']\n")
 
 
+def src(filename: str) -> str:
+    """The source line of a declaration of the wheel *filename*."""
+    return f"source = 'https://example.invalid/{filename}'\n"
+
+
+NAME_RULE = ("is not a valid project name (ASCII letters, digits, '.', '-' and '_', "
+             "beginning and ending with a letter or digit)")
+EVIL = "data/b0/evil/evil-1.0-py3-none-any.toml"  # 101 + 118 + 105 + 108 = 432 = 0x1b0
+CAFE = "data/13/caf\u00e9/caf\u00e9-1.0-py3-none-any.toml"  # 99 + 97 + 102 + 233 = 0x213
+# "r\u0435quests": a Cyrillic small ie (U+0435) for the e; 892 - 101 + 1077 = 0x74c
+LOOKALIKE = "data/4c/r\u0435quests/r\u0435quests-2.32.3-py3-none-any.toml"
+
+
 def decl(*lines: str) -> str:
     return "".join(line + "\n" for line in lines)
 
@@ -79,6 +92,36 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "source-white-space": (
         {X: "source = 'https://example.invalid/x 1.whl'\n" + CID},
         [f"{X}: IW103 source: 'https://example.invalid/x 1.whl' is empty or contains white space"]),
+    "source-not-a-url": (
+        {X: "source = 'example.invalid/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: IW103 source: invalid source 'example.invalid/x-1.0-py3-none-any.whl' (expected "
+         "'index:PROJECT/FILENAME' or an absolute https, http or file URL)"]),
+    "source-credentials": (  # the password is never shown
+        {X: "source = 'http://alice:s3cretpw@127.0.0.1:8000/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: IW103 source: invalid source 'http://alice:****@127.0.0.1:8000/x-1.0-py3-none-"
+         "any.whl' (credentials in the URL: a declaration is published, so its source names "
+         "no user or password)"]),
+    "source-token-as-user": (
+        {X: "source = 'https://ghp_t0ken@example.invalid/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: IW103 source: invalid source 'https://****@example.invalid/x-1.0-py3-none-any.whl' "
+         "(credentials in the URL: a declaration is published, so its source names no user "
+         "or password)"]),
+    "source-index-page-of-another-project": (  # pip ignores evil's file on sneaky's page
+        {EVIL: "source = 'index:sneaky/evil-1.0-py3-none-any.whl'\n" + CID},
+        [f"{EVIL}: IW103 source: invalid source 'index:sneaky/evil-1.0-py3-none-any.whl' (the "
+         "file is a wheel of 'evil', not of 'sneaky', whose index page it names)"]),
+    "source-index-unnormalized-project": (
+        {X: "source = 'index:X/x-1.0-py3-none-any.whl'\n" + CID},
+        [f"{X}: IW103 source: invalid source 'index:X/x-1.0-py3-none-any.whl' (project 'X' is "
+         "not normalized, expected 'x')"]),
+    "source-of-another-project": (
+        {EVIL: "source = 'index:sneaky/sneaky-1.0-py3-none-any.whl'\n" + CID},
+        [f"{EVIL}: IW110 source: names 'sneaky-1.0-py3-none-any.whl' but the declaration is for "
+         "'evil-1.0-py3-none-any.whl'"]),
+    "source-of-another-wheel": (
+        {X: src("x-1.0-cp312-cp312-win_amd64.whl") + CID},
+        [f"{X}: IW110 source: names 'x-1.0-cp312-cp312-win_amd64.whl' but the declaration is for "
+         "'x-1.0-py3-none-any.whl'"]),
     "content-id-not-a-cid": (
         {X: SRC + "content-id = 'sha256:0123'\n"},
         [f"{X}: IW104 content-id: 'sha256:0123' is not a CID (No known multibase code is a prefix "
@@ -175,11 +218,12 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         ["data/0a/x/x-1.0-py3-none-any.toml: IW205 prefix directory '0a' should be '78' for "
          "project 'x'"]),
     "unnormalized-project-dir": (
-        {"data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml": SRC + CID},
+        {"data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml": src("foo_bar-1.0-py3-none-any.whl")
+         + CID},
         ["data/a6/Foo_Bar/foo_bar-1.0-py3-none-any.toml: IW203 project directory 'Foo_Bar' is "
          "not normalized, expected 'foo-bar'"]),
     "name-mismatch": (
-        {"data/78/x/y-1.0-py3-none-any.toml": SRC + CID},
+        {"data/78/x/y-1.0-py3-none-any.toml": src("y-1.0-py3-none-any.whl") + CID},
         ["data/78/x/y-1.0-py3-none-any.toml: IW204 wheel name 'y' does not match the project "
          "directory 'x'"]),
     "not-a-wheel-name": (
@@ -209,10 +253,22 @@ BAD: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "layout-and-schema-together": (
         {"data/00/X/x-1.0-py3-none-any.toml": "source = 'a'\n"},
         ["data/00/X/x-1.0-py3-none-any.toml: IW102 content-id: missing required key",
+         "data/00/X/x-1.0-py3-none-any.toml: IW103 source: invalid source 'a' (expected "
+         "'index:PROJECT/FILENAME' or an absolute https, http or file URL)",
          "data/00/X/x-1.0-py3-none-any.toml: IW203 project directory 'X' is not normalized, "
          "expected 'x'",
          "data/00/X/x-1.0-py3-none-any.toml: IW205 prefix directory '00' should be '78' for "
          "project 'x'"]),
+    "project-name-not-ascii": (  # no requirement can name it; published as caf%C3%A9/
+        {CAFE: "source = 'index:caf\u00e9/caf\u00e9-1.0-py3-none-any.whl'\n" + CID},
+        [f"{CAFE}: IW202 not named <wheel-stem>.toml after a wheel: Invalid wheel filename "
+         f"('caf\\xe9' {NAME_RULE}): 'caf\u00e9-1.0-py3-none-any.whl'",
+         f"{CAFE}: IW203 project directory: 'caf\\xe9' {NAME_RULE}"]),
+    "project-name-lookalike": (  # looks like requests; escaped in the message to tell
+        {LOOKALIKE: src("r\u0435quests-2.32.3-py3-none-any.whl") + CID},
+        [f"{LOOKALIKE}: IW202 not named <wheel-stem>.toml after a wheel: Invalid wheel filename "
+         f"('r\\u0435quests' {NAME_RULE}): 'r\u0435quests-2.32.3-py3-none-any.whl'",
+         f"{LOOKALIKE}: IW203 project directory: 'r\\u0435quests' {NAME_RULE}"]),
 }
 
 R = "data/7c/requests/requests-2.32.3-py3-none-any.toml"
@@ -262,11 +318,16 @@ GOOD: dict[str, dict[str, str | bytes | None]] = {
     },
     "platform-wheels-of-one-project": {
         "data/78/x/x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.toml":
-            SRC + CID,
-        "data/78/x/x-1.0-cp312-cp312-win_amd64.toml": SRC + CID,
-        "data/78/x/x-1.0-cp312-cp312-macosx_11_0_arm64.toml": SRC + CID,
+            src("x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl") + CID,
+        "data/78/x/x-1.0-cp312-cp312-win_amd64.toml":
+            src("x-1.0-cp312-cp312-win_amd64.whl") + CID,
+        "data/78/x/x-1.0-cp312-cp312-macosx_11_0_arm64.toml":
+            src("x-1.0-cp312-cp312-macosx_11_0_arm64.whl") + CID,
     },
-    "unnormalized-wheel-name": {"data/a6/foo-bar/Foo_Bar-1.0-py3-none-any.toml": SRC + CID},
+    "unnormalized-wheel-name": {"data/a6/foo-bar/Foo_Bar-1.0-py3-none-any.toml":
+                                src("Foo_Bar-1.0-py3-none-any.whl") + CID},
+    "index-source": {X: "source = 'index:x/x-1.0-py3-none-any.whl'\n" + CID},
+    "source-with-a-query": {X: src("x-1.0-py3-none-any.whl?sig=abc%2Fdef&expires=1") + CID},
     "quotes-and-unicode": {
         X: "source = \"https://example.invalid/it's/x-1.0-py3-none-any.whl\"\n"
            f'"content-id" = """{V1_RAW}"""\n'
