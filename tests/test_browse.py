@@ -453,6 +453,20 @@ def test_integration_results_move_only_the_pages_whose_rows_change(
     assert "passed" in (tmp_path / "full" / "_browse" / page_path("webkit-lite")).read_text()
 
 
+def test_out_replaces_a_tree_with_its_site_and_results(data: Path, tmp_path: Path) -> None:
+    """--out replaces the tree it wrote, site and integration results included, but not
+    a file its site.json does not name."""
+    out = tmp_path / "site"
+    first = run(data, out=out, extra=integration_extra())
+    assert run(data, out=out).root_cid != first.root_cid  # (no results: none published)
+    assert not (out / "integration").exists()
+    assert run(data, out=out, extra=integration_extra()).root_cid == first.root_cid
+    (out / "integration" / "notes.json").write_text("{}\n")
+    with pytest.raises(PublishError, match=r"'integration/notes\.json' is not in its"):
+        run(data, out=out)
+    assert (out / "integration" / "notes.json").is_file()
+
+
 def test_results_known_by_their_cid_alone_link_the_site(data: Path) -> None:
     """``ipwhl verify`` without a gateway knows the results by their CIDs: their pages
     cannot be made, so the site is linked by the CID the tag names, to the same root."""
