@@ -121,8 +121,8 @@ _MULTIPLE = {"classifier": "classifiers", "provides-extra": "provides_extra"}
 def _raw_fields(data: bytes) -> dict[str, Any] | None:
     """The fields of :data:`_SINGLE`, :data:`_MULTIPLE` and ``project_urls`` of a METADATA
     file, as ``parse_email`` gives them, read from its header lines alone (the email parser
-    takes a tenth of a millisecond a file); None when the file is not plain UTF-8, which
-    ``parse_email`` then reads."""
+    takes a tenth of a millisecond a file); None when the file is not plain UTF-8 or its
+    header has a carriage return, which ``parse_email`` then reads."""
     # Core metadata: RFC 822 headers up to the first empty line; a line starting with
     # whitespace continues the field before it
     ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
@@ -130,7 +130,8 @@ def _raw_fields(data: bytes) -> dict[str, Any] | None:
         head = data[:min(ends)].decode("utf-8") if ends else data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    head = head.replace("\r\n", "\n")
+    if "\r" in head:  # (a line ends there too, and a folded value keeps its CRLF: rare,
+        return None   # the email parser reads such a file)
     found: dict[str, list[str]] = {}
     last: list[str] | None = None
     for line in head.split("\n"):
@@ -147,10 +148,10 @@ def _raw_fields(data: bytes) -> dict[str, Any] | None:
     for field, name in _SINGLE.items():
         values = found.get(field, [])
         if len(values) == 1:
-            raw[name] = values[0].rstrip()
+            raw[name] = values[0]
     for field, name in _MULTIPLE.items():
         if field in found:
-            raw[name] = [v.rstrip() for v in found[field]]
+            raw[name] = found[field]
     urls: dict[str, str] = {}
     for pair in found.get("project-url", []):
         label, _, target = pair.partition(",")
