@@ -1,5 +1,8 @@
 """The ``ipwhl`` command line: ``ipwhl COMMAND [ARGS...]``.
 
+Every command takes ``-q``/``--quiet`` (no progress display, no summary) and
+``-v``/``--verbose`` (a line per file downloaded) (:mod:`ipwhl_checks.util.progress`).
+
 Exit codes: 0 success / clean, 1 a problem was found or an operation failed, 2 usage error,
 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).  Errors derived from
 :class:`~ipwhl_checks.errors.IpwhlError` are printed on one line to standard error; no
@@ -32,6 +35,7 @@ from types import FrameType, ModuleType
 
 from . import __version__
 from .errors import IpwhlError, UsageError
+from .util import progress
 from .util.nogc import paused_gc
 
 __all__ = ["COMMANDS", "EXAMPLES", "Terminated", "main"]
@@ -224,10 +228,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   epilog=_examples(name),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     module.add_arguments(sub)
+    talk = sub.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_const", dest="verbosity",
+                      const=progress.QUIET, help="no progress display and no summary")
+    talk.add_argument("-v", "--verbose", action="store_const", dest="verbosity",
+                      const=progress.VERBOSE, help="also a line for each file downloaded")
     try:
         args = sub.parse_args(rest)
     except SystemExit as e:
         return int(e.code or 0)
+    progress.configure(command=f"ipwhl {name}", verbosity=(
+        progress.NORMAL if args.verbosity is None else args.verbosity))
     try:
         with _unwind_on_termination(), _gc_policy(module):
             return int(module.run(args))
@@ -245,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + e.signum
     except BrokenPipeError:
         return 1
+    finally:
+        progress.configure(command="ipwhl", verbosity=progress.NORMAL)  # (main runs again)
 
 
 def _unknown_command(parser: argparse.ArgumentParser, name: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socketserver
 import subprocess
 import sys
@@ -81,6 +82,18 @@ def ipwhl_argv(*args: str, small_files: bool = False, default_sigint: bool = Fal
     if not setup:
         return [sys.executable, "-m", "ipwhl_checks", *args]
     return [sys.executable, "-c", "; ".join(setup) + _EXEC, *args]
+
+
+# The summary a command that downloaded prints on standard error when it ends
+# (ipwhl_checks.util.progress): ``ipwhl add: downloaded 3 wheels (5.34 kB) in 0:00``.
+SUMMARY = re.compile(r"ipwhl( \w+)?: \w+ \d+ [\w ]+ \([\d.]+ [kMG]?B( downloaded)?\) in \d+:\d\d"
+                     r"(, [\d.]+ [kMG]?B/s)?")
+
+
+def without_summary(err: str) -> str:
+    """*err* less the download summary line."""
+    return "".join(line for line in err.splitlines(keepends=True)
+                   if not SUMMARY.fullmatch(line.rstrip("\n")))
 
 
 def new_data_root(tmp_path: Path, settings: str) -> Path:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -204,3 +204,50 @@ def run_main(*args: str, env: Mapping[str, str] | None = None
             contextlib.redirect_stderr(err):
         code = main(list(args))
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def faulty_gateway(car: Path, held: Callable[[str], bool], trickle: float | None = None
+                   ) -> Iterator[tuple[str, list[str]]]:
+    """A gateway serving *car* whose answers to the paths *held* picks are held back: the
+    first half of the body then nothing until the server stops, or with *trickle*, a byte
+    every *trickle* seconds.  Yields ("http://127.0.0.1:PORT", the paths held so far)."""
+    import http.server
+
+    held_paths: list[str] = []
+    stopping = threading.Event()
+
+    with gateway(car) as (real, _log):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, headers, body = get(real, self.path, headers={
+                    k: v for k, v in self.headers.items() if k.lower() == "accept"})
+                self.send_response(status)
+                self.send_header("Content-Type", headers.get("content-type", ""))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not held(self.path):
+                    self.wfile.write(body)
+                    return
+                held_paths.append(self.path)
+                if trickle is None:
+                    self.wfile.write(body[:len(body) // 2])
+                    self.wfile.flush()
+                    stopping.wait(60)
+                    return
+                for i in range(len(body)):
+                    if stopping.wait(trickle):
+                        return
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        with running(server) as port:
+            try:
+                yield f"http://127.0.0.1:{port}", held_paths
+            finally:
+                stopping.set()

@@ -13,8 +13,11 @@ client's Accept header asks for JSON and the server was made with ``json=True``)
 Faults are queued per URL path; each request to the path takes the next one:
 ``Status(500)``, ``Truncate(100)`` (sends the full Content-Length, then 100 bytes),
 ``Body(b"...")`` (other bytes, correct length), ``NoLength()`` (no Content-Length),
-``Hang()`` (never answers),
-``Redirect("file:///etc/passwd")``.  :func:`silent_server` is a socket that never answers.
+``Hang()`` (never answers), ``Stall()`` (sends the headers and half the body, then holds
+the connection open; the path is then in ``stalled``), ``Trickle(0.1)`` (the headers, then
+one byte every 0.1 s), ``Redirect("file:///etc/passwd")``.  ``delay`` (seconds before
+every answer) makes it a distant index.  :func:`silent_server` is a socket that never
+answers.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ __all__ = [
     "IndexServer",
     "NoLength",
     "Redirect",
+    "Stall",
     "Status",
+    "Trickle",
     "Truncate",
     "silent_server",
     "use_index",
@@ -77,11 +82,21 @@ class Hang:
 
 
 @dataclass(frozen=True)
+class Stall:
+    """Half the body, then nothing (the connection held open until the server stops)."""
+
+
+@dataclass(frozen=True)
+class Trickle:
+    interval: float  # seconds between two bytes
+
+
+@dataclass(frozen=True)
 class Redirect:
     location: str
 
 
-Fault = Status | Truncate | Body | NoLength | Hang | Redirect
+Fault = Status | Truncate | Body | NoLength | Hang | Stall | Trickle | Redirect
 
 
 @dataclass
@@ -94,8 +109,12 @@ class _File:
 
 
 class IndexServer:
-    def __init__(self, root: Path, *, json: bool = True) -> None:
+    def __init__(self, root: Path, *, json: bool = True, delay: float = 0.0) -> None:
         self.root = Path(root)
+        self.delay = delay
+        self.stalled: list[str] = []
+        self.running = 0  # requests being answered now
+        self.most = 0  # the most answered at once
         (self.root / "simple").mkdir(parents=True, exist_ok=True)
         (self.root / "files").mkdir(parents=True, exist_ok=True)
         self.json = json
@@ -215,6 +234,17 @@ class IndexServer:
                     server.requests.append(path)
                     queue = server.faults.get(path)
                     fault = queue.pop(0) if queue else None
+                    server.running += 1
+                    server.most = max(server.most, server.running)
+                try:
+                    if server.delay:
+                        server._stop.wait(server.delay)
+                    self._answer(path, fault)
+                finally:
+                    with server._lock:
+                        server.running -= 1
+
+            def _answer(self, path: str, fault: Fault | None) -> None:
                 if fault is not None and self._fault(fault, path):
                     return
                 if path.startswith("/simple/") and path.endswith("/") and server.json \
@@ -243,6 +273,26 @@ class IndexServer:
                 elif isinstance(fault, Hang):
                     server._stop.wait(60)
                     self.close_connection = True
+                elif isinstance(fault, Stall | Trickle):
+                    data = self._content(path)
+                    self.send_response(200)
+                    self.send_header("Content-Type", _JSON if path.startswith("/simple/")
+                                     else "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if isinstance(fault, Stall):
+                        self.wfile.write(data[:len(data) // 2])
+                        self.wfile.flush()
+                        with server._lock:
+                            server.stalled.append(path)
+                        server._stop.wait(60)
+                    else:
+                        for i in range(len(data)):
+                            if server._stop.wait(fault.interval):
+                                break
+                            self.wfile.write(data[i:i + 1])
+                            self.wfile.flush()
+                    self.close_connection = True
                 elif isinstance(fault, Body):
                     self._send(fault.data, "application/octet-stream")
                 elif isinstance(fault, NoLength):
@@ -257,6 +307,12 @@ class IndexServer:
                     self._send(data[:fault.size], "application/octet-stream", len(data))
                     self.close_connection = True
                 return True
+
+            def _content(self, path: str) -> bytes:
+                """What *path* holds: a file, or a project page (PEP 691 JSON)."""
+                target = server.root / path.lstrip("/")
+                return (target / "index.json").read_bytes() if target.is_dir() \
+                    else target.read_bytes()
 
         return Handler
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import stat
@@ -21,9 +20,7 @@ from ipwhl_checks.repo.declaration import Declaration
 from ipwhl_checks.repo.source import index_source
 from ipwhl_checks.sources.cache import cache_dir, wheel_path
 from ipwhl_checks.sources.fetch import (
-    Client,
     ContentMismatch,
-    FetchOptions,
     check_url,
     download_wheel,
     fetch_wheel,
@@ -265,15 +262,6 @@ def test_download_wheel_checks_the_index_hash(index: IndexServer) -> None:
     assert str(e.value) == (f"{index.file_url(NAME)}: the index lists sha256 "
                             f"{hashlib.sha256(_bytes(index)).hexdigest()} but the download "
                             f"gives {hashlib.sha256(zeros).hexdigest()}")
-
-
-def test_progress_only_when_asked(index: IndexServer, capsys: pytest.CaptureFixture[str]) -> None:
-    with Client(FetchOptions(progress=None)) as client:  # stderr is not a terminal here
-        client.download(index.file_url(NAME), io.BytesIO())
-    assert capsys.readouterr().err == ""
-    with Client(FetchOptions(progress=True)) as client:
-        client.download(index.file_url(NAME), io.BytesIO())
-    assert capsys.readouterr().err == f"\r{NAME} 0.0/0.0 MB\n"
 
 
 def test_download_wheel_reuses_a_cached_file_with_the_listed_sha256(index: IndexServer) -> None:

@@ -14,7 +14,7 @@ from ipwhl_checks.repo.layout import declaration_path
 from ipwhl_checks.repo.source import index_source
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import online_check, run_ipwhl
+from .conftest import online_check, run_ipwhl, without_summary
 from .indexserver import IndexServer, use_index
 from .wheelmaker import make_wheel
 
@@ -241,7 +241,7 @@ def test_the_command_as_a_user_runs_it(tmp_path: Path, index: IndexServer) -> No
     root = tmp_path / "data"
     path = write_tree(root, index, extras=["socks", "tls"])
     result = run_ipwhl("check", "--online", "--root", str(root), str(path))
-    assert (result.returncode, result.stdout, result.stderr) == (
+    assert (result.returncode, result.stdout, without_summary(result.stderr)) == (
         1, f"{path}: IW505 extras: declared 'tls' but the wheel does not provide it\n", "")
 
 

@@ -37,7 +37,7 @@ from ipwhl_checks.publish.manifest import (
 from ipwhl_checks.repo.layout import declaration_path, prefix
 from ipwhl_checks.unixfs import file_cid
 
-from .conftest import ROOT, run_ipwhl, running
+from .conftest import ROOT, run_ipwhl, running, without_summary
 from .wheelmaker import make_wheel
 
 PROFILE = "unixfs-v1-2025"
@@ -430,6 +430,7 @@ def test_a_declared_file_that_is_not_a_wheel_stops_publishing(
     code, out, err = publish(capsys, "--root", str(repo.data), "--out", str(out_dir / "site"),
                              "--car", str(out_dir / "site.car"))
     assert (code, out) == (1, [])
+    err = without_summary(err)
     assert err == (f"ipwhl publish: {path}: epsilon-1.0-py3-none-any.whl: not a zip archive, "
                    "or a corrupt one (File is not a zip file); nothing was published\n")
     assert list(out_dir.iterdir()) == []

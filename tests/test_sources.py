@@ -73,9 +73,24 @@ def test_index_url_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert default_index_url() == "http://127.0.0.1:1/env/"
     monkeypatch.delenv("PIP_INDEX_URL")
     assert default_index_url() == "http://127.0.0.1:1/global/"
-    config.write_text("[global]\nindex-url = http://127.0.0.1:1/global/\n"
-                      "[install]\nindex-url = http://127.0.0.1:1/install/\n")
+    other = tmp_path / "other.conf"
+    other.write_text("[global]\nindex-url = http://127.0.0.1:1/global/\n"
+                     "[install]\nindex-url = http://127.0.0.1:1/install/\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(other))
     assert default_index_url() == "http://127.0.0.1:1/install/"
+
+
+def test_pip_config_is_read_once_per_process(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    """``pip config`` (a subprocess, ~0.5 s) runs once per process and environment: a
+    second ask does not run it again, so a file changed meanwhile is not seen."""
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nindex-url = http://127.0.0.1:1/first/\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    assert default_index_url() == "http://127.0.0.1:1/first/"
+    config.write_text("[global]\nindex-url = http://127.0.0.1:1/second/\n")
+    assert default_index_url() == "http://127.0.0.1:1/first/"
 
 
 def test_default_index_is_pips_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from ..errors import IpwhlError
 from ..repo.declaration import Declaration, Problem
 from ..repo.settings import Environment
 from ..sources.record import installed_paths
+from ..util.threads import block_signals
 
 __all__ = ["CHECKS", "check_clashes", "find_clashes", "wheel_paths"]
 
@@ -65,7 +66,7 @@ def wheel_paths(declarations: Sequence[Declaration],
                            "IW507")
     found: dict[Declaration, tuple[str, ...]] = {}
     problems = []
-    with ThreadPoolExecutor(_WORKERS) as pool:
+    with ThreadPoolExecutor(_WORKERS, initializer=block_signals) as pool:
         for d, result in zip(declarations, pool.map(one, declarations), strict=True):
             if isinstance(result, Problem):
                 problems.append(result)

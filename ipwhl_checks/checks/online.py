@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -30,11 +29,9 @@ from ..repo.settings import Settings
 from ..repo.source import parse_source
 from ..sources.fetch import Client, ContentMismatch, FetchOptions, fetch_wheel
 from ..sources.wheel import WheelInfo, read_wheel
+from ..util.progress import Progress
 
 __all__ = ["CHECKS", "check_online", "compare", "normalized_requirement"]
-
-_WORKERS = 4
-
 
 def _iw501_unreachable(declaration: Declaration, error: IpwhlError) -> list[str]:
     """IW501 source unreachable: the wheel could not be downloaded from its ``source``.
@@ -186,12 +183,15 @@ def _check_one(declaration: Declaration, settings: Settings, index_url: str | No
 
 
 def check_online(declarations: Sequence[Declaration], settings: Settings, *,
-                 index_url: str | None = None, allow_file: bool = False) -> list[Problem]:
-    """Every online problem of *declarations*, sorted; downloads run a few at a time."""
+                 index_url: str | None = None, allow_file: bool = False,
+                 jobs: int | None = None) -> list[Problem]:
+    """Every online problem of *declarations*, sorted; *jobs* downloads run at a time
+    (default: :class:`FetchOptions`'), one progress display for them all."""
     if not declarations:
         return []
-    with Client(FetchOptions.from_env(allow_file=allow_file)) as client, \
-            ThreadPoolExecutor(_WORKERS) as pool:
-        results = pool.map(lambda d: _check_one(d, settings, index_url, allow_file, client),
-                           declarations)
-        return sorted(p for found in results for p in found)
+    options = FetchOptions.from_env(allow_file=allow_file, **({"jobs": jobs} if jobs else {}))
+    with Client(options) as client, \
+            Progress("checking", "wheels", done_verb="checked") as client.progress:
+        results = client.map(lambda d: _check_one(d, settings, index_url, allow_file, client),
+                             declarations, name=lambda d: d.filename)
+    return sorted(p for found in results for p in found)

@@ -1,4 +1,5 @@
-"""What several commands share: ``--root``, ``--index-url``, and checks of their arguments.
+"""What several commands share: ``--root``, ``--index-url``, ``--jobs``, and checks of
+their arguments.
 
 Argument problems raise :class:`~ipwhl_checks.errors.UsageError`, which the dispatcher
 prints as ``ipwhl COMMAND: error: MESSAGE`` with exit code 2.
@@ -22,12 +23,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from ..errors import SettingsError, UsageError
 from ..install.resolve import Target, target_environment
 from ..repo.settings import Settings
+from ..sources.pool import DEFAULT_JOBS
 
-__all__ = ["DATA_DIR", "INDEX_URL_HELP", "add_allowed_signers", "add_index_url", "add_root",
-           "find_root", "parse_environment", "parse_requirements", "require_root"]
+__all__ = ["DATA_DIR", "INDEX_URL_HELP", "MAX_JOBS", "add_allowed_signers", "add_index_url",
+           "add_jobs", "add_root", "find_root", "parse_environment", "parse_requirements",
+           "require_root"]
 
 INDEX_URL_HELP = "the simple index (default: pip's, from PIP_INDEX_URL or pip config)"
 DATA_DIR = "data"
+MAX_JOBS = 64
 
 
 def add_root(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +61,23 @@ def find_root(start: str | None = None) -> Path:
 def add_index_url(parser: argparse.ArgumentParser, help_text: str = INDEX_URL_HELP) -> None:
     """``--index-url URL``, None when not given (the caller falls back to pip's)."""
     parser.add_argument("--index-url", metavar="URL", help=help_text)
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected a number of downloads from 1 to "
+                                         f"{MAX_JOBS}, not {text!r}")
+    return jobs
+
+
+def add_jobs(parser: argparse.ArgumentParser) -> None:
+    """``--jobs N``: downloads at once; None when not given (the client's default)."""
+    parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                        help=f"downloads at once (default: {DEFAULT_JOBS})")
 
 
 def add_allowed_signers(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,8 @@ from ..repo.declaration import Problem
 from ..repo.tree import Tree, load_tree
 from ..sources.fetch import Client, FetchOptions
 from ..sources.pipconfig import default_index_url
-from ._common import add_index_url, add_root, require_root
+from ..util.progress import Progress
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "URL, or a local wheel with --source")
     add_root(parser)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--source", metavar="URL",
                         help="where the local wheel SPEC is published (its declared source)")
     parser.add_argument("-r", "--recursive", action="store_true",
@@ -53,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     args.root = require_root(args.root)
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
-    with Client(FetchOptions.from_env()) as client:
+    options = FetchOptions.from_env(**({"jobs": args.jobs} if args.jobs else {}))
+    with Client(options) as client, \
+            Progress("downloading", "wheels", done_verb="downloaded") as client.progress:
         plan = plan_add(tree, args.specs, client=client, index_url=index_url,
                         source=args.source, recursive=args.recursive)
     for warning in plan.warnings:

@@ -30,7 +30,7 @@ from ..checks.run import report_order, run_checks
 from ..errors import DeclarationError, UsageError
 from ..repo.declaration import Declaration, Problem
 from ..repo.tree import Tree, load_tree, relative_to_root
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "problem_json", "run"]
 
@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--online", action="store_true",
                         help="also fetch each wheel and compare it with its declaration")
     add_index_url(parser, "with --online: the package index to compare metadata with")
+    add_jobs(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="'text': one 'path: ID message' line per problem; 'json': a "
                              "JSON array of {path, id, project, environments, message} "
@@ -69,26 +70,21 @@ def _explain(check: str) -> str:
                      "lists them)")
 
 
-def _clashes(tree: Tree, checked: list[Declaration], index_url: str | None) -> list[Problem]:
-    """IW507 for the pairs that hold a checked declaration.  Checking the whole tree, every
-    wheel is fetched and verified as ``--online`` fetches; checking named declarations (a
-    patch's), the others are compared when their wheel is already in the cache, so a patch
-    downloads only what it touches (``ipwhl publish`` compares every pair before it
-    publishes)."""
+def _clashes(tree: Tree, checked: list[Declaration]) -> list[Problem]:
+    """IW507 for the pairs that hold a checked declaration, from the wheels in the cache:
+    ``check_online`` has just downloaded and verified every checked one (those it could
+    not fetch are its problems already); checking named declarations (a patch's), the
+    others are compared when their wheel is already in the cache, so a patch downloads
+    only what it touches (``ipwhl publish`` compares every pair before it publishes)."""
     from ..checks.clash import check_clashes
     from ..sources.cache import wheel_path
-    from ..sources.fetch import fetch_wheel
 
     verified = set(checked)
     whole = len(checked) == len(tree.declarations)
 
     def wheel_file(d: Declaration) -> Path | str | None:
         cached = wheel_path(d.content_id, d.filename)
-        if (d in verified or not whole) and Path(cached).is_file():
-            return cached
-        if not whole and d not in verified:
-            return None
-        return fetch_wheel(d, tree.settings, index_url=index_url)
+        return cached if Path(cached).is_file() else None
     only = None if whole else verified
     return check_clashes(tree.declarations, tree.settings.environments, wheel_file, only)
 
@@ -120,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
             checked = [d for d in tree.declarations if d.path.resolve() in wanted
                        or any(parent in wanted for parent in d.path.resolve().parents)]
         projects = {str(d.path): d.project for d in checked}
-        online = [*check_online(checked, tree.settings, index_url=args.index_url),
-                  *_clashes(tree, checked, args.index_url)]
+        online = [*check_online(checked, tree.settings, index_url=args.index_url,
+                                jobs=args.jobs),
+                  *_clashes(tree, checked)]
         problems = report_order([*problems, *(replace(p, project=p.project or projects.get(p.path))
                                               for p in online)])
     if args.format == "json":

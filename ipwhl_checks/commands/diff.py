@@ -39,8 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    changes = diff(state_of(args.old, args.root, args.gateway),
-                   state_of(args.new, args.root, args.gateway))
+    from ..sources.fetch import Client
+
+    with Client() as client:  # (one session for both operands)
+        changes = diff(state_of(args.old, args.root, args.gateway, client),
+                       state_of(args.new, args.root, args.gateway, client))
     if args.json:
         print(changes.as_json(), end="")
         return 0

@@ -34,7 +34,9 @@ from ..integrate.target import probe
 from ..integrate.together import run_together
 from ..release.integration import results_bytes
 from ..repo.integration import INTEGRATION_FILE, Integration, load_integration
+from ..sources.pool import DEFAULT_JOBS
 from ..util.atomic import atomic_write
+from ._common import MAX_JOBS
 
 __all__ = ["add_arguments", "run"]
 
@@ -66,9 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="for a test suite that sets none (default: %(default)g)")
     parser.add_argument("--memory", type=int, default=4096, metavar="MB",
                         help="address-space limit of each process (default: %(default)s)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
                         help="projects at a time (default: the number of CPUs, "
-                             "%(default)s here)")
+                             f"{os.cpu_count() or 1} here), and wheels downloaded at a time "
+                             f"(default: {DEFAULT_JOBS}, at most {MAX_JOBS})")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="copy each project's environment here (for a look)")
 
@@ -89,16 +92,19 @@ def _integration(root: Path | None) -> Integration:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0 or args.test_timeout <= 0 or args.jobs < 1 or args.memory < 0:
+    if args.timeout <= 0 or args.test_timeout <= 0 or (args.jobs is not None
+                                                       and args.jobs < 1) or args.memory < 0:
         raise UsageError("--timeout, --test-timeout and --jobs must be positive")
+    downloads = DEFAULT_JOBS if args.jobs is None else min(args.jobs, MAX_JOBS)
     if args.json is not None and not args.json.parent.is_dir():
         raise UsageError(f"--json: no directory {str(args.json.parent)!r}")
     target = probe(args.python)
     integration = _integration(args.root)
     options = Options(timeout=args.timeout, test_timeout=args.test_timeout,
-                      memory_mb=args.memory, jobs=args.jobs, tests=args.tests, keep=args.keep)
+                      memory_mb=args.memory, jobs=args.jobs or os.cpu_count() or 1,
+                      downloads=downloads, tests=args.tests, keep=args.keep)
     published = open_published(site=args.site, car=args.car, gateway=args.gateway,
-                               cid=args.cid)
+                               cid=args.cid, jobs=downloads)
     try:
         names = [p.name for p in published.manifest.projects]
         if args.projects:

@@ -2,8 +2,8 @@
 REQUIREMENT...``: a hash-checking lock for one environment, from the published manifest.
 
 The manifest is fetched as a CAR through the gateway and verified from CID down (see
-:mod:`ipwhl_checks.gateway.client`; each wait at most ``IPWHL_TIMEOUT`` seconds, default 60,
-the whole transfer at most five times that), resolved for ENV (a supported environment such as
+:mod:`ipwhl_checks.gateway.client`; each wait at most ``IPWHL_TIMEOUT`` seconds, and the
+whole transfer bounded as every download is), resolved for ENV (a supported environment such as
 ``cp312-manylinux_2_28_x86_64``, or ``current``), and written to FILE (atomically) or to
 standard output.  With ``--format pylock`` FILE must be named ``pylock.toml`` or
 ``pylock.<name>.toml`` (PEP 751).
@@ -21,7 +21,6 @@ from ..errors import UsageError
 from ..gateway.client import fetch_verified
 from ..install.lock import lock, pylock_text, requirements_text
 from ..publish.manifest import MANIFEST_NAME, parse_manifest
-from ..sources.fetch import FetchOptions
 from ..util.atomic import atomic_write
 from ._common import parse_environment, parse_requirements
 
@@ -53,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
     target = parse_environment(args.env)  # the environments do not depend on the profile
     gateway = args.gateway.rstrip("/")
     index_url = f"{gateway}/ipfs/{args.cid}/"
-    # IPWHL_TIMEOUT bounds each wait; the whole transfer gets five times that.
-    timeout = FetchOptions.from_env().read_timeout
-    manifest = parse_manifest(fetch_verified(gateway, args.cid, MANIFEST_NAME,
-                                             timeout=timeout, deadline=5 * timeout),
+    manifest = parse_manifest(fetch_verified(gateway, args.cid, MANIFEST_NAME),
                               f"{index_url}{MANIFEST_NAME}")
     locked = lock(manifest, index_url, target, requirements)
     if args.format == "pylock":

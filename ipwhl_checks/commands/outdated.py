@@ -15,7 +15,7 @@ from ..curate.outdated import find_outdated
 from ..repo.tree import load_tree
 from ..sources.fetch import Client, FetchOptions
 from ..sources.pipconfig import default_index_url
-from ._common import add_index_url, add_root, require_root
+from ._common import add_index_url, add_jobs, add_root, require_root
 
 __all__ = ["add_arguments", "run"]
 
@@ -23,6 +23,7 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_root(parser)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     args.root = require_root(args.root)
     tree = load_tree(args.root)
     index_url = args.index_url or default_index_url()
-    with Client(FetchOptions.from_env()) as client:
+    options = FetchOptions.from_env(**({"jobs": args.jobs} if args.jobs else {}))
+    with Client(options) as client:
         outdated, errors = find_outdated(tree.declarations, tree.settings, client=client,
                                          index_url=index_url)
     for error in errors:

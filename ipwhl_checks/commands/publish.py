@@ -42,7 +42,7 @@ from ..publish.previous import load_previous
 from ..repo.declaration import Declaration
 from ..repo.settings import Settings, load_settings
 from ..sources import cache
-from ._common import add_index_url, add_root, find_root
+from ._common import add_index_url, add_jobs, add_root, find_root
 
 __all__ = ["add_arguments", "add_publish_arguments", "check_file_clashes", "options_from_args",
            "print_result", "run"]
@@ -65,6 +65,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str =
                              "committed at REV (the previous release's commit)"
                              + changes_default)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--allow-file", action="store_true",
                         help="allow file:// sources")
 
@@ -90,7 +91,7 @@ def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOp
     return PublishOptions(out=args.out, car=args.car, previous=previous,
                           previous_site=previous_site, changes_since=since,
                           index_url=args.index_url, clean=commit is not None,
-                          allow_file=args.allow_file, source_commit=commit)
+                          allow_file=args.allow_file, source_commit=commit, jobs=args.jobs)
 
 
 def print_result(result: PublishResult) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..release.verify import verify_release
 from ..util.git import git
-from ._common import add_allowed_signers, add_index_url
+from ._common import add_allowed_signers, add_index_url, add_jobs
 
 __all__ = ["add_arguments", "run"]
 
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the data tree's path in the repository (default: data)")
     add_allowed_signers(parser)
     add_index_url(parser)
+    add_jobs(parser)
     parser.add_argument("--allow-file", action="store_true", help="allow file:// sources")
     parser.add_argument("--gateway", metavar="URL",
                         help="also fetch the release's integration results through this "
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     top = Path(git(args.repo, "rev-parse", "--show-toplevel").stdout.strip())
     verified = verify_release(top, args.tag, root=args.root,
                               allowed_signers=args.allowed_signers, index_url=args.index_url,
-                              allow_file=args.allow_file, gateway=args.gateway)
+                              allow_file=args.allow_file, gateway=args.gateway,
+                              jobs=args.jobs)
     release = verified.release
     print(f"signature: {verified.signature}")
     print(f"tag {args.tag}: {release.projects} projects, {release.wheels} wheels, "

@@ -45,7 +45,6 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +75,6 @@ from ..util.atomic import plain_mode
 from .choose import choose_apart, choose_wheels, installable, pick_release
 
 __all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
-
-_WORKERS = 4
-
 
 class AddError(IpwhlError):
     """A SPEC cannot be added (no such release, no wheel at all...)."""
@@ -260,9 +256,9 @@ class _Planner:
                 f"(IW301); declared {', '.join(sorted(chosen))} instead, which do not")
         self._replace(project, None)
         sources = [index_source(project, filename) for filename in sorted(chosen)]
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            entries = list(pool.map(lambda s: download_wheel(
-                s, self.settings, index_url=self.index_url, client=self.client), sources))
+        entries = self.client.map(lambda s: download_wheel(
+            s, self.settings, index_url=self.index_url, client=self.client), sources,
+            name=lambda s: parse_source(s).filename)
         self._plan_wheels(project, [self._wheel(s, e.path, e.cid, parse_source(s).filename)
                                     for s, e in zip(sources, entries, strict=True)])
         self.plan.added.append(f"{project} {version}")
@@ -343,8 +339,7 @@ class _Planner:
                                f"{project}: {e}") from e
             return self._wheel(d.source, path, d.content_id, d.filename)
 
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            adopted = list(pool.map(fetch, lacking))
+        adopted = self.client.map(fetch, lacking, name=lambda d: d.filename)
         self.wheels[project].update((w.target, w) for w in adopted)
 
     def _present(self) -> set[NormalizedName]:
@@ -385,6 +380,18 @@ class _Planner:
                 return version
         return fitting[0]
 
+    def _read_pages(self, projects: Sequence[NormalizedName]) -> None:
+        """Read the index pages of *projects* at once (the client keeps them); an error
+        is left for the project's turn, which words it."""
+        def read(project: NormalizedName) -> None:
+            with contextlib.suppress(IpwhlError):
+                self.client.index_files(self.index_url, project)
+        progress, self.client.progress = self.client.progress, None  # (no wheels)
+        try:
+            self.client.map(read, projects)
+        finally:
+            self.client.progress = progress
+
     def close(self) -> None:
         """Render to a fixed point: every extra asked for is declared, and (recursive)
         every project needed is planned, with its dependencies for those extras."""
@@ -397,6 +404,7 @@ class _Planner:
                 again += self.render(project)
             if self.recursive:
                 needed = self.missing_requirements(changed)
+                self._read_pages(sorted(needed))
                 for project in sorted(needed):
                     try:
                         self.release(project, self.newest(project, needed[project]))

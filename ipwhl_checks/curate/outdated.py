@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
@@ -21,12 +20,10 @@ from ..errors import IpwhlError
 from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings
 from ..sources.fetch import Client
+from ..util.progress import Progress
 from .choose import choose_wheels, installable
 
 __all__ = ["Outdated", "find_outdated"]
-
-_WORKERS = 8
-
 
 @dataclass(frozen=True, order=True)
 class Outdated:
@@ -72,7 +69,8 @@ def find_outdated(declarations: Sequence[Declaration], settings: Settings, *, cl
             return f"{project}: {e}"
         return Outdated(project, declared, latest) if latest is not None else None
 
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        results = list(pool.map(one, sorted(by_project)))
+    with Progress("reading", "index pages", done_verb="read") as client.progress:
+        results = client.map(one, sorted(by_project))
+    client.progress = None
     return (sorted(r for r in results if isinstance(r, Outdated)),
             [r for r in results if isinstance(r, str)])

@@ -32,6 +32,7 @@ from packaging.version import Version
 from ..install.lock import Locked
 from ..publish.manifest import ProjectEntry, WheelEntry
 from ..sources import cache
+from ..sources.pool import DEFAULT_JOBS
 from .published import Published
 from .sandbox import Completed, Sandbox
 from .target import Interpreter
@@ -47,7 +48,8 @@ class Options:
     timeout: float = 300.0  # seconds for one project (install and imports)
     test_timeout: float = 900.0  # seconds for a test suite that declares none
     memory_mb: int = 4096
-    jobs: int = 2
+    jobs: int = 2  # projects at a time
+    downloads: int = DEFAULT_JOBS  # wheels fetched at a time
     tests: bool = False
     keep: Path | None = None  # where to keep the environments (default: removed)
 

@@ -8,7 +8,9 @@ Three ways to reach it, one interface (:class:`Published`):
   its CID, :class:`~ipwhl_checks.gateway.store.BlockStore`), from the root the CAR names
   or ``--cid``;
 * ``--gateway URL --cid CID``: the manifest and each wheel fetched as trustless CARs and
-  verified from the CID down (:func:`~ipwhl_checks.gateway.client.fetch_verified`).
+  verified from the CID down (:func:`~ipwhl_checks.gateway.client.fetch_verified`), all
+  through one HTTP client (:attr:`Published.client`: one session, a deadline for each
+  transfer, :meth:`Published.cancel` to stop them on a signal).
 
 Wheels taken from a CAR or a gateway go into the wheel cache under their CID
 (:mod:`ipwhl_checks.sources.cache`), which is looked at first: a wheel is fetched once,
@@ -18,6 +20,7 @@ whatever the run, and a cached one is used when its sha256 is the manifest's.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +33,12 @@ from ..gateway.store import BlockStore
 from ..ipld.cid import cid_text, parse_cid
 from ..publish.manifest import MANIFEST_NAME, Manifest, WheelEntry, load_manifest, parse_manifest
 from ..sources import cache
+from ..sources.fetch import Client, FetchOptions
 from ..unixfs import DagBuilder
 
 __all__ = ["Published", "open_published"]
+
+_WHEEL_READ_TIMEOUT = 300.0  # seconds: a gateway may look for a wheel's blocks that long
 
 
 def _sha256(path: Path | str) -> str:
@@ -51,6 +57,7 @@ class Published:
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._files: dict[str, Path] = {}
+        self.client: Client | None = None  # the downloads' client, if any (a gateway)
 
     def wheel_file(self, project: str, wheel: WheelEntry) -> Path:
         """The wheel as a local file whose sha256 is the manifest's (fetched at most once)."""
@@ -78,8 +85,16 @@ class Published:
     def _fetch(self, project: str, wheel: WheelEntry) -> Iterator[bytes | memoryview]:
         raise DownloadError(f"{self.where}: no {project}/{wheel.filename}")
 
+    def cancel(self) -> None:
+        """Stop the downloads now (a signal): they raise
+        :class:`~ipwhl_checks.sources.fetch.Cancelled`."""
+        if self.client is not None:
+            self.client.cancel()
+
     def close(self) -> None:
         """Release what the tree holds open."""
+        if self.client is not None:
+            self.client.close()
 
 
 class _Site(Published):
@@ -139,17 +154,26 @@ class _Car(Published):
 
 
 class _Gateway(Published):
-    def __init__(self, gateway: str, cid: str) -> None:
+    def __init__(self, gateway: str, cid: str, jobs: int | None) -> None:
         self.gateway, self.cid = gateway.rstrip("/"), cid
-        data = fetch_verified(self.gateway, cid, MANIFEST_NAME)
-        where = f"{self.gateway}/ipfs/{cid}/"
-        manifest = parse_manifest(data, where + MANIFEST_NAME)
+        overrides: dict[str, object] = {"jobs": jobs} if jobs else {}
+        if not os.environ.get("IPWHL_TIMEOUT", "").strip():  # (else the user's)
+            overrides["read_timeout"] = _WHEEL_READ_TIMEOUT
+        client = Client(FetchOptions.from_env(**overrides))
+        try:
+            data = fetch_verified(self.gateway, cid, MANIFEST_NAME, client=client)
+            where = f"{self.gateway}/ipfs/{cid}/"
+            manifest = parse_manifest(data, where + MANIFEST_NAME)
+        except BaseException:
+            client.close()
+            raise
         super().__init__(manifest, cid_text(DagBuilder(manifest.profile).add_bytes(data).raw),
                          where)
+        self.client = client
 
     def _fetch(self, project: str, wheel: WheelEntry) -> Iterator[bytes | memoryview]:
         yield fetch_verified(self.gateway, self.cid, f"{project}/{wheel.filename}",
-                             timeout=300.0)
+                             client=self.client)
 
 
 def _parse(cid: str) -> bytes:
@@ -160,8 +184,10 @@ def _parse(cid: str) -> bytes:
 
 
 def open_published(*, site: Path | None = None, car: Path | None = None,
-                   gateway: str | None = None, cid: str | None = None) -> Published:
-    """The published tree at one of *site*, *car* or *gateway* (with *cid*)."""
+                   gateway: str | None = None, cid: str | None = None,
+                   jobs: int | None = None) -> Published:
+    """The published tree at one of *site*, *car* or *gateway* (with *cid*; *jobs*:
+    downloads at once, default the client's)."""
     if sum(x is not None for x in (site, car, gateway)) != 1:
         raise UsageError("give one of --site DIR, --car FILE.car, --gateway URL")
     try:
@@ -177,6 +203,6 @@ def open_published(*, site: Path | None = None, car: Path | None = None,
         if cid is None:
             raise UsageError("--gateway needs --cid CID, the published root")
         _parse(cid)
-        return _Gateway(gateway, cid)
+        return _Gateway(gateway, cid, jobs)
     except OSError as e:
         raise IpwhlError(f"cannot read the published tree ({e.strerror or e})") from None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +25,10 @@ from ..errors import IpwhlError, ResolutionError
 from ..install.lock import Locked, lock
 from ..publish.manifest import WheelEntry
 from ..repo.integration import Integration, TestSuite
+from ..sources.pool import WAKE, run_all
 from ..sources.record import installed_paths
+from ..util.progress import Progress
+from ..util.threads import block_signals
 from .environments import (
     Options,
     Workspace,
@@ -197,18 +200,21 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
     """The outcome of each project of *names*, in that order."""
     plans = plan(published, target, names, integration, options.tests)
     runner = _Runner(published, target, options, sandbox, workdir)
-    _prefetch(published, plans)
+    _prefetch(published, plans, options.downloads)
     # the longest install sets first: the last jobs to start are short ones
     order = sorted(plans, key=lambda p: -len(p.test_locked or p.locked))
     results: dict[str, Outcome] = {}
-    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
+    with ThreadPoolExecutor(max(1, options.jobs), initializer=block_signals) as pool:
         futures = [pool.submit(runner.project, p, integration) for p in order]
         try:
-            for future in as_completed(futures):  # (said as they end)
-                outcome = future.result()
-                results[outcome.project] = outcome
-                if progress is not None:
-                    progress(outcome)
+            pending = set(futures)
+            while pending:  # (said as they end; awake every WAKE seconds for a signal)
+                done, pending = wait(pending, WAKE, FIRST_COMPLETED)
+                for future in sorted(done, key=futures.index):
+                    outcome = future.result()
+                    results[outcome.project] = outcome
+                    if progress is not None:
+                        progress(outcome)
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -217,14 +223,20 @@ def integrate(published: Published, target: Interpreter, names: Sequence[str],
     return [results[name] for name in names]
 
 
-def _prefetch(published: Published, plans: Sequence[_Plan]) -> None:
-    """Make every wheel of the run local once, a few at a time."""
+def _prefetch(published: Published, plans: Sequence[_Plan], jobs: int) -> None:
+    """Make every wheel of the run local once, *jobs* at a time, on one progress display;
+    a signal stops the downloads within a second (:func:`~ipwhl_checks.sources.pool.run_all`)."""
     wanted = {item.wheel.filename: item for p in plans for item in (*p.locked, *p.test_locked)}
-    pool = ThreadPoolExecutor(4)
-    try:
-        for future in [pool.submit(published.wheel_file, i.project, i.wheel)
-                       for i in wanted.values()]:
-            with contextlib.suppress(IpwhlError):  # the project that needs it says so
-                future.result()
-    finally:
-        pool.shutdown(cancel_futures=True)  # (Ctrl-C: no new download starts)
+
+    def one(item: Locked) -> None:
+        with contextlib.suppress(IpwhlError):  # the project that needs it says so
+            published.wheel_file(item.project, item.wheel)
+    with Progress("fetching", "wheels", done_verb="fetched") as progress:
+        if published.client is not None:
+            published.client.progress = progress
+        try:
+            run_all(one, list(wanted.values()), jobs=jobs, cancel=published.cancel,
+                    progress=progress, name=lambda i: i.wheel.filename)
+        finally:
+            if published.client is not None:
+                published.client.progress = None

@@ -11,9 +11,13 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
     /_browse/...                        a site to look projects up in (:mod:`.browse`)
     /integration/<environment>.json     integration results, when given
 
-Every wheel is read once, mapped from the wheel cache rather than copied: the same pass
-builds its DAG (whose root CID must equal the declared ``content-id``, else
-:class:`PublishError` and nothing is written), its sha256, and, with ``--out``, its copy.
+The declared wheels missing from the wheel cache are downloaded in the background,
+several at a time through one client (:mod:`ipwhl_checks.publish.prefetch`: one session,
+pip's index read once, each project page fetched once), each verified against its CID as
+it streams in, while the tree is built from those already there.  Every wheel is read
+once, mapped from the wheel cache rather than copied: the same pass builds its DAG (whose
+root CID must equal the declared ``content-id``, else :class:`PublishError` and nothing
+is written), its sha256, and, with ``--out``, its copy.
 Outputs are built under temporary names in the target's directory and renamed into place
 only when everything succeeded.
 
@@ -47,7 +51,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from packaging.utils import parse_wheel_filename
 
@@ -75,9 +79,13 @@ from .manifest import (
     render_manifest,
 )
 from .outputs import Outputs
+from .prefetch import Prefetch
 from .previous import ManifestLines, Previous, PriorProject
 from .scan import scan_tree
 from .simple_html import WheelLink, project_page, root_page
+
+if TYPE_CHECKING:
+    from ..sources.fetch import Client
 
 __all__ = ["PublishOptions", "PublishResult", "Staged", "publish", "source_commit"]
 
@@ -107,6 +115,7 @@ class PublishOptions:
     # verify`` of a release whose integration results it knows by their CIDs alone: the
     # pages show them, so they cannot be made without their bytes)
     site: tuple[str, int] | None = None
+    jobs: int | None = None  # downloads at once (None: the client's default)
     # called once every wheel read is in the cache and before anything is written (see
     # Staged); raising PublishError stops the publish (``ipwhl publish``: the file-clash
     # check, IW507; ``ipwhl release``: the integration results are this manifest's)
@@ -208,19 +217,6 @@ def _whole(f: IO[bytes], limit: int) -> Iterator[memoryview]:
 
 # ---- building the tree -----------------------------------------------------------------
 
-def _wheel_bytes_path(decl: Declaration, profile: str, options: PublishOptions,
-                      fresh: bool, wheels: str) -> Path | str:
-    """The declared wheel in the cache (*wheels*: :func:`cache.wheels_dir`); *fresh*: go
-    through the fetcher's verification."""
-    if not fresh:
-        # this pass verifies the CID itself, so a hit is not hashed twice
-        cached = cache.wheel_path(decl.content_id, decl.filename, wheels)
-        if os.path.isfile(cached):
-            return cached
-    from ..sources.fetch import fetch_wheel  # the HTTP client: only for a download
-    return fetch_wheel(decl, profile, index_url=options.index_url, allow_file=options.allow_file)
-
-
 class _Publisher:
     def __init__(self, builder: DagBuilder, outputs: Outputs, profile: str,
                  options: PublishOptions) -> None:
@@ -229,9 +225,64 @@ class _Publisher:
         # hash call without the chunker's buffers (the wheels, pages and .metadata files)
         self.small = builder.one_block_limit
         self._wheels: str | None = None  # the cache's wheels directory, once a wheel is read
+        self._client: Client | None = None  # made for the first download
+        self._prefetch: Prefetch | None = None
         self.fetched = 0
         self.reused = 0
         self.metadata: dict[str, bytes] = {}  # file name -> METADATA of the project's wheels read
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    @property
+    def client(self) -> Client:
+        """The one HTTP client of this publish (loaded only when a wheel must be fetched)."""
+        if self._client is None:
+            from ..sources.fetch import Client, FetchOptions
+
+            jobs = {"jobs": self.options.jobs} if self.options.jobs else {}
+            self._client = Client(FetchOptions.from_env(allow_file=self.options.allow_file,
+                                                        **jobs))
+        return self._client
+
+    def _fetch(self, decl: Declaration) -> str:
+        """The declared wheel, downloaded into the cache and verified there."""
+        from ..sources.fetch import fetch_wheel
+
+        try:
+            return str(fetch_wheel(decl, self.profile, index_url=self.options.index_url,
+                                   client=self.client))
+        except DownloadError as e:
+            raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+
+    def prefetch(self, decls: Sequence[Declaration], stack: ExitStack) -> None:
+        """Start downloading the wheels of *decls* missing from the cache, in the
+        background (:mod:`~ipwhl_checks.publish.prefetch`), stopped when *stack* closes."""
+        missing = [d for d in decls if not os.path.isfile(
+            cache.wheel_path(d.content_id, d.filename, self.wheel_cache))]
+        if missing:
+            self._prefetch = Prefetch(self.client, missing, self._fetch)
+            stack.push(self._prefetch.close)  # (before it starts: a signal may come meanwhile)
+            self._prefetch.start()
+
+    def _wheel_bytes_path(self, decl: Declaration, fresh: bool) -> str:
+        """The declared wheel in the cache; *fresh*: go through the fetcher's
+        verification (a download if it is not there, or damaged)."""
+        if not fresh:
+            if self._prefetch is not None:
+                self._prefetch.wait(decl)  # (its download's error, if it failed)
+            # this pass verifies the CID itself, so a hit is not hashed twice
+            cached = cache.wheel_path(decl.content_id, decl.filename, self.wheel_cache)
+            if os.path.isfile(cached):
+                return cached
+        return self._fetch(decl)
+
+    def relinks(self, decl: Declaration, digest: str, previous: ProjectEntry | None) -> bool:
+        """Whether *decl*'s wheel is linked from *previous* by CID, without reading it."""
+        prior = {w.filename: w for w in previous.wheels}.get(decl.filename) \
+            if previous else None
+        return prior is not None and prior.declaration == digest and self.options.out is None
 
     @property
     def wheel_cache(self) -> str:
@@ -249,11 +300,7 @@ class _Publisher:
     def add_wheel(self, decl: Declaration, digest: str) -> tuple[Node, Node, WheelEntry]:
         relpath = f"{decl.project}/{decl.filename}"
         for fresh in (False, True):
-            try:
-                path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
-                                         self.wheel_cache)
-            except DownloadError as e:
-                raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+            path = self._wheel_bytes_path(decl, fresh)
             with open(path, "rb") as f:
                 node, size, sha256 = self._read_wheel_file(f, relpath)
                 if _same(node.raw, decl.content_id):
@@ -292,11 +339,7 @@ class _Publisher:
             source=wheel.source, content_id=wheel.cid, requires_python=None, extras=(),
             dependencies=())
         for fresh in (False, True):
-            try:
-                path = _wheel_bytes_path(decl, self.profile, self.options, fresh,
-                                         self.wheel_cache)
-            except DownloadError as e:
-                raise PublishError(f"{decl.path}: {e}; nothing was published") from e
+            path = self._wheel_bytes_path(decl, fresh)  # (a download's error: PublishError)
             with open(path, "rb") as f:
                 data = self._metadata(decl, f, os.fstat(f.fileno()).st_size)
             if hashlib.sha256(data).hexdigest() == wheel.metadata.sha256:
@@ -351,8 +394,7 @@ class _Publisher:
         entries = []
         for decl in sorted(decls, key=lambda d: d.filename):
             prior = old.get(decl.filename)
-            if prior is not None and prior.declaration == digests[decl.filename] \
-                    and self.options.out is None:
+            if prior is not None and self.relinks(decl, digests[decl.filename], previous):
                 node = _linked(prior.cid, prior.dag_size)
                 meta_node = _linked(prior.metadata.cid, prior.metadata.dag_size)
                 entry = prior
@@ -407,6 +449,7 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         # block may be a view of a mapped wheel, written out, never kept
         builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
+        stack.callback(pub.close)
         site = None if options.site is not None else Site(
             scan.settings, sink=outputs.sink if options.car is not None else None,
             write=outputs.write, metadata=pub.metadata_of, previous=state,
@@ -417,13 +460,20 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         wheels = total = 0  # of the projects built here
         reused = dict(zip(scan.reused, parse_cids([p.cid for p in scan.reused.values()]),
                           strict=True))
+        to_read = []  # the wheels this publish reads (those not linked from previous)
+        for name in sorted(scan.declarations.keys() - scan.reused.keys()):
+            old = prior_entries[name] = previous.entry(name) if previous is not None else None
+            digests = scan.digests[name]
+            to_read += [d for d in sorted(scan.declarations[name], key=lambda d: d.filename)
+                        if not pub.relinks(d, digests[d.filename], old)]
+        pub.prefetch(to_read, stack)  # (in the order add_project reads them)
         for name in sorted(scan.declarations.keys() | scan.reused.keys()):
             prior = scan.reused.get(name)
             if prior is not None:
                 children[name] = Node(reused[name], prior.dag_size)
                 lines.reuse(prior)
                 continue
-            old = prior_entries[name] = previous.entry(name) if previous is not None else None
+            old = prior_entries[name]
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
             if site is not None:

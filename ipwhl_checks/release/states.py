@@ -5,6 +5,7 @@ IPFS gateway (verified block by block)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import IpwhlError
 from ..gateway.client import fetch_verified
@@ -14,6 +15,9 @@ from ..publish.manifest import MANIFEST_NAME, load_manifest, parse_manifest
 from ..publish.scan import scan_tree
 from ..repo.settings import Settings, load_settings
 from .diff import ProjectState, from_declarations, from_manifest
+
+if TYPE_CHECKING:
+    from ..sources.fetch import Client
 
 __all__ = ["state_at_commit", "state_of"]
 
@@ -36,10 +40,11 @@ def _local_settings(root: Path) -> Settings | None:
         return None
 
 
-def state_of(operand: str, root: Path, gateway: str) -> dict[str, ProjectState]:
+def state_of(operand: str, root: Path, gateway: str, client: Client | None = None
+             ) -> dict[str, ProjectState]:
     """The state *operand* names: an existing file (a ``manifest.json``), a CID (its
-    ``manifest.json`` fetched through *gateway*), else a release tag or commit of the data
-    tree *root*'s repository."""
+    ``manifest.json`` fetched through *gateway*, with *client*), else a release tag or
+    commit of the data tree *root*'s repository."""
     path = Path(operand)
     if path.is_file():
         return from_manifest(load_manifest(path), _local_settings(root))
@@ -47,6 +52,6 @@ def state_of(operand: str, root: Path, gateway: str) -> dict[str, ProjectState]:
         parse_cid(operand)
     except ValueError:
         return state_at_commit(root, operand)
-    data = fetch_verified(gateway, operand, MANIFEST_NAME)
+    data = fetch_verified(gateway, operand, MANIFEST_NAME, client=client)
     url = f"{gateway.rstrip('/')}/ipfs/{operand}/{MANIFEST_NAME}"
     return from_manifest(parse_manifest(data, url), _local_settings(root))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import IpwhlError, ReleaseError, VerifyError
 from ..gateway.client import fetch_verified
@@ -37,6 +38,9 @@ from .integration import DIRECTORY, parse_results, parse_tag_lines
 from .signatures import ALLOWED_KEYS, ALLOWED_SIGNERS, signature_kind, verify_signature
 from .signed import check_signed_range
 from .tag import ReleaseInfo, read_release
+
+if TYPE_CHECKING:
+    from ..sources.fetch import Client
 
 __all__ = ["ALLOWED_KEYS", "ALLOWED_SIGNERS", "Verified", "signature_kind", "verify_release",
            "verify_signature"]
@@ -56,7 +60,8 @@ class Verified:
 
 def verify_release(repo: Path, tag: str, *, root: str = "data",
                    allowed_signers: Path | None = None, index_url: str | None = None,
-                   allow_file: bool = False, gateway: str | None = None) -> Verified:
+                   allow_file: bool = False, gateway: str | None = None,
+                   jobs: int | None = None) -> Verified:
     """Verify *tag*'s signature, then reproduce its root CID from the tagged data tree and
     the integration results the tag names (linked by CID, and the site with them); with
     *gateway*, fetch those results first (verified from the root CID down), check they were
@@ -80,10 +85,13 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     extra: dict[str, bytes | tuple[str, int]] = {
         f"{DIRECTORY}/{env}.json": (cid, size) for env, cid, size, _counts in lines}
     tree = CommittedTree(repo, commit, root.strip("/"))
-    if gateway is not None:
-        for env, _cid, _size, counts in lines:
-            where = f"{DIRECTORY}/{env}.json"
-            extra[where] = _fetched_results(gateway, release, tag, env, counts)
+    if gateway is not None and lines:
+        from ..sources.fetch import Client
+
+        with Client() as client:  # (one for every file)
+            for env, _cid, _size, counts in lines:
+                extra[f"{DIRECTORY}/{env}.json"] = _fetched_results(
+                    gateway, release, tag, env, counts, client)
     site = None
     if lines and gateway is None:
         if release.site is None:
@@ -93,7 +101,8 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
     since = None if release.changes_since is None else Baseline(
         CommittedTree(repo, release.changes_since, tree.prefix))
     result = publish(tree, PublishOptions(index_url=index_url, allow_file=allow_file,
-                                          extra=extra, changes_since=since, site=site))
+                                          extra=extra, changes_since=since, site=site,
+                                          jobs=jobs))
     got = {"root CID": result.root_cid, "manifest CID": result.manifest_cid,
            "profile": result.profile, "projects": str(result.projects),
            "wheels": str(result.wheels), "bytes": str(result.total_bytes)}
@@ -109,13 +118,13 @@ def verify_release(repo: Path, tag: str, *, root: str = "data",
 
 
 def _fetched_results(gateway: str, release: ReleaseInfo, tag: str, env: str,
-                     counts: dict[str, int]) -> bytes:
+                     counts: dict[str, int], client: Client) -> bytes:
     """The integration results of *env* the tag names, fetched through *gateway* (verified
     from the tag's root CID down) and checked: made for the release's manifest, saying what
     the tag says."""
     where = f"{DIRECTORY}/{env}.json"
     try:
-        data = fetch_verified(gateway, release.root_cid, where)
+        data = fetch_verified(gateway, release.root_cid, where, client=client)
         results = parse_results(data, f"{release.root_cid}/{where}")
     except IpwhlError as e:
         raise VerifyError(f"tag {tag!r}: {e}") from None

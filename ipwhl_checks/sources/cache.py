@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "integrate_uv_cache",
     "remember_cid",
     "remembered_cid",
+    "remove_staged",
     "staged_file",
     "store",
     "unwritable",
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 _SEPARATORS = frozenset(s for s in ("/", os.sep, os.altsep) if s)
+_staged: set[Path] = set()  # the files staged_file made and has not removed yet
+_staged_lock = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -91,10 +95,23 @@ def staged_file(filename: str) -> Iterator[tuple[Path, IO[bytes]]]:
         tmp_root.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="dl-", suffix="-" + filename, dir=tmp_root)
     path = Path(name)
+    with _staged_lock:
+        _staged.add(path)
     try:
         with io.BufferedRandom(OutputFile(fd, "w+b", failed=unwritable)) as out:
             yield path, out
     finally:
+        path.unlink(missing_ok=True)
+        with _staged_lock:
+            _staged.discard(path)
+
+
+def remove_staged() -> None:
+    """Remove every file :func:`staged_file` has staged and not yet removed (a signal
+    stops the process while a thread is stuck writing one)."""
+    with _staged_lock:
+        paths = list(_staged)
+    for path in paths:
         path.unlink(missing_ok=True)
 
 

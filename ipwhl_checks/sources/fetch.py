@@ -2,8 +2,10 @@
 
 Wheels are streamed (through :class:`Client`, the one place that talks to the network,
 :mod:`ipwhl_checks.sources.http`) into the content-addressed wheel cache
-(:mod:`ipwhl_checks.sources.cache`, the owner of its layout), and re-verified whenever
-they are read.
+(:mod:`ipwhl_checks.sources.cache`, the owner of its layout): their CID and sha256 are
+computed in the same pass as the bytes arrive (the DAG builder reads the stream, and
+writes it out as it goes), so a download is verified the moment it ends; a cached wheel
+is verified again whenever it is read.
 :func:`fetch_wheel` gives the declared wheel or raises; :func:`download_wheel` fetches a
 wheel whose CID is not known yet (``ipwhl add``).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, BinaryIO, cast
 
 from ..errors import DownloadError
 from ..ipld.cid import cid_text, parse_cid
@@ -21,13 +24,16 @@ from ..repo.settings import Settings
 from ..repo.source import parse_source
 from ..unixfs import DagBuilder
 from . import cache
-from .http import Client, FetchOptions, check_url
+from .http import Cancelled, Client, FetchOptions, Stream, TransferError, check_url
 
 __all__ = [
     "CacheEntry",
+    "Cancelled",
     "Client",
     "ContentMismatch",
     "FetchOptions",
+    "Stream",
+    "TransferError",
     "check_url",
     "download_wheel",
     "fetch_wheel",
@@ -79,6 +85,24 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _stream_into(client: Client, url: str, out: IO[bytes], profile: str) -> tuple[str, str]:
+    """Download *url* into *out*, its CID (under *profile*) and sha256 computed in the same
+    pass: (CID text, sha256 hex)."""
+    def consume(stream: Stream) -> tuple[str, str]:
+        out.seek(0)  # (a new attempt starts over)
+        out.truncate()
+        sha256 = hashlib.sha256()
+
+        def observe(view: memoryview) -> None:
+            out.write(view)
+            sha256.update(view)
+        node = DagBuilder(profile).add_file(cast(BinaryIO, stream), observe=observe)
+        return cid_text(node.raw), sha256.hexdigest()
+    found = client.read(url, consume)
+    out.flush()
+    return found
+
+
 def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *,
                 index_url: str | None = None, allow_file: bool = False,
                 client: Client | None = None) -> Path:
@@ -100,9 +124,7 @@ def fetch_wheel(declaration: Declaration, settings_or_profile: Settings | str, *
     try:
         url, _entry = own.resolve(source, index_url)
         with cache.staged_file(declaration.filename) as (tmp, out):
-            own.download(url, out)
-            out.flush()
-            actual = _cid(tmp, profile)
+            actual, _digest = _stream_into(own, url, out, profile)
             if not _same_cid(actual, declaration.content_id):
                 raise ContentMismatch(url, declaration.content_id, actual)
             return cache.store(tmp, declaration.content_id, declaration.filename)
@@ -129,13 +151,10 @@ def download_wheel(source: str, settings_or_profile: Settings | str, *,
         if listed and (hit := _known(profile, listed, parsed.filename)):
             return hit
         with cache.staged_file(parsed.filename) as (tmp, out):
-            own.download(url, out)
-            out.flush()
-            digest = _sha256(tmp)
+            cid, digest = _stream_into(own, url, out, profile)
             if listed and listed != digest:
                 raise DownloadError(f"{url}: the index lists sha256 {listed} but the "
                                     f"download gives {digest}")
-            cid = _cid(tmp, profile)
             stored = cache.store(tmp, cid, parsed.filename)
         cache.remember_cid(profile, digest, cid)
         return CacheEntry(stored, cid, digest)

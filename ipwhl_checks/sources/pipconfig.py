@@ -3,6 +3,10 @@
 A declaration names no index host (``source = 'index:PROJECT/FILENAME'``): the index is
 ``--index-url``, else ``PIP_INDEX_URL``, else pip's configuration (``pip config``), else
 pip's own default, which is read from pip at run time and never written in this project.
+
+``pip config`` runs in a subprocess (about half a second): once per process for the
+environment that decides what it reads (``PIP_*``, the home and configuration
+directories, the virtual environment), however many clients ask.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 from ..errors import DownloadError
 
@@ -25,7 +30,22 @@ def default_index_url() -> str:
     return _pip_default_index()
 
 
+_ASKED: dict[tuple[tuple[str, str], ...], str | None] = {}  # environment -> answer
+_ASKED_LOCK = threading.Lock()
+_ENVIRONMENT = ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA", "VIRTUAL_ENV")
+
+
 def _pip_configured_index() -> str | None:
+    """What pip's configuration says, asked once per process and environment."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items()
+                       if k.startswith("PIP_") or k in _ENVIRONMENT))
+    with _ASKED_LOCK:
+        if key not in _ASKED:
+            _ASKED[key] = _ask_pip()
+        return _ASKED[key]
+
+
+def _ask_pip() -> str | None:
     # pip's own reading of its configuration files (PIP_CONFIG_FILE, user, site, global);
     # a command section overrides [global], as it does for `pip install`.
     try:

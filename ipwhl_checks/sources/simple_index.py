@@ -15,10 +15,11 @@ page of ``sneaky``) does not make it one of ``sneaky``'s (pip ignores it as well
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Protocol
 from urllib.parse import unquote, urldefrag, urljoin
 
@@ -133,33 +134,33 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
     """PEP 691: ``{"files": [{"filename", "url", "hashes", "requires-python", ...}]}``."""
     try:
         data = json.loads(body)
-        entries = data["files"] if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        entries = data["files"]
         if not isinstance(entries, list):
             raise TypeError("'files' is not a list")
-    except RecursionError:  # json's C scanner stops at the interpreter's recursion limit
-        raise DownloadError(f"{page_url}: not a PEP 691 project page (nested too "
-                            "deep)") from None
+    except RecursionError:
+        raise DownloadError(f"{page_url}: not a PEP 691 project page (nested too deeply)") \
+            from None
     except (ValueError, KeyError, TypeError) as e:
-        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise DownloadError(f"{page_url}: not a PEP 691 project page ({reason})") from None
+        raise DownloadError(f"{page_url}: not a PEP 691 project page ({_short(e)})") from None
     files = []
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             continue
         try:
             url = urldefrag(urljoin(page_url, entry["url"])).url
-        except ValueError:  # an invalid IPv6 host, a netloc that NFKC changes...
+        except ValueError:  # a bad IPv6 literal, a bad port: not a URL
             continue
-        filename = entry.get("filename")
         hashes = entry.get("hashes")
+        name = entry.get("filename")
         # PEP 714 renamed dist-info-metadata to core-metadata; both may appear.
         meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
         files.append(IndexFile(
-            filename=filename if isinstance(filename, str) and filename
-            else url.rsplit("/", 1)[-1],
+            filename=name if isinstance(name, str) and name else url.rsplit("/", 1)[-1],
             url=url,
-            hashes={k: v for k, v in hashes.items() if isinstance(k, str)
-                    and isinstance(v, str)} if isinstance(hashes, dict) else {},
+            hashes={k: v for k, v in hashes.items() if isinstance(v, str)}
+            if isinstance(hashes, dict) else {},
             requires_python=_requires_python(entry.get("requires-python")),
             yanked=bool(entry.get("yanked", False)),  # PEP 592: True, or the reason
             core_metadata=bool(meta),
@@ -167,50 +168,93 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
     return files
 
 
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
+def _short(e: Exception) -> str:
+    """The first line of *e*'s message, at most 200 characters (it may quote the page)."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "a":
-            self._open, self._text = dict(attrs), []
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
+# HTML, read as PEP 503 needs it and in one linear pass (html.parser is quadratic on an
+# unclosed tag repeated, and asserts on some declarations: a page is outside input).
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_ATTRIBUTE = re.compile(r"""[\t\n\f\r ]*([^\t\n\f\r "'>/=]+)"""  # name
+                        r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*"""  # = value
+                        r"""(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+)))?""")
+_RAW_TEXT = ("script", "style")  # their content is no markup
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text).strip()))
-            self._open = None
+
+def _anchors(text: str) -> tuple[str | None, list[tuple[dict[str, str | None], str]]]:
+    """(the first ``<base href>``, each ``<a>``'s attributes and text) of an HTML page.
+
+    Attribute names are lowercased and values unescaped, as ``html.parser`` gives them; an
+    anchor's text is the text up to the next tag.  Every step consumes input, and no
+    pattern scans past a point it scanned before but for an unclosed quote (once per
+    quote character): time linear in the page."""
+    base: str | None = None
+    anchors: list[tuple[dict[str, str | None], str]] = []
+    lower = text.lower()
+    i, n = 0, len(text)
+    while (i := text.find("<", i)) != -1:
+        if text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            if end == -1:
+                break
+            i = end + 3
+            continue
+        if text.startswith(("<!", "<?"), i):
+            end = text.find(">", i + 2)
+            if end == -1:
+                break
+            i = end + 1
+            continue
+        tag = _TAG.match(text, i)
+        if tag is None:
+            i += 1
+            continue
+        name = tag.group(2).lower()
+        closing = tag.group(1) == "/"
+        attrs: dict[str, str | None] = {}
+        i = tag.end()
+        while i < n and text[i] != ">":
+            attribute = _ATTRIBUTE.match(text, i)
+            if attribute is None or attribute.end() == i:
+                i += 1  # a stray '/', '=' or quote
+                continue
+            key, *values = attribute.groups()
+            value = next((v for v in values if v is not None), None)
+            attrs[key.lower()] = html.unescape(value) if value is not None else None
+            i = attribute.end()
+        i += 1  # past '>'
+        if closing:
+            continue
+        if name == "base" and base is None:
+            base = attrs.get("href")
+        elif name == "a":
+            end = text.find("<", i)
+            anchors.append((attrs, html.unescape(text[i:n if end == -1 else end]).strip()))
+        elif name in _RAW_TEXT:
+            end = lower.find("</" + name, i)
+            if end == -1:
+                break
+            i = end
+    return base, anchors
 
 
 def parse_html(text: str, page_url: str) -> list[IndexFile]:
     """PEP 503: one ``<a href="URL#sha256=HEX" data-requires-python=...>`` per file."""
-    parser = _Anchors()
+    found_base, anchors = _anchors(text)
     try:
-        parser.feed(text)
-        parser.close()
-    except (AssertionError, ValueError) as e:  # html.parser on malformed declarations
-        raise DownloadError(f"{page_url}: not a PEP 503 project page ({e})") from None
-    try:
-        base = urljoin(page_url, parser.base) if parser.base else page_url
+        base = urljoin(page_url, found_base) if found_base else page_url
     except ValueError:
         base = page_url
     files = []
-    for attrs, anchor_text in parser.anchors:
+    for attrs, anchor_text in anchors:
         href = attrs.get("href")
         if not href:
             continue
         try:
             url, fragment = urldefrag(urljoin(base, href))
-        except ValueError:  # pip skips a link it cannot read
+        except ValueError:  # a bad IPv6 literal, a bad port: not a URL
             continue
         hashes = {}
         name, eq, value = fragment.partition("=")

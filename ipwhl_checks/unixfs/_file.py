@@ -36,6 +36,7 @@ from ..ipld.cid import cid_bytes
 from ..ipld.dagpb import DataType, encode_pblink, encode_pbnode, encode_unixfs
 from ..ipld.multicodec import DAG_PB, RAW
 from ..ipld.varint import varint, varint_len
+from ..util.threads import block_signals
 from ._node import Node
 from .profiles import Profile
 
@@ -95,7 +96,8 @@ def _executor(threads: int) -> ThreadPoolExecutor:
         pool = _pools.get(threads)
         if pool is None:
             pool = _pools[threads] = ThreadPoolExecutor(max_workers=threads,
-                                                        thread_name_prefix="ipwhl-hash")
+                                                        thread_name_prefix="ipwhl-hash",
+                                                        initializer=block_signals)
         return pool
 
 
