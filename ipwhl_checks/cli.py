@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "car": ("car", "write a path's DAG to a CAR file, or verify a CAR"),
     "add": ("add", "add or upgrade projects from an index, writing declarations"),
     "outdated": ("outdated", "list projects behind the newest release on the index"),
+    "coverage": ("coverage", "list the environments projects cover, or why projects are absent"),
     "publish": ("publish", "build the PEP 503 tree, its root CID and a CAR"),
     "release": ("release", "publish and create a signed tag carrying the root CID"),
     "verify": ("verify", "verify a release tag's signature and recompute its CID"),
@@ -61,7 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeibiybjkp7gnhxn3l3jjdvcycrplc4kvo72ie6n7unpykobsgaxsmm"
+_CID = "bafybeibcmz7hwhuuzvag67tmg5bp5eh24ky7bvx7pq6wpzn7ja4zubvf44"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
@@ -102,6 +103,12 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "outdated": (
         ("ipwhl outdated", "projects behind the index"),
         ("ipwhl outdated --json", "... for scripts"),
+    ),
+    "coverage": (
+        ("ipwhl coverage", "projects that lack a wheel for some supported environment"),
+        ("ipwhl coverage --all --json", "every project's environments, as JSON"),
+        ("ipwhl coverage --top 500 docs/most-downloaded.txt -o docs/most-downloaded-missing.md",
+         "why the first 500 of a list are absent"),
     ),
     "publish": (
         ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),

@@ -32,8 +32,8 @@ def test_help_lists_every_command():
     ("lcok", "did you mean 'lock'?"),
     ("publsh", "did you mean 'publish'?"),
     ("verfiy", "did you mean 'verify'?"),
-    ("nonsense", "the commands are: check, fmt, resolve, cid, car, add, outdated, publish, "
-                 "release, verify, serve, lock, use, diff, integrate"),
+    ("nonsense", "the commands are: check, fmt, resolve, cid, car, add, outdated, coverage, "
+                 "publish, release, verify, serve, lock, use, diff, integrate"),
 ])
 def test_unknown_command_says_what_was_meant(capsys, typed, hint):
     assert main([typed, "--root", "data"]) == 2

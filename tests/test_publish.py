@@ -63,13 +63,20 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         self.log.append(self.path)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up (a publish that stops, cancelling its downloads) is no
+        error of the server's; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def serve(directory: Path) -> Iterator[tuple[str, list[str]]]:
     """Serve *directory* on 127.0.0.1; yields (base URL, list of requested paths)."""
     log: list[str] = []
     handler = type("Handler", (_Quiet,), {"log": log})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(directory)))
+    server = _Server(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(directory)))
     with running(server) as port:
         yield f"http://127.0.0.1:{port}", log
 
@@ -433,6 +440,28 @@ def test_a_declared_file_that_is_not_a_wheel_stops_publishing(
     err = without_summary(err)
     assert err == (f"ipwhl publish: {path}: epsilon-1.0-py3-none-any.whl: not a zip archive, "
                    "or a corrupt one (File is not a zip file); nothing was published\n")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_wheel_over_max_wheel_size_stops_publishing(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IW508 at publish: the wheel's size as read, against repository.toml's limit."""
+    largest = max(repo.files.values(), key=lambda p: p.stat().st_size)
+    size = largest.stat().st_size
+    settings = repo.data / "repository.toml"
+    settings.write_text(settings.read_text() + f"max-wheel-size = {size}\n")
+    assert publish(capsys, "--root", str(repo.data))[0] == 0  # at the limit: accepted
+    settings.write_text(settings.read_text().replace(f"= {size}\n", f"= {size - 1}\n"))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = publish(capsys, "--root", str(repo.data), "--out", str(out_dir / "site"),
+                             "--car", str(out_dir / "site.car"))
+    over = [path for name, wheel in repo.files.items() if wheel.stat().st_size == size
+            for path in repo.data.rglob(name.replace(".whl", ".toml"))]  # (ties: delta's)
+    assert (code, out) == (1, [])
+    assert err in {f"ipwhl publish: {path}: IW508 size: the wheel is {size} B, more than the "
+                   f"repository's max-wheel-size of {size - 1} B; nothing was published\n"
+                   for path in over}
     assert list(out_dir.iterdir()) == []
 
 

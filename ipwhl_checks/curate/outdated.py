@@ -3,7 +3,8 @@
 A project is outdated when the index has a newer release with wheels for every supported
 environment (pip's choice exists on each, :func:`ipwhl_checks.curate.choose.choose_wheels`); a
 project whose declarations cover only some environments (a Windows-only helper) needs
-wheels for those.  Yanked files are ignored, and pre-releases too unless the declared
+wheels for those.  Wheels over the repository's ``max-wheel-size`` do not count.  Yanked
+files are ignored, and pre-releases too unless the declared
 version is one.  ``ipwhl add NAME==LATEST`` then upgrades the project.
 """
 
@@ -21,7 +22,7 @@ from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings
 from ..sources.fetch import Client
 from ..util.progress import Progress
-from .choose import choose_wheels, installable
+from .choose import choose_wheels, installable, within_limit
 
 __all__ = ["Outdated", "find_outdated"]
 
@@ -39,8 +40,8 @@ def _covered(declarations: Sequence[Declaration], settings: Settings) -> list[En
 
 
 def _latest(client: Client, index_url: str, project: NormalizedName, declared: Version,
-            envs: list[Environment]) -> Version | None:
-    files = client.index_files(index_url, project)
+            envs: list[Environment], settings: Settings) -> Version | None:
+    files = within_limit(client.index_files(index_url, project), settings)
     versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked
                        and (declared.is_prerelease or not f.wheel[1].is_prerelease)},
                       reverse=True)
@@ -64,7 +65,7 @@ def find_outdated(declarations: Sequence[Declaration], settings: Settings, *, cl
         declared = max(d.version for d in group)
         envs = _covered(group, settings) or list(settings.environments)
         try:
-            latest = _latest(client, index_url, project, declared, envs)
+            latest = _latest(client, index_url, project, declared, envs, settings)
         except IpwhlError as e:
             return f"{project}: {e}"
         return Outdated(project, declared, latest) if latest is not None else None

@@ -59,6 +59,7 @@ from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
 from ..repo.layout import prefix
+from ..repo.settings import Settings, format_size
 from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
@@ -476,6 +477,7 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name]
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
+            _within_limit(entry, scan.declarations[name], scan.settings)
             if site is not None:
                 site.built(entry)
             lines.add(project_line(name, project_text(entry)))
@@ -555,6 +557,18 @@ def _integration_results(options: PublishOptions) -> list[Results]:
             raise PublishError(f"/{relpath} is known by its CID alone: the site, which shows "
                                "it, cannot be made; link the site by its CID")
     return results
+
+
+def _within_limit(entry: ProjectEntry, decls: Sequence[Declaration],
+                  settings: Settings) -> None:
+    """A wheel over the repository's ``max-wheel-size`` stops the publish (IW508)."""
+    for wheel in entry.wheels:
+        if settings.over_limit(wheel.size):
+            assert settings.max_wheel_size is not None
+            path = next(d.path for d in decls if d.filename == wheel.filename)
+            raise PublishError(f"{path}: IW508 size: the wheel is {format_size(wheel.size)}, "
+                               f"more than the repository's max-wheel-size of "
+                               f"{format_size(settings.max_wheel_size)}; nothing was published")
 
 
 def _add_extra(pub: _Publisher, builder: DagBuilder, children: dict[str, Node],

@@ -59,6 +59,7 @@ class IndexFile:
     requires_python: SpecifierSet | None = None
     yanked: bool = False
     core_metadata: bool = False  # PEP 658/714: <url>.metadata is served
+    size: int | None = None  # PEP 700: the file's size in bytes (JSON pages only)
 
     @property
     def is_wheel(self) -> bool:
@@ -164,8 +165,15 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
             requires_python=_requires_python(entry.get("requires-python")),
             yanked=bool(entry.get("yanked", False)),  # PEP 592: True, or the reason
             core_metadata=bool(meta),
+            size=_size(entry.get("size")),
         ))
     return files
+
+
+def _size(value: object) -> int | None:
+    """PEP 700: ``size`` is a non-negative integer (anything else is not one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+        else None
 
 
 def _short(e: Exception) -> str:
