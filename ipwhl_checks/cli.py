@@ -62,7 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeibcmz7hwhuuzvag67tmg5bp5eh24ky7bvx7pq6wpzn7ja4zubvf44"
+_CID = "bafybeic7v65quaqmcnmuaq2fztrz4nftahwtdmuktn52zgob7ycu2rnwqm"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
