@@ -62,7 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeibcmz7hwhuuzvag67tmg5bp5eh24ky7bvx7pq6wpzn7ja4zubvf44"
+_CID = "bafybeic7v65quaqmcnmuaq2fztrz4nftahwtdmuktn52zgob7ycu2rnwqm"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
@@ -114,6 +114,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),
         ("ipwhl publish --previous manifest.json --car build/delta.car",
          "only what changed since the last release"),
+        ("ipwhl publish --commit HEAD --changes-since ipwhl-20250101.120000 --out build/site",
+         "the site with a changes page since that release's tree"),
     ),
     "release": (
         ("ipwhl release --car build/ipwhl.car", "publish HEAD's tree and tag it, signed"),
@@ -122,6 +124,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "verify": (
         ("ipwhl verify ipwhl-20250101.120000", "check a release tag and its root CID"),
+        ("ipwhl verify ipwhl-20250101.120000 --gateway http://127.0.0.1:8080",
+         "... and its integration results, the site made again from them"),
     ),
     "serve": (
         ("ipwhl serve build/ipwhl.car --port 8080", "a verifying gateway over a CAR"),

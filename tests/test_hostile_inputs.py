@@ -94,15 +94,33 @@ def test_publish_out_replaces_only_what_its_manifest_names(
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0  # its own tree
     capsys.readouterr()
-    for extra, said in [("site/notes.txt", "'notes.txt'"),
-                        ("site/demo/notes.txt", "'demo/notes.txt'")]:
+    for extra, said in [("site/notes.txt", "'notes.txt' is not in its manifest.json"),
+                        ("site/demo/notes.txt", "'demo/notes.txt' is not in its manifest.json"),
+                        # the site's entries are those its site.json names
+                        ("site/_browse/notes.txt", "'_browse/notes.txt' is not in its site.json"),
+                        ("site/_browse/p/notes.html",
+                         "'_browse/p/notes.html' is not in its site.json"),
+                        ("site/_browse/search/notes.js",
+                         "'_browse/search/notes.js' is not in its site.json")]:
         Path(extra).write_text("mine\n")
         assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
         assert capsys.readouterr().err == (
-            f"ipwhl publish: site: exists and is not a published tree ({said} is not in its "
-            "manifest.json); refusing to replace it\n")
+            f"ipwhl publish: site: exists and is not a published tree ({said}); refusing to "
+            "replace it\n")
         assert Path(extra).read_text() == "mine\n"
         Path(extra).unlink()
+    state = Path("site/_browse/site.json")
+    kept = state.read_bytes()
+    state.unlink()
+    assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
+    assert "(no _browse/site.json)" in capsys.readouterr().err
+    state.write_bytes(kept)
+    page = next(Path("site/_browse/p").glob("*/demo.html"))
+    page.unlink()
+    page.symlink_to(tmp_path / "elsewhere.html")
+    assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
+    assert f"('{page.relative_to('site')}' is not in its site.json)" in capsys.readouterr().err
+    page.unlink()
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0
 
 

@@ -26,13 +26,15 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.publish.browse import page_path
+from ipwhl_checks.publish.browse.search import shard_of
 from ipwhl_checks.publish.manifest import (
     dump_manifest,
     load_manifest,
     manifest_bytes,
     parse_manifest,
 )
-from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.repo.layout import declaration_path, prefix
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import ROOT, run_ipwhl, running, without_summary
@@ -325,9 +327,13 @@ def test_one_changed_declaration_changes_only_its_path(repo: Repo, tmp_path: Pat
     assert code == 0, err
     after = car_blocks(car2)
     changed = set(after) - set(before)
+    page = f"_browse/{page_path('beta')}"
     on_path = {file_cid(site2 / p, PROFILE)[0] for p in (
         "beta", "beta/index.html", "beta/beta-2.2-py3-none-any.whl",
-        "beta/beta-2.2-py3-none-any.whl.metadata", "manifest.json", ".")}
+        "beta/beta-2.2-py3-none-any.whl.metadata", "manifest.json", ".",
+        # the site: beta's page, its search shard, the front page (the manifest's CID)
+        page, os.path.dirname(page), "_browse/p", f"_browse/search/{shard_of(prefix('beta'))}.js",
+        "_browse/search", "_browse/index.html", "_browse/site.json", "_browse")}
     # the blocks on beta's path to the root, and the manifest (it describes every project)
     assert changed == on_path
     for project in ("alpha", "delta", "gamma-pkg"):
