@@ -13,14 +13,17 @@ each wheel stays one 1 MiB chunk, "small"); mean about 1.6 x the median.  It pri
 
 - full publish, cold: wheels copied into an empty cache (each verified against its CID);
 - full publish, warm: every wheel read from the cache (what CI does after ``check --online``),
-  without and with a CAR (CI writes one);
+  without and with a CAR (CI writes one), and once making no site (``/_browse/`` linked by
+  its CID), for the site's share of the time;
 - incremental publish after changing one project (``--previous`` = the warm run's manifest,
+  with its site's ``_browse/site.json`` beside it, read as part of the incremental run;
   a delta CAR), the data tree being a git work tree with that manifest's ``source-commit``
   (git lists the changed files), again with the digest scan of every file, once more with
   the change committed, as ``ipwhl publish --previous`` runs in a clean checkout
   (source_commit() checks the tree, git compares the two commits), and last as ``ipwhl
-  release`` runs in CI: the commit's tree read from git's objects (``--commit``), the work
-  tree not walked (with a full publish from the commit as well, for a like-for-like ratio);
+  release --previous-from`` runs in CI: the commit's tree read from git's objects
+  (``--commit``), the work tree not walked, a changes page against the previous commit
+  (with a full publish from the commit as well, for a like-for-like ratio);
 - their ratios (target: incremental under 5% of full), against the full publish without
   and with a CAR;
 - checks that the delta CAR holds exactly the blocks of the new full CAR that the old one
@@ -61,6 +64,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ipwhl_checks.ipld.car import index_car
+from ipwhl_checks.publish.browse import SITE_DIR, STATE_NAME, site_beside
+from ipwhl_checks.publish.browse import Baseline as Since
 from ipwhl_checks.publish.build import PublishOptions, PublishResult, publish, source_commit
 from ipwhl_checks.publish.committed import CommittedTree, committed_tree
 from ipwhl_checks.publish.previous import Previous, load_previous
@@ -279,7 +284,8 @@ def incremental(label: str, prepare: Callable[[], tuple[Path | CommittedTree, Pr
 
 
 def car_cids(path: Path) -> set[bytes]:
-    return {bytes(cid) for cid in index_car(path)}
+    with path.open("rb") as f:
+        return set(index_car(f, str(path)).blocks)
 
 
 def part1(root: Path, projects: int, kb: int) -> None:
@@ -299,12 +305,24 @@ def part1(root: Path, projects: int, kb: int) -> None:
     full, full_cpu, result = timed(data, source_commit=commit)
     print(f"full publish, warm cache:          {full:8.2f}s {full_cpu:8.2f}s   "
           f"root {result.root_cid}")
+    # the same publish making no site (linked by its CID, as `ipwhl verify` links it
+    # without integration results): what the site costs
+    bare, bare_cpu, linked = timed(data, source_commit=commit,
+                                   site=(result.site_cid, result.site_size))
+    assert linked.root_cid == result.root_cid
+    print(f"{'full publish, warm, no site made:':34} {bare:8.2f}s {bare_cpu:8.2f}s   the site: "
+          f"{(full - bare) / full:.1%} of the wall time, {(full_cpu - bare_cpu) / full_cpu:.1%} "
+          "of the CPU time")
     old_car = root / "full-old.car"
     car_full, car_full_cpu, _ = timed(data, source_commit=commit, car=old_car)
     print(f"full publish, warm, with a CAR:    {car_full:8.2f}s {car_full_cpu:8.2f}s   "
           f"{old_car.stat().st_size / 1e9:.2f} GB")
     manifest = root / "manifest.json"
     manifest.write_bytes(result.manifest_bytes)
+    # the site's state where --out would have it, beside the manifest (`ipwhl publish
+    # --previous` reads it there: the unchanged projects' pages are linked by CID)
+    (root / SITE_DIR).mkdir()
+    (root / SITE_DIR / STATE_NAME).write_bytes(result.site_state)
 
     # change one project: a new version of proj00042
     for old in data.rglob("proj00042-*.toml"):
@@ -318,7 +336,7 @@ def part1(root: Path, projects: int, kb: int) -> None:
             previous = load_previous(manifest)
             if how != "git":  # no commit to ask git about: every file is digested
                 previous = dataclasses.replace(previous, source_commit=None)
-            return data, previous, {}
+            return data, previous, {"previous_site": site_beside(manifest)}
         car = root / f"delta-{len(cars)}.car"
         delta = incremental(f"incremental, 1 changed ({how}):", prepare, car, baselines)
         cars.append((delta.root_cid, car.read_bytes()))
@@ -338,7 +356,8 @@ def part1(root: Path, projects: int, kb: int) -> None:
 
     def in_work_tree() -> tuple[Path, Previous, dict[str, object]]:
         return data, load_previous(manifest), {"source_commit": source_commit(data),
-                                               "clean": True}
+                                               "clean": True,
+                                               "previous_site": site_beside(manifest)}
     delta = incremental("incremental, 1 changed, committed:", in_work_tree,
                         root / "delta-committed.car", baselines)
     head = source_commit(data)
@@ -346,18 +365,27 @@ def part1(root: Path, projects: int, kb: int) -> None:
 
     # ... and as `ipwhl release` runs in CI: the commit's tree read from git's objects
     # (--commit), the work tree not walked; git diff-tree lists the changed files
-    tree_full, tree_full_cpu, again = timed(committed_tree(data))
+    # (as `ipwhl release --previous-from` publishes: with a changes page against the
+    # previous release's commit)
+    tree_full, tree_full_cpu, again = timed(committed_tree(data),
+                                            changes_since=Since(committed_tree(data, commit)))
     print(f"{'full publish, warm, from the commit:':34} {tree_full:8.2f}s {tree_full_cpu:8.2f}s")
-    assert again.root_cid == delta.root_cid
 
     def from_commit() -> tuple[CommittedTree, Previous, dict[str, object]]:
-        return committed_tree(data), load_previous(manifest), {}
+        return committed_tree(data), load_previous(manifest), {
+            "previous_site": site_beside(manifest),
+            "changes_since": Since(committed_tree(data, commit))}
     delta = incremental("incremental, 1 changed, --commit:", from_commit,
                         root / "delta-commit.car",
                         [*baselines, ("/ full publish from the commit:", tree_full,
                                       tree_full_cpu)])
     assert delta.root_cid == again.root_cid
-    assert car_cids(root / "delta-commit.car") == car_cids(root / "delta-committed.car")
+    since = timed(committed_tree(data), changes_since=Since(committed_tree(data, commit)),
+                  car=root / "full-commit.car")[2]
+    assert since.root_cid == delta.root_cid
+    assert car_cids(root / "delta-commit.car") == \
+        car_cids(root / "full-commit.car") - car_cids(old_car), \
+        "the delta CAR (with a changes page) is not the new blocks"
 
     floor, hashed = hashing_floor(result, root / "cache")
     _share("hashing floor:", floor, hashed, full, full_cpu,

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "those held, with why"),
     "upgrade": ("upgrade", "bring projects to the newest releases that keep the tree valid, "
                            "as commits"),
+    "coverage": ("coverage", "list the environments projects cover, or why projects are absent"),
     "publish": ("publish", "build the PEP 503 tree, its root CID and a CAR"),
     "release": ("release", "publish and create a signed tag carrying the root CID"),
     "verify": ("verify", "verify a release tag's signature and recompute its CID"),
@@ -64,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeidi5oastfyukk2amhcfi3fcuspewlnxca3eusla6r5g4mrobv6y5y"
+_CID = "bafybeic7v65quaqmcnmuaq2fztrz4nftahwtdmuktn52zgob7ycu2rnwqm"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
@@ -112,10 +113,18 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ipwhl upgrade --all", "every project, moving sets together"),
         ("ipwhl upgrade --all --commit", "... one commit per project or set, for review"),
     ),
+    "coverage": (
+        ("ipwhl coverage", "projects that lack a wheel for some supported environment"),
+        ("ipwhl coverage --all --json", "every project's environments, as JSON"),
+        ("ipwhl coverage --top 500 docs/most-downloaded.txt -o docs/most-downloaded-missing.md",
+         "why the first 500 of a list are absent"),
+    ),
     "publish": (
         ("ipwhl publish --out build/site --car build/ipwhl.car", "the tree and its CAR"),
         ("ipwhl publish --previous manifest.json --car build/delta.car",
          "only what changed since the last release"),
+        ("ipwhl publish --commit HEAD --changes-since ipwhl-20250101.120000 --out build/site",
+         "the site with a changes page since that release's tree"),
     ),
     "release": (
         ("ipwhl release --car build/ipwhl.car", "publish HEAD's tree and tag it, signed"),
@@ -124,6 +133,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "verify": (
         ("ipwhl verify ipwhl-20250101.120000", "check a release tag and its root CID"),
+        ("ipwhl verify ipwhl-20250101.120000 --gateway http://127.0.0.1:8080",
+         "... and its integration results, the site made again from them"),
     ),
     "serve": (
         ("ipwhl serve build/ipwhl.car --port 8080", "a verifying gateway over a CAR"),

@@ -136,7 +136,8 @@ def wait_for_log(log: list[str], text: str, start: int = 0, timeout: float = 10.
 
 # (name, version, dependencies, requires-python): `app` installs app 1.0, lib 2.0, tiny
 # and helper; lib 3.0 needs a Python 4 (a lower bound: uv ignores upper bounds of
-# Requires-Python, by design), app 0.9, lib 1.0 and unused are never chosen.
+# Requires-Python, by design), app 0.9, lib 1.0 and unused are never chosen; later, which
+# needs a Python 4 too, has no wheel for any CPython 3 environment.
 WHEELS: list[tuple[str, str, tuple[str, ...], str | None]] = [
     ("app", "1.0", ("lib>=1.5", "helper; python_version >= '3'"), None),
     ("app", "0.9", ("lib<1.5",), None),
@@ -146,6 +147,7 @@ WHEELS: list[tuple[str, str, tuple[str, ...], str | None]] = [
     ("helper", "1.0", (), None),
     ("tiny", "1.0", (), None),
     ("unused", "1.0", (), None),
+    ("later", "1.0", (), ">=4"),
 ]
 INSTALLED = {"app": "1.0", "lib": "2.0", "helper": "1.0", "tiny": "1.0"}
 

@@ -6,9 +6,9 @@
 
 The tree is what a static PEP 503 mirror holds: ``simple/index.html``,
 ``simple/<project>/index.html`` (PEP 503, with ``data-requires-python``, ``data-yanked``,
-``data-core-metadata``) and ``simple/<project>/index.json`` (PEP 691, chosen when the
-client's Accept header asks for JSON and the server was made with ``json=True``), and
-``files/<filename>`` with its PEP 658 ``files/<filename>.metadata``.
+``data-core-metadata``) and ``simple/<project>/index.json`` (PEP 691 with the PEP 700
+``size``, chosen when the client's Accept header asks for JSON and the server was made
+with ``json=True``), and ``files/<filename>`` with its PEP 658 ``files/<filename>.metadata``.
 
 Faults are queued per URL path; each request to the path takes the next one:
 ``Status(500)``, ``Truncate(100)`` (sends the full Content-Length, then 100 bytes),
@@ -203,7 +203,8 @@ class IndexServer:
             href = f"../../files/{f.filename}#sha256={f.sha256}"
             anchors.append(f'<a href="{href}"{attrs}>{f.filename}</a><br/>\n')
             entry: dict[str, Any] = {"filename": f.filename, "url": f"../../files/{f.filename}",
-                                     "hashes": {"sha256": f.sha256}}
+                                     "hashes": {"sha256": f.sha256},
+                                     "size": (self.root / "files" / f.filename).stat().st_size}
             if f.requires_python:
                 entry["requires-python"] = f.requires_python
             if f.yanked:

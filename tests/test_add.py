@@ -48,7 +48,9 @@ CATALOGUE = [
     ("purelib", "2.0", "py3-none-any", ">=3.12", [], []),  # not on 3.11: not for the closure
     ("speedups", "1.0", "py3-none-any", None, [], []),
     ("winhelper", "0.5", "py3-none-win_amd64", None, [], []),
+    # no release covers every environment (partial coverage); 3.0 is an sdist
     ("partial", "1.0", "cp312-cp312-manylinux_2_28_x86_64", None, [], []),
+    ("partial", "2.0", "cp312-cp312-win_amd64", None, [], []),
     ("orphan", "1.0", "py3-none-any", None, [], ["ghost>=1"]),  # ghost: not on the index
     ("needy", "1.0", "py3-none-any", None, [], ["purelib>=5"]),
     # extras: 'test' needs an sdist-only project, 'all' asks for socky's own 'socks'
@@ -92,7 +94,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
                                       extras=extras, dependencies=deps), requires_python=rp)
         server.publish(make_wheel(tmp / "w", "purelib", "1.2"), yanked=True)  # not chosen
         server.publish(make_wheel(tmp / "w", "pulled", "1.0"), yanked=True)  # all yanked
-        for name in ("sdistonly-1.0.tar.gz", "purelib-3.0.tar.gz"):
+        for name in ("sdistonly-1.0.tar.gz", "purelib-3.0.tar.gz", "partial-3.0.tar.gz"):
             sdist = tmp / "w" / name
             sdist.write_bytes(b"an sdist")
             server.publish(sdist)
@@ -208,11 +210,11 @@ FAILURES = [
      "ipwhl add: sdistonly 1.0: no wheel on {index} (only an sdist, which cannot enter IPWHL)"),
     (["purelib==9.9"], "ipwhl add: purelib 9.9: no wheel on {index} (no such release)"),
     (["purelib>=5"], "ipwhl add: purelib>=5: no release in >=5 on {index} has a wheel for "
-     "every supported environment"),
-    (["partial"], "ipwhl add: partial: no release on {index} has a wheel for every supported "
-     "environment (1.0 (no wheel for cp311-manylinux_2_28_x86_64, cp311-macosx_14_0_arm64, "
-     "cp311-win_amd64, cp312-macosx_14_0_arm64, cp312-win_amd64)); name one: ipwhl add "
-     "'partial==1.0'"),
+     "any supported environment"),
+    (["partial>=3"], "ipwhl add: partial>=3: no release in >=3 on {index} has a wheel for any "
+     "supported environment (3.0 (only an sdist))"),
+    (["pulled"], "ipwhl add: pulled: no release on {index} has a wheel for any supported "
+     "environment (1.0 (yanked))"),
     (["fastlbi==1.0"], "ipwhl add: no project 'fastlbi' on {index} (HTTP 404 for "
      "{index}fastlbi/); did you mean 'fastlib'?"),
     (["--recursive", "socky[test]==1.0"], "ipwhl add: sdistonly: no release with wheels on "
@@ -457,6 +459,43 @@ def test_a_spec_without_a_pin_takes_the_newest_release_with_every_wheel(
     assert add(root, spec) == 0
     assert sorted(Path(p).name.removesuffix("-py3-none-any.toml") for p in files(root)) \
         == stems
+    assert without_summary(capsys.readouterr().err) == err
+
+
+PARTIAL_1 = ("ipwhl add: warning: partial 1.0: no wheel for cp311-manylinux_2_28_x86_64, "
+             "cp311-macosx_14_0_arm64, cp311-win_amd64, cp312-macosx_14_0_arm64, "
+             "cp312-win_amd64\n")
+PARTIAL_2 = ("ipwhl add: warning: partial 2.0: no wheel for cp311-manylinux_2_28_x86_64, "
+             "cp311-macosx_14_0_arm64, cp311-win_amd64, cp312-manylinux_2_28_x86_64, "
+             "cp312-macosx_14_0_arm64\n")
+# (partial coverage) the tree before, SPEC -> the release declared, standard error
+PARTIAL = [
+    ([], "partial", "2.0", "ipwhl add: warning: partial: took 2.0, the newest release with a "
+     "wheel for some supported environment (none has one for every supported environment); "
+     "skipped 3.0 (only an sdist)\n" + PARTIAL_2),
+    (["partial==1.0"], "partial", "1.0", "ipwhl add: warning: partial: took 1.0, the newest "
+     "release with a wheel for every environment partial 1.0 covers; skipped 3.0 (only an "
+     "sdist), 2.0 (no wheel for cp312-manylinux_2_28_x86_64)\n" + PARTIAL_1),
+    (["partial==1.0"], "partial>=2", "2.0", "ipwhl add: warning: partial: took 2.0, the newest "
+     "release with a wheel for some supported environment (none has one for every "
+     "environment partial 1.0 covers); skipped 3.0 (only an sdist)\n" + PARTIAL_2),
+    (["partial==2.0"], "partial<3", "2.0", PARTIAL_2),
+]
+
+
+@pytest.mark.parametrize(("before", "spec", "version", "err"), PARTIAL,
+                         ids=[" ".join([*c[0], c[1]]) for c in PARTIAL])
+def test_without_a_release_for_every_environment_the_newest_partial_one_is_taken(
+        root: Path, capsys: pytest.CaptureFixture[str], before: list[str], spec: str,
+        version: str, err: str) -> None:
+    """A project may cover only some environments: with no release in range for every one
+    (or, for a project in the tree, for every one it covers), the newest release with a
+    wheel for some is declared, and the newer ones passed over are named."""
+    if before:
+        assert add(root, *before) == 0
+    capsys.readouterr()
+    assert add(root, spec) == 0
+    assert [Path(p).name.split("-")[1] for p in files(root)] == [version]
     assert without_summary(capsys.readouterr().err) == err
 
 

@@ -282,7 +282,8 @@ def test_publish_manifest_publishes_on_top_of_the_last_release(
     assert release.startswith(f"previous release: {first_tag} ")
     assert "projects: 5 (reused: 4)" in release
     root_cid = (clone / "build" / "root-cid").read_text().strip()
-    assert main(["publish", "--root", str(clone / "data")]) == 0  # from scratch: the same
+    # from scratch, with the changes page the release made against the previous one: the same
+    assert main(["publish", "--root", str(clone / "data"), "--changes-since", first_tag]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == root_cid
     # the second CAR is a delta: no block of the first, yet the node pinned the new root
     with first_car.open("rb") as f:

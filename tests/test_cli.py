@@ -33,6 +33,7 @@ def test_help_lists_every_command():
     ("publsh", "did you mean 'publish'?"),
     ("verfiy", "did you mean 'verify'?"),
     ("nonsense", "the commands are: check, fmt, resolve, cid, car, add, outdated, upgrade, "
+                 "coverage, "
                  "publish, release, verify, serve, lock, use, diff, integrate"),
 ])
 def test_unknown_command_says_what_was_meant(capsys, typed, hint):

@@ -111,6 +111,16 @@ CASES = [
           ((11, "manylinux_2_17_x86_64"), (12, "manylinux_2_28_x86_64"), (11, "win_amd64")))],
      [("IW404", "dependency 'numpy>=2': no declaration of 'numpy' is installable "
        "(on cp312-win_amd64)")]),
+    # Partial coverage: the dependencies must be there wherever the dependent installs, and
+    # only there.
+    ("partial coverage, the dependency covers the same", [
+        d("app-1.0-py3-none-win_amd64.whl", dependencies=["winlib"]),
+        d("winlib-1.0-py3-none-win_amd64.whl")], []),
+    ("partial coverage, the dependency covers less", [
+        d("app-1.0-py3-none-any.whl", requires_python=">=3.12", dependencies=["lib"]),
+        d("lib-1.0-cp312-cp312-win_amd64.whl")],
+     [("IW404", "dependency 'lib': no declaration of 'lib' is installable "
+       "(on cp312-manylinux_2_28_x86_64)")]),
     ("dependent not installable anywhere", [
         d("app-1.0-py3-none-macosx_11_0_arm64.whl", dependencies=["missing"])], []),
     ("bad marker", [d("app-1.0-py3-none-any.whl", dependencies=['x; python_version ~= "abc"'])],

@@ -94,15 +94,33 @@ def test_publish_out_replaces_only_what_its_manifest_names(
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0  # its own tree
     capsys.readouterr()
-    for extra, said in [("site/notes.txt", "'notes.txt'"),
-                        ("site/demo/notes.txt", "'demo/notes.txt'")]:
+    for extra, said in [("site/notes.txt", "'notes.txt' is not in its manifest.json"),
+                        ("site/demo/notes.txt", "'demo/notes.txt' is not in its manifest.json"),
+                        # the site's entries are those its site.json names
+                        ("site/_browse/notes.txt", "'_browse/notes.txt' is not in its site.json"),
+                        ("site/_browse/p/notes.html",
+                         "'_browse/p/notes.html' is not in its site.json"),
+                        ("site/_browse/search/notes.js",
+                         "'_browse/search/notes.js' is not in its site.json")]:
         Path(extra).write_text("mine\n")
         assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
         assert capsys.readouterr().err == (
-            f"ipwhl publish: site: exists and is not a published tree ({said} is not in its "
-            "manifest.json); refusing to replace it\n")
+            f"ipwhl publish: site: exists and is not a published tree ({said}); refusing to "
+            "replace it\n")
         assert Path(extra).read_text() == "mine\n"
         Path(extra).unlink()
+    state = Path("site/_browse/site.json")
+    kept = state.read_bytes()
+    state.unlink()
+    assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
+    assert "(no _browse/site.json)" in capsys.readouterr().err
+    state.write_bytes(kept)
+    page = next(Path("site/_browse/p").glob("*/demo.html"))
+    page.unlink()
+    page.symlink_to(tmp_path / "elsewhere.html")
+    assert main(["publish", "--root", "r/data", "--out", "site"]) == 1
+    assert f"('{page.relative_to('site')}' is not in its site.json)" in capsys.readouterr().err
+    page.unlink()
     assert main(["publish", "--root", "r/data", "--out", "site"]) == 0
 
 
@@ -275,3 +293,34 @@ def test_unbounded_settings_are_one_line_at_once(data: Path, tmp_path: Path, lin
     assert time.monotonic() - start < 30  # (was: minutes, and gigabytes)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f"ipwhl check: r/data/repository.toml: {message}\n"
+
+
+# -- TOML that tomllib fails on with other exceptions than TOMLDecodeError ------------------
+
+_HUGE = "x = " + "9" * 5000 + "\n"  # int() refuses more than 4300 digits: a ValueError
+_DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"  # Python 3.11's tomllib: a RecursionError
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    (_HUGE, "a number of more than 4300 digits"),
+    (_DEEP, "arrays or tables nested too deep"),
+], ids=["huge-number", "deep-nesting"])
+@pytest.mark.parametrize("where", ["declaration", "integration", "fmt"])
+def test_toml_that_tomllib_chokes_on_is_one_line(data: Path, tmp_path: Path, text: str,
+                                                 why: str, where: str) -> None:
+    if where == "integration":
+        path = data / "integration.toml"
+        expected = f"{path.relative_to(tmp_path)}: IW109 invalid TOML: {why}"
+    else:
+        path = declaration_path(data, DEMO)
+        path.parent.mkdir(parents=True)
+        expected = f"{path.relative_to(tmp_path)}: IW100 invalid TOML: {why}"
+    path.write_text(text)
+    if where == "fmt":
+        done = run_ipwhl("fmt", "--root", "r/data", cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (1, "")
+        assert done.stdout == f"{path.relative_to(tmp_path)}: cannot format: invalid TOML: {why}\n"
+    else:
+        done = run_ipwhl("check", "--root", "r/data", cwd=tmp_path)
+        assert done.returncode == 1 and done.stdout.splitlines() == [expected]
+    assert "Traceback" not in done.stderr

@@ -184,13 +184,21 @@ platform_names = st.one_of(
 )
 python_names = st.one_of(st.from_regex(r"[0-9]{1,3}\.[0-9]{1,4}(\.[0-9]{1,4})?", fullmatch=True),
                          big_numbers.map(lambda n: "3." + n), st.text(max_size=8))
+sizes = st.one_of(  # max-wheel-size lines: bytes, a number and a unit, or neither
+    st.one_of(st.integers(-2, 1 << 41).map(str), big_numbers).map(
+        lambda n: f"max-wheel-size = {n}\n"),
+    st.builds(lambda n, sep, unit: f"max-wheel-size = {toml_string(f'{n}{sep}{unit}')}\n",
+              st.one_of(st.integers(0, 1 << 41).map(str), big_numbers, st.just("\u0662")),
+              st.sampled_from(["", " ", "  "]),
+              st.sampled_from(["B", "kB", "MB", "GB", "KiB", "MiB", "GiB", "mb", "TB", ""])),
+)
 settings_files = st.one_of(
     st.builds(lambda profile, pys, plats, extra: (
         f"profile = {toml_string(profile)}\npython = {json.dumps(pys)}\n"
         f"platforms = {json.dumps(plats)}\n{extra}").encode(),
         st.sampled_from(["unixfs-v1-2025", "unixfs-v0-2015", "x"]),
         st.lists(python_names, max_size=4), st.lists(platform_names, max_size=4),
-        st.sampled_from(["", "extra = 1\n", "python = []\n"])),
+        st.one_of(st.sampled_from(["", "extra = 1\n", "python = []\n"]), sizes)),
     st.lists(st.tuples(keys, toml_values), max_size=4).map(
         lambda kv: "".join(f"{k} = {v}\n" for k, v in kv).encode()),
     st.binary(max_size=100),
@@ -206,6 +214,7 @@ def test_a_settings_file_is_settings_or_one_error(data: bytes) -> None:
     except SettingsError as e:
         assert one_line(str(e))
         return
+    assert found.max_wheel_size is None or 0 < found.max_wheel_size <= 1 << 40
     tags = sum(len(env.tags) for env in found.environments)  # what the checks derive
     assert tags < 1_000_000 and time.monotonic() - start < 10
 
@@ -511,6 +520,8 @@ HOSTILE_WHEELS = [
      "METADATA Name"),
     ("WHEEL Tag expanding to 8,000,000 tags", META,
      b"Wheel-Version: 1.0\nTag: " + WIDE_TAGS.encode() + b"\n", "more than 1024 tags"),
+    ("WHEEL Tag folded onto a second line", META, WHEEL + b" 0\n",
+     "invalid Tag 'py3-none-any\\n 0'"),
 ]
 
 

@@ -161,8 +161,11 @@ def test_incremental_release_served_from_two_cars(repo, tmp_path) -> None:  # ty
     write_tree(data, [decl], pythons=("3.11", "3.12"),
                platforms=("manylinux_2_28_x86_64", "win_amd64"))
     previous = tmp_path / "manifest.json"
-    with urllib.request.urlopen(repo["url"] + "manifest.json") as response:
-        previous.write_bytes(response.read())
+    # the previous release's manifest and, where --out would have it, its site's state
+    for name in ("manifest.json", "_browse/site.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        with urllib.request.urlopen(repo["url"] + name) as response:
+            (tmp_path / name).write_bytes(response.read())
     delta = tmp_path / "delta.car"
     done = subprocess.run([sys.executable, "-m", "ipwhl_checks", "publish", "--root", str(data),
                            "--car", str(delta), "--previous", str(previous), "--allow-file"],

@@ -1,7 +1,8 @@
 """Integration results travel with the release: ``ipwhl release --integration`` publishes
-them as ``/integration/<environment>.json`` and names them in the signed tag, ``ipwhl
-verify`` links them into the recomputed root and, through a gateway, checks that they
-were made for that tree."""
+them as ``/integration/<environment>.json``, shows them on the site's project pages and
+names them (and the site) in the signed tag; ``ipwhl verify`` links them and the site into
+the recomputed root or, through a gateway, fetches them, checks that they were made for
+that tree and makes the site again from them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from ipwhl_checks.cli import main
+from ipwhl_checks.publish.browse import page_path
 from ipwhl_checks.release.integration import parse_tag_lines
+from ipwhl_checks.release.tag import parse_tag_message
 
-from .gatewayutil import gateway
+from .gatewayutil import gateway, get
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 from .test_release import run, signed  # noqa: F401 (the fixture)
 
@@ -50,13 +53,23 @@ def test_release_carries_and_verify_checks_the_results(
                              text=True, check=True).stdout
     [(env, cid, _size, counts)] = parse_tag_lines(message)
     assert (env, counts) == (environment, {"passed": 3, "skipped": 1})
+    site = parse_tag_message(message).site
+    assert site is not None
 
     code, out, err = run(capsys, "verify", "ipwhl-2")
     assert code == 0, err
     assert out[-1] == root_cid
     assert f"integration: {environment}: 3 passed, 1 skipped ({cid}, linked by CID)" in out
+    assert any(line.startswith(f"site: {site[0]} (linked by CID") for line in out)
     with gateway(car) as (host, _log):
         code, out, err = run(capsys, "verify", "ipwhl-2", "--gateway", f"http://{host}")
+        # the project pages show each project's outcome, and link the results
+        status, _headers, page = get(host, f"/ipfs/{root_cid}/_browse/{page_path('beta')}")
     assert code == 0, err
     assert f"integration: {environment}: 3 passed, 1 skipped ({cid}, checked)" in out
+    assert not any(line.startswith("site: ") for line in out)  # made again, the same CID
+    outcome = document["projects"]["beta"]["outcome"]
+    assert status == 200 and f'<tr data-env="{environment}">'.encode() in page
+    assert f">{outcome}</span>".encode() in page
+    assert f"../../../integration/{environment}.json".encode() in page
     assert main(["car", "--verify", str(car)]) == 0

@@ -111,6 +111,11 @@ FAILURES = [  # arguments, exit status, part of the one-line message
     (["--env", "current", "nothere"], 1, "'nothere' is not in the repository"),
     (["--env", "cp37-manylinux_2_28_x86_64", "app>=1"], 1, "no install set on cp37"),
     (["--env", "current", "app>=2"], 1, "cannot be met"),
+    (["--env", "cp312-manylinux_2_28_x86_64", "later"], 1, "no install set on "
+     "cp312-manylinux_2_28_x86_64: 'later' has no wheel for cp312-manylinux_2_28_x86_64 (the "
+     "repository's later 1.0 covers py3-none-any)"),
+    (["--env", "cp27-manylinux_2_28_x86_64", "tiny"], 2, "unknown environment "
+     "'cp27-manylinux_2_28_x86_64'"),
     (["--env", "current", "app!!"], 2, "is not a valid requirement"),
     (["--env", "current", "--format", "pylock", "-o", "lock.toml", "app"], 2, "pylock.toml"),
     (["--env", "nowhere", "app"], 2, "unknown environment 'nowhere'"),

@@ -265,3 +265,22 @@ def test_json_names_the_project_of_an_online_problem(tmp_path: Path, index: Inde
     assert json.loads(result.stdout) == [
         {"path": str(path), "id": "IW505", "project": "demo", "environments": [],
          "message": "extras: declared 'tls' but the wheel does not provide it"}]
+
+
+@pytest.mark.parametrize(("limit", "over"), [(0, True), (1, False)],
+                         ids=["one byte over", "exactly at the limit"])
+def test_a_wheel_over_max_wheel_size(tmp_path: Path, index: IndexServer,
+                                     capsys: pytest.CaptureFixture[str], limit: int,
+                                     over: bool) -> None:
+    """IW508 against the repository's own max-wheel-size, from the downloaded file's size."""
+    root = tmp_path / "data"
+    path = write_tree(root, index)
+    size = (index.root / "files" / DEMO).stat().st_size
+    (root / "repository.toml").write_text(f"{SETTINGS}max-wheel-size = {size - 1 + limit}\n")
+    assert online_check(root, path) == (1 if over else 0)
+    assert size < 1000  # in bytes, then
+    assert capsys.readouterr().out == (
+        f"{path}: IW508 size: the wheel is {size} B, more than the repository's max-wheel-size of "
+        f"{size - 1} B\n" if over else "")
+    # the other wheels are small: the offline check has nothing to say about sizes
+    assert ipwhl(["check", "--root", str(root)]) == 0

@@ -26,13 +26,15 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.publish.browse import page_path
+from ipwhl_checks.publish.browse.search import shard_of
 from ipwhl_checks.publish.manifest import (
     dump_manifest,
     load_manifest,
     manifest_bytes,
     parse_manifest,
 )
-from ipwhl_checks.repo.layout import declaration_path
+from ipwhl_checks.repo.layout import declaration_path, prefix
 from ipwhl_checks.unixfs import file_cid
 
 from .conftest import ROOT, run_ipwhl, running, without_summary
@@ -325,9 +327,13 @@ def test_one_changed_declaration_changes_only_its_path(repo: Repo, tmp_path: Pat
     assert code == 0, err
     after = car_blocks(car2)
     changed = set(after) - set(before)
+    page = f"_browse/{page_path('beta')}"
     on_path = {file_cid(site2 / p, PROFILE)[0] for p in (
         "beta", "beta/index.html", "beta/beta-2.2-py3-none-any.whl",
-        "beta/beta-2.2-py3-none-any.whl.metadata", "manifest.json", ".")}
+        "beta/beta-2.2-py3-none-any.whl.metadata", "manifest.json", ".",
+        # the site: beta's page, its search shard, the front page (the manifest's CID)
+        page, os.path.dirname(page), "_browse/p", f"_browse/search/{shard_of(prefix('beta'))}.js",
+        "_browse/search", "_browse/index.html", "_browse/site.json", "_browse")}
     # the blocks on beta's path to the root, and the manifest (it describes every project)
     assert changed == on_path
     for project in ("alpha", "delta", "gamma-pkg"):
@@ -434,6 +440,28 @@ def test_a_declared_file_that_is_not_a_wheel_stops_publishing(
     err = without_summary(err)
     assert err == (f"ipwhl publish: {path}: epsilon-1.0-py3-none-any.whl: not a zip archive, "
                    "or a corrupt one (File is not a zip file); nothing was published\n")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_wheel_over_max_wheel_size_stops_publishing(
+        repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IW508 at publish: the wheel's size as read, against repository.toml's limit."""
+    largest = max(repo.files.values(), key=lambda p: p.stat().st_size)
+    size = largest.stat().st_size
+    settings = repo.data / "repository.toml"
+    settings.write_text(settings.read_text() + f"max-wheel-size = {size}\n")
+    assert publish(capsys, "--root", str(repo.data))[0] == 0  # at the limit: accepted
+    settings.write_text(settings.read_text().replace(f"= {size}\n", f"= {size - 1}\n"))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = publish(capsys, "--root", str(repo.data), "--out", str(out_dir / "site"),
+                             "--car", str(out_dir / "site.car"))
+    over = [path for name, wheel in repo.files.items() if wheel.stat().st_size == size
+            for path in repo.data.rglob(name.replace(".whl", ".toml"))]  # (ties: delta's)
+    assert (code, out) == (1, [])
+    assert err in {f"ipwhl publish: {path}: IW508 size: the wheel is {size} B, more than the "
+                   f"repository's max-wheel-size of {size - 1} B; nothing was published\n"
+                   for path in over}
     assert list(out_dir.iterdir()) == []
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from ipwhl_checks.cli import main
 from ipwhl_checks.errors import IpwhlError, ReleaseError, VerifyError
+from ipwhl_checks.ipld.car import read_car
+from ipwhl_checks.publish.browse import page_path
 from ipwhl_checks.release.last import last_release
 from ipwhl_checks.release.tag import (
     ReleaseInfo,
@@ -24,7 +26,7 @@ from ipwhl_checks.release.tag import (
 from ipwhl_checks.util.git import git_reason
 
 from .conftest import made_by_a_plain_open, running, umask, without_summary
-from .gatewayutil import gateway
+from .gatewayutil import gateway, get
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -211,6 +213,8 @@ root-cid: bafyignored
     (GOOD.replace("format: ipwhl-release/1", "format: ipwhl-release/2"), "is not an IPWHL"),
     (GOOD.replace("manifest-cid: bafkmanifest\n", ""), "lacks the 'manifest-cid' field"),
     (GOOD.replace("wheels: 3", "wheels: three"), "a count is not a number"),
+    (GOOD.replace("-----BEGIN", "changes-since: HEAD~1\n-----BEGIN"),
+     "changes-since 'HEAD~1' is not a commit's object name"),
 ])
 def test_bad_tag_messages(text: str, error: str) -> None:
     with pytest.raises(ReleaseError, match=error):
@@ -222,6 +226,14 @@ def test_tag_message_round_trip() -> None:
     assert info == ReleaseInfo("bafyroot", "bafkmanifest", "unixfs-v1-2025", 2, 3, 456,
                                "0123456789abcdef0123456789abcdef01234567", "t")
     assert format_tag_message(info) == GOOD.split("-----BEGIN")[0]
+    since = GOOD.replace("-----BEGIN", f"changes-since: {'ab' * 20}\n-----BEGIN")
+    info = parse_tag_message(since, "t")
+    assert info.changes_since == "ab" * 20
+    assert format_tag_message(info) == since.split("-----BEGIN")[0]
+    site = since.replace("-----BEGIN", "site: bafysite 1234\n-----BEGIN")
+    info = parse_tag_message(site, "t")
+    assert (info.changes_since, info.site) == ("ab" * 20, ("bafysite", 1234))
+    assert format_tag_message(info) == site.split("-----BEGIN")[0]
 
 
 @contextmanager
@@ -282,6 +294,42 @@ def test_previous_from_a_gateway_checks_what_it_fetches(
     _tag("ipwhl-3", message, tmp_path / "stranger")  # the newest tag, forged
     with pytest.raises(VerifyError, match="not an allowed signer"):
         last_release(Path("."), "http://127.0.0.1:9")
+
+
+def test_a_release_on_top_of_another_has_a_changes_page_verify_reproduces(
+        signed: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``release --previous-from``: the previous site's state comes through the gateway too
+    (its pages are reused), the tree gains a changes page against the previous release's
+    commit, the tag names that commit, and ``verify`` publishes with it to the same CID."""
+    code, _out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-1",
+                          "--car", str(tmp_path / "one.car"))
+    assert code == 0, err
+    signed.add("epsilon", "1.0")
+    git(Path("."), "add", "-A")
+    git(Path("."), "commit", "-q", "-m", "epsilon")
+    with gateway(tmp_path / "one.car") as (host, log):
+        code, out, err = run(capsys, "release", "--root", "data", "--tag", "ipwhl-2",
+                             "--previous-from", f"http://{host}", "--car",
+                             str(tmp_path / "two.car"))
+        assert code == 0, err
+        assert "/_browse/site.json?format=car" in log.getvalue()
+    first, second = read_release(Path("."), "ipwhl-1"), read_release(Path("."), "ipwhl-2")
+    assert second.changes_since == first.source_commit != second.source_commit
+    code, out, err = run(capsys, "verify", "ipwhl-2")
+    assert code == 0, err
+    assert out[-1] == second.root_cid
+    with gateway(tmp_path / "one.car", tmp_path / "two.car") as (host, _log):
+        status, _headers, body = get(host, f"/ipfs/{second.root_cid}/_browse/changes.html")
+        assert status == 200 and b'data-change="added"><td><a href=' in body
+        assert b"epsilon" in body and b"1 added" in body
+        # alpha's page is the first release's (linked, not in the delta CAR)
+        page = f"/_browse/{page_path('alpha')}"
+        assert get(host, f"/ipfs/{second.root_cid}{page}")[2] == \
+            get(host, f"/ipfs/{first.root_cid}{page}")[2]
+    with (tmp_path / "two.car").open("rb") as f:
+        delta = {str(cid) for cid, _data, _offset in read_car(f)}
+    with (tmp_path / "one.car").open("rb") as f:
+        assert delta.isdisjoint(str(cid) for cid, _data, _offset in read_car(f))
 
 
 @pytest.mark.parametrize(("output", "reason"), [

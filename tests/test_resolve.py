@@ -55,6 +55,7 @@ REPO = [
     ("b", "1.0", "py3-none-any", None, [], []),
     ("b", "2.0", "py3-none-any", None, [], []),
     ("winonly", "1.0", "cp312-cp312-win_amd64", None, [], []),
+    ("needswin", "1.0", "py3-none-any", None, [], ["winonly>=1"]),
     ("legacy", "1.0", "py3-none-any", None, [], ["idna<3"]),
     ("needsmissing", "1.0", "py3-none-any", None, [], ["missingdep>=1"]),
     ("x", "1.0", "py3-none-any", "<3.12", [], []),
@@ -108,10 +109,16 @@ CASES = [
     ("missing dependency", LINUX12, ["needsmissing"], ResolutionError(
         "no install set on cp312-manylinux_2_28_x86_64: 'missingdep>=1' (required by "
         "needsmissing 1.0) cannot be met: 'missingdep' is not in the repository")),
-    ("not installable", LINUX12, ["winonly"], ResolutionError(
-        "no install set on cp312-manylinux_2_28_x86_64: 'winonly' (requested) cannot be met: "
-        "no wheel of 'winonly' installable there (the repository has "
-        "winonly-1.0-cp312-cp312-win_amd64.whl)")),
+    ("no wheel for the environment", LINUX12, ["idna", "winonly>=1"], ResolutionError(
+        "no install set on cp312-manylinux_2_28_x86_64: 'winonly' has no wheel for "
+        "cp312-manylinux_2_28_x86_64 (the repository's winonly 1.0 covers cp312-win_amd64)")),
+    ("no wheel for the Python", WIN11, ["winonly"], ResolutionError(
+        "no install set on cp311-win_amd64: 'winonly' has no wheel for cp311-win_amd64 (the "
+        "repository's winonly 1.0 covers cp312-win_amd64)")),
+    ("a dependency without a wheel there", LINUX12, ["needswin"], ResolutionError(
+        "no install set on cp312-manylinux_2_28_x86_64: 'winonly>=1' (required by needswin "
+        "1.0) cannot be met: 'winonly' has no wheel for cp312-manylinux_2_28_x86_64 (the "
+        "repository's winonly 1.0 covers cp312-win_amd64)")),
     ("requires-python excludes", WIN11, ["x>=2"], ResolutionError(
         "no install set on cp311-win_amd64: 'x>=2' (requested) cannot be met: the repository "
         "has x 1.0 there")),
@@ -125,7 +132,8 @@ STRICTER_THAN_INSTALLERS = {"missing extra"}
 
 def _run(env_name, requirements):
     environment = target_environment(SETTINGS, env_name)
-    found = resolve(DECLARATIONS, environment, [Requirement(r) for r in requirements])
+    found = resolve(DECLARATIONS, environment, [Requirement(r) for r in requirements],
+                    SETTINGS.environments)
     return [f"{d.project} {d.version} {d.filename}" for d in found]
 
 
@@ -252,6 +260,15 @@ def test_same_as_pip_on_this_interpreter(wheels, tmp_path):
         for item in json.loads(report.read_text())["install"])
     found = resolve(DECLARATIONS, CurrentEnvironment(), [Requirement(r) for r in requirements])
     assert [(d.project, str(d.version), d.filename) for d in found] == chosen
+
+
+def test_without_the_environments_the_wheels_tags_are_named():
+    """``ipwhl lock`` knows the published wheels, not the repository's environments."""
+    with pytest.raises(ResolutionError) as info:
+        resolve(DECLARATIONS, target_environment(SETTINGS, LINUX12), [Requirement("winonly")])
+    assert str(info.value) == (
+        "no install set on cp312-manylinux_2_28_x86_64: 'winonly' has no wheel for "
+        "cp312-manylinux_2_28_x86_64 (the repository's winonly 1.0 covers cp312-cp312-win_amd64)")
 
 
 def test_command_current_environment(tree, capsys):

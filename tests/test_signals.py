@@ -24,6 +24,7 @@ from .conftest import ipwhl_argv, new_data_root, run_ipwhl, running
 from .indexserver import IndexServer, Stall
 from .test_publish import Repo, repo  # noqa: F401 (the fixture)
 from .test_release import signed  # noqa: F401 (the fixture)
+from .wheelmaker import make_wheel
 
 
 @contextmanager
@@ -169,17 +170,23 @@ def stopped_while_downloading(argv: list[str], cwd: Path, env: dict[str, str],
     return process.returncode, err, took
 
 
-@pytest.mark.parametrize("command", ["add", "outdated"])
+@pytest.mark.parametrize("command", ["add", "outdated", "coverage"])
 def test_add_and_outdated_stop_on_a_signal(tmp_path: Path, command: str) -> None:
+    """(and ``coverage --top``, reading the page of a project the tree lacks)"""
     from .test_network import SETTINGS, declare, env_for
 
     with IndexServer(tmp_path / "index") as index:
         data = new_data_root(tmp_path, SETTINGS)
         [name] = declare(data, index, tmp_path, projects=1, size=200_000)
         declare(data, index, tmp_path / "more", projects=3)  # (outdated reads them too)
-        path = "/simple/proj00/" if command == "outdated" else f"/files/{name}"
+        (tmp_path / "list.txt").write_text("proj00\nghost\n")
+        index.publish(make_wheel(tmp_path / "ghost", "ghost", "1.0"))  # not in the tree
+        path = {"add": f"/files/{name}", "outdated": "/simple/proj00/",
+                "coverage": "/simple/ghost/"}[command]
         index.fault(path, Stall())
-        argv = [command, *(["proj00==1.0"] if command == "add" else []), "--root", str(data)]
+        argv = [command, *{"add": ["proj00==1.0"], "outdated": [],
+                           "coverage": ["--top", "2", str(tmp_path / "list.txt")]}[command],
+                "--root", str(data)]
         code, err, took = stopped_while_downloading(
             argv, tmp_path, env_for(index, tmp_path, IPWHL_TIMEOUT="60"),
             lambda: bool(index.stalled), signal.SIGINT if command == "add" else signal.SIGTERM)

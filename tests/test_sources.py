@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +164,23 @@ def test_pep691_example() -> None:
     assert (wheel.filename, wheel.yanked, wheel.core_metadata, wheel.requires_python) == (
         "holygrail-1.0-py3-none-any.whl", False, True, SpecifierSet(">=3.7"))
     assert set(wheel.hashes) == {"sha256", "blake2b"}
+
+
+def test_pep700_sizes() -> None:
+    # After the example in PEP 700 (api-version 1.1): every file has its size in bytes.
+    sdist, wheel = parse_json((SPEC / "pep700-example.json").read_bytes(),
+                              "https://example.com/simple/holygrail/")
+    assert (sdist.size, wheel.size) == (1337, 1234)
+    # api-version 1.0 pages and HTML pages give none
+    assert {f.size for f in parse_json((SPEC / "pep691-example.json").read_bytes(),
+                                       "https://example.com/simple/holygrail/")} == {None}
+
+
+@pytest.mark.parametrize("size", ["1234", -1, True, 1.5, None, [1]])
+def test_a_size_that_is_no_byte_count_is_none(size: object) -> None:
+    entry = {"filename": "x-1-py3-none-any.whl", "url": "x-1-py3-none-any.whl", "size": size}
+    (f,) = parse_json(json.dumps({"files": [entry]}).encode(), "https://index.example/simple/x/")
+    assert f.size is None
 
 
 def test_pep503_page() -> None:

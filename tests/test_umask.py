@@ -28,8 +28,10 @@ WRITERS = {  # command -> the test of the files it writes, under a umask
     "use": "test_use.test_pip_configuration_gets_the_permissions_of_the_umask",
     "integrate": "test_integrate.test_the_results_get_the_permissions_of_the_umask",
     "upgrade": "test_upgrade.test_declarations_get_the_permissions_of_the_umask",
+    "coverage": "test_coverage.test_the_page_gets_the_permissions_of_the_umask",
 }
-# (check --online, add, outdated, publish, release and verify fill the wheel cache)
+# (check --online, add, outdated, coverage, publish, release and verify fill the wheel
+# cache)
 WRITES_NOTHING = {"check", "resolve", "cid", "outdated", "verify", "serve", "diff"}
 CACHE = "test_fetch.test_cache_files_get_the_permissions_of_the_umask"
 

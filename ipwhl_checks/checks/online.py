@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 from ..errors import DeclarationError, DownloadError, IpwhlError, WheelError
 from ..repo.declaration import Declaration, Problem
 from ..repo.extras import requirements_for_extras
-from ..repo.settings import Settings
+from ..repo.settings import Settings, format_size
 from ..repo.source import parse_source
 from ..sources.fetch import Client, ContentMismatch, FetchOptions, fetch_wheel
 from ..sources.wheel import WheelInfo, read_wheel
@@ -136,6 +136,23 @@ def _iw506_dependencies(declared: Iterable[Requirement],
     return messages
 
 
+def _iw508_too_large(size: int, settings: Settings) -> list[str]:
+    """IW508 wheel too large: the wheel is larger than the repository's ``max-wheel-size``.
+
+    Why: the repository is published and mirrored whole; ``max-wheel-size`` in
+    ``repository.toml`` keeps it practical to do so (for example the index's own default
+    upload limit, 100 MiB).  ``ipwhl add`` passes over such wheels and ``ipwhl publish``
+    refuses them.  Fix: remove the declaration (the project then has no wheel for the
+    environments it covered: ``ipwhl coverage`` shows it), declare a smaller wheel of the
+    release, or raise the limit.
+    """
+    if not settings.over_limit(size):
+        return []
+    assert settings.max_wheel_size is not None
+    return [f"size: the wheel is {format_size(size)}, more than the repository's "
+            f"max-wheel-size of {format_size(settings.max_wheel_size)}"]
+
+
 CHECKS: dict[str, Callable[..., object]] = {
     "IW501": _iw501_unreachable,
     "IW502": _iw502_content_id,
@@ -143,6 +160,7 @@ CHECKS: dict[str, Callable[..., object]] = {
     "IW504": _iw504_requires_python,
     "IW505": _iw505_extras,
     "IW506": _iw506_dependencies,
+    "IW508": _iw508_too_large,
 }
 
 
@@ -175,11 +193,13 @@ def _check_one(declaration: Declaration, settings: Settings, index_url: str | No
         return [Problem(path, m, "IW502") for m in _iw502_content_id(declaration, e)]
     except DownloadError as e:
         return [Problem(path, m, "IW501") for m in _iw501_unreachable(declaration, e)]
+    too_large = [Problem(path, m, "IW508")
+                 for m in _iw508_too_large(wheel_path.stat().st_size, settings)]
     try:
         wheel = read_wheel(wheel_path, declaration.filename)
     except WheelError as e:
-        return [Problem(path, f"source: not a valid wheel: {e}", "IW503")]
-    return compare(declaration, wheel)
+        return [*too_large, Problem(path, f"source: not a valid wheel: {e}", "IW503")]
+    return too_large + compare(declaration, wheel)
 
 
 def check_online(declarations: Sequence[Declaration], settings: Settings, *,

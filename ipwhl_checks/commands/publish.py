@@ -1,5 +1,5 @@
 """``ipwhl publish [--root data] [--car OUT.car] [--out DIR] [--previous MANIFEST]
-[--commit REV]``.
+[--commit REV] [--changes-since REV]``.
 
 Builds the published tree (PEP 503 pages, PEP 658 metadata files, the manifest) from the
 declarations under ``--root`` and the verified wheel bytes, prints a summary and, as the
@@ -12,6 +12,12 @@ that changed ``--root`` is the manifest's ``source-commit``, and the work tree i
 looked at (nothing uncommitted is published; for a clean checkout the CID is the same).
 Before anything is written, the wheels' RECORD files are read: two projects whose wheels
 install on one environment and write one path stop the publish (IW507).
+
+The tree holds a site to look projects up in (``/_browse/``, :mod:`ipwhl_checks.publish
+.browse`); with ``--previous``, the ``_browse/site.json`` beside the manifest (as ``--out``
+wrote the tree) lets it link the unchanged pages by CID.  ``--changes-since REV`` adds a
+changes page comparing the tree with the data tree committed at REV (the previous
+release's commit).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from packaging.utils import parse_wheel_filename
 
 from ..checks.clash import check_clashes
 from ..errors import PublishError
+from ..publish.browse import Baseline, site_beside
 from ..publish.build import PublishOptions, PublishResult, Staged, publish, source_commit
 from ..publish.committed import CommittedTree, committed_tree
 from ..publish.manifest import ProjectEntry
@@ -41,7 +48,8 @@ __all__ = ["add_arguments", "add_publish_arguments", "check_file_clashes", "opti
            "print_result", "run"]
 
 
-def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str = "") -> None:
+def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str = "",
+                          changes_default: str = "") -> None:
     """The options ``ipwhl publish`` and ``ipwhl release`` share."""
     add_root(parser)
     parser.add_argument("--car", type=Path, metavar="OUT.car",
@@ -52,6 +60,10 @@ def add_publish_arguments(parser: argparse.ArgumentParser, commit_default: str =
     parser.add_argument("--commit", metavar="REV",
                         help="publish the tree as committed at REV, read from git's objects "
                              "(the work tree is not looked at)" + commit_default)
+    parser.add_argument("--changes-since", metavar="REV",
+                        help="add a changes page: what changed since the data tree as "
+                             "committed at REV (the previous release's commit)"
+                             + changes_default)
     add_index_url(parser)
     add_jobs(parser)
     parser.add_argument("--allow-file", action="store_true",
@@ -66,13 +78,18 @@ def options_from_args(args: argparse.Namespace, commit: str | None) -> PublishOp
     """The options of ``ipwhl publish``/``release``; *commit*: what
     :func:`~ipwhl_checks.publish.build.source_commit` says of ``--root`` (its tree is then known
     to be that commit's)."""
-    previous = None
+    previous = previous_site = None
     if args.previous is not None:
         if args.out is not None:
             raise PublishError("--out writes every file, so it cannot reuse projects from "
                                "--previous; use --car for a delta, or drop --previous")
         previous = load_previous(args.previous)
+        # the previous release's pages: the _browse/site.json of the tree it lies in
+        previous_site = site_beside(args.previous)
+    since = None if args.changes_since is None else Baseline(
+        committed_tree(args.root, args.changes_since))
     return PublishOptions(out=args.out, car=args.car, previous=previous,
+                          previous_site=previous_site, changes_since=since,
                           index_url=args.index_url, clean=commit is not None,
                           allow_file=args.allow_file, source_commit=commit, jobs=args.jobs)
 

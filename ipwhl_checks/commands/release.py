@@ -13,12 +13,21 @@ tag name, then the root CID as the last line.  Push the tag with ``git push REMO
 ``--previous-from GATEWAY`` publishes on top of the newest release tag: its signature
 checked, its manifest fetched through the IPFS gateway and checked against the tag's CIDs
 (:mod:`ipwhl_checks.release.last`), then used as ``--previous`` (unchanged projects are
-reused, ``--car`` writes a delta).  Without a release tag yet, the publish is a full one.
+reused, ``--car`` writes a delta; the release's ``_browse/site.json`` is fetched the same
+way, so that unchanged pages are reused too).  Without a release tag yet, the publish is a
+full one.
+
+Published on top of a previous release (``--previous-from``, or ``--previous``), the
+site gets a changes page comparing the tree with that release's commit (or with
+``--changes-since REV``'s); the tag's ``changes-since`` line names it, for ``ipwhl
+verify``.
 
 ``--integration FILE`` (repeatable, one per environment): the results of ``ipwhl integrate
 --json`` on this tree (their manifest CID must be this release's) are published as
-``/integration/<environment>.json`` and the tag message carries one line per file: its CID
-and summary (:mod:`ipwhl_checks.release.integration`).
+``/integration/<environment>.json``, the project pages show them, and the tag message
+carries one line per file: its CID and summary (:mod:`ipwhl_checks.release.integration`),
+and the site's CID (``ipwhl verify`` without a gateway, which cannot make those pages
+without the files, links the site by it).
 """
 
 from __future__ import annotations
@@ -31,12 +40,13 @@ from pathlib import Path
 
 from ..errors import PublishError, ReleaseError
 from ..ipld.cid import cid_text
+from ..publish.browse import Baseline
 from ..publish.build import PublishOptions, PublishResult, Staged, publish
 from ..publish.committed import CommittedTree, committed_tree
 from ..publish.manifest import parse_manifest
 from ..release.diff import diff, from_manifest, release_notes
 from ..release.integration import DIRECTORY, Results, format_tag_lines, parse_results
-from ..release.last import last_release
+from ..release.last import last_release, release_site
 from ..release.signed import check_signed_range
 from ..release.states import state_at_commit
 from ..release.tag import TAG_PREFIX, ReleaseInfo, create_tag, default_tag_name
@@ -50,7 +60,9 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_publish_arguments(parser, commit_default=" (default: HEAD)")
+    add_publish_arguments(parser, commit_default=" (default: HEAD)",
+                          changes_default=" (default: with --previous-from or --previous, "
+                                          "that release's)")
     parser.add_argument("--tag", metavar="NAME",
                         help="tag name (default: ipwhl-YYYYMMDD.HHMMSS, UTC)")
     parser.add_argument("-u", "--local-user", metavar="KEY",
@@ -76,6 +88,18 @@ def _note_uncommitted(tree: CommittedTree) -> None:
         print(f"ipwhl release: note: {changed} uncommitted change{'s' * (changed > 1)} in "
               f"{tree.prefix or '.'}/ not in this release (it publishes commit "
               f"{tree.commit[:12]})", file=sys.stderr)
+
+
+def _baseline(tree: CommittedTree, commit: str | None) -> Baseline | None:
+    """The previous release's data tree, at its *commit*, for the changes page (None, with
+    a note, when the commit is not in this checkout)."""
+    if commit is None:
+        return None
+    if git(tree.top, "cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode:
+        print(f"ipwhl release: note: the previous release's commit {commit[:12]} is not in "
+              "this checkout: no changes page", file=sys.stderr)
+        return None
+    return Baseline(CommittedTree(tree.top, commit, tree.prefix))
 
 
 def _notes(tree: CommittedTree, options: PublishOptions, result: PublishResult) -> list[str]:
@@ -143,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         _note_uncommitted(tree)
     check_signed_range(repo, commit, tree.prefix, "this release", args.allowed_signers)
     options = options_from_args(args, commit)
+    since = options.previous.source_commit if options.previous is not None else None
     if args.previous_from is not None:
         if args.previous is not None or args.out is not None:
             raise ReleaseError("--previous-from replaces --previous, and cannot be used with "
@@ -152,7 +177,12 @@ def run(args: argparse.Namespace) -> int:
             print("no release yet: a full publish")
         else:
             print(f"previous release: {found[0].tag} {found[0].root_cid}")
-            options = dataclasses.replace(options, previous=found[1])
+            options = dataclasses.replace(options, previous=found[1],
+                                          previous_site=release_site(args.previous_from,
+                                                                     found[0]))
+            since = found[0].source_commit
+    if options.changes_since is None:
+        options = dataclasses.replace(options, changes_since=_baseline(tree, since))
     results = read_results(args.integration)
     if results:
         options = dataclasses.replace(
@@ -163,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
     info = ReleaseInfo(root_cid=result.root_cid, manifest_cid=result.manifest_cid,
                        profile=result.profile, projects=result.projects,
                        wheels=result.wheels, bytes=result.total_bytes, source_commit=commit,
-                       tag=name)
+                       tag=name, changes_since=options.changes_since.commit
+                       if options.changes_since is not None else None,
+                       site=(result.site_cid, result.site_size) if results else None)
     create_tag(repo, name, info, key=args.local_user, notes=notes,
                extra=format_tag_lines([(r, *_file_cid(r.data, result.profile))
                                        for r in results]))

@@ -4,7 +4,8 @@ Prints one line per package, sorted by name: the normalized name, the version an
 wheel's file name, e.g. ``idna 3.7 idna-3.7-py3-none-any.whl``.  ENV is a supported
 environment (``cp312-manylinux_2_28_x86_64``), another CPython on a known platform, or
 ``current`` (the running interpreter).  An impossible request exits 1 with one line
-saying which requirement, pulled in by which package, conflicts with what.
+saying which requirement, pulled in by which package, conflicts with what; a requested
+project without a wheel for ENV is named with the environments its wheels cover.
 """
 
 from __future__ import annotations
@@ -37,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"ipwhl resolve: warning: left out {invalid} invalid "
               f"{'file' if invalid == 1 else 'files'} of {str(args.root)!r} "
               "(see 'ipwhl check')", file=sys.stderr)
-    for d in resolve(tree.declarations, environment, requirements):
+    for d in resolve(tree.declarations, environment, requirements, tree.settings.environments):
         print(f"{d.project} {d.version} {d.filename}")
     return 0

@@ -53,5 +53,8 @@ def run(args: argparse.Namespace) -> int:
         said = ", ".join(f"{n} {k}" for k, n in counts.items())
         how = "checked" if verified.integration_checked else "linked by CID"
         print(f"integration: {env}: {said} ({cid}, {how})")
+    if verified.site_linked:
+        print(f"site: {verified.result.site_cid} (linked by CID: give --gateway to make it "
+              "again from the integration results)")
     print(release.root_cid)
     return 0

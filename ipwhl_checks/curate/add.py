@@ -20,10 +20,14 @@ whose declarations lack an extra asked of it is rewritten with it (same wheels, 
 from the cache); this goes on to a fixed point.  Without *recursive*, the projects
 already in the tree are left as they are (the dependency check names a missing extra).
 
-A SPEC without a version (``NAME``) or with a range (``NAME>=1,<2``) takes the newest
-release in it that has a wheel for every supported environment, and says which newer
-ones it passed over and why (:func:`~ipwhl_checks.curate.choose.pick_release`);
-``NAME==VERSION`` takes that release, whatever it lacks.  When pip's choices of a release
+Wheels over the repository's ``max-wheel-size`` are passed over (their size from the
+index, PEP 700, else the downloaded file's): pip's next choice serves, or the environment
+is left uncovered.  A SPEC without a version (``NAME``) or with a range (``NAME>=1,<2``)
+takes the newest release in it that has such wheels for every supported environment (for
+a project in the tree covering only some, for those), else, as a project may cover only
+some environments, the newest with a wheel for some; it says which newer ones it passed
+over and why (:func:`~ipwhl_checks.curate.choose.pick_release`).  ``NAME==VERSION`` takes
+that release, whatever it lacks.  When pip's choices of a release
 would overlap on some machine (IW301), wheels that cover the same environments and do not
 overlap are declared instead, if the release has them
 (:func:`~ipwhl_checks.curate.choose.choose_apart`).  For a project the index does not have,
@@ -64,7 +68,7 @@ from ..repo.declaration import Declaration
 from ..repo.extras import requirements_for_extras
 from ..repo.fmt import render
 from ..repo.layout import declaration_path
-from ..repo.settings import Environment, Settings
+from ..repo.settings import Environment, Settings, format_size
 from ..repo.source import URL_SCHEMES, index_source, parse_source
 from ..repo.tree import Tree
 from ..sources.fetch import Client, download_wheel, fetch_wheel
@@ -72,7 +76,8 @@ from ..sources.simple_index import IndexFile, NoSuchProject
 from ..sources.wheel import WheelInfo, read_wheel
 from ..unixfs import file_cid
 from ..util.atomic import plain_mode
-from .choose import choose_apart, choose_wheels, installable, pick_release
+from .choose import choose_apart, choose_wheels, installable, pick_release, within_limit
+from .coverage import project_coverage
 
 __all__ = ["AddError", "Plan", "SpecError", "apply_plan", "plan_add"]
 
@@ -220,24 +225,36 @@ class _Planner:
             raise AddError(f"{e}; did you mean {names}?") from e
 
     def pick(self, name: str, spec: SpecifierSet, text: str) -> Version:
-        """The newest release of *name* in *spec* with a wheel for every supported
-        environment; a warning names the newer ones skipped."""
+        """The newest release of *name* in *spec* the repository accepts with a wheel for
+        every environment the project must cover (every supported one, or those its
+        declarations in the tree cover), else the newest with a wheel for some (partial
+        coverage); a warning names the newer ones skipped."""
         project = canonicalize_name(name)
-        found = pick_release(self._files(project), project, spec, self.settings.environments)
+        needed, what = None, "every supported environment"
+        have = [d for d in self.tree.declarations if d.project == project]
+        if have:
+            (coverage,) = project_coverage(have, self.settings)
+            if coverage.covered and not coverage.complete:
+                needed = coverage.covered
+                what = f"every environment {project} {coverage.versions[0]} covers"
+        found = pick_release(self._files(project), project, spec, self.settings, needed)
         skipped = [f"{v} ({why})" for v, why in found.skipped[:5]]
         if len(found.skipped) > 5:
             skipped.append(f"{len(found.skipped) - 5} more")
         if found.version is None:
             newest = f" ({', '.join(skipped)})" if skipped else ""
-            hint = f"; name one: ipwhl add '{project}=={found.skipped[0][0]}'" \
-                if any(why.startswith("no wheel for") for _v, why in found.skipped) else ""
             raise AddError(f"{text}: no release{' in ' + str(spec) if spec else ''} on "
-                           f"{self.index_url} has a wheel for every supported environment"
-                           f"{newest}{hint}")
-        if skipped:
+                           f"{self.index_url} has a wheel for any supported environment"
+                           f"{newest}")
+        if skipped and found.complete:
             self.plan.warnings.append(
-                f"{project}: took {found.version}, the newest release with a wheel for every "
-                f"supported environment; skipped {', '.join(skipped)}")
+                f"{project}: took {found.version}, the newest release with a wheel for "
+                f"{what}; skipped {', '.join(skipped)}")
+        elif skipped:
+            self.plan.warnings.append(
+                f"{project}: took {found.version}, the newest release with a wheel for some "
+                f"supported environment (none has one for {what}); skipped "
+                f"{', '.join(skipped)}")
         return found.version
 
     def release(self, name: str, version: Version) -> NormalizedName:
@@ -247,12 +264,16 @@ class _Planner:
             others = [f for f in files if f.wheel is None and f"-{version}." in f.filename]
             why = "only an sdist, which cannot enter IPWHL" if others else "no such release"
             raise AddError(f"{project} {version}: no wheel on {self.index_url} ({why})")
-        chosen, missing, apart = choose_apart(files, version, self.settings.environments,
+        chosen, missing, apart = choose_apart(within_limit(files, self.settings), version,
+                                              self.settings.environments,
                                               self.settings.pythons)
+        too_large = self._too_large(files, version, missing)
         if not chosen:
-            raise AddError(f"{project} {version}: no wheel for any supported environment")
+            raise AddError(f"{project} {version}: no wheel for any supported environment"
+                           f"{too_large}")
         if missing:
-            self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}")
+            self.plan.warnings.append(f"{project} {version}: no wheel for {_envs(missing)}"
+                                      f"{too_large}")
         if apart:
             self.plan.warnings.append(
                 f"{project} {version}: pip's choices would install together on one machine "
@@ -262,10 +283,29 @@ class _Planner:
         entries = self.client.map(lambda s: download_wheel(
             s, self.settings, index_url=self.index_url, client=self.client), sources,
             name=lambda s: parse_source(s).filename)
+        for source, entry in zip(sources, entries, strict=True):  # sizes the index did not give
+            if self.settings.over_limit(size := entry.path.stat().st_size):
+                assert self.settings.max_wheel_size is not None
+                raise AddError(f"{project} {version}: {parse_source(source).filename} is "
+                               f"{format_size(size)}, more than the repository's "
+                               f"max-wheel-size of {format_size(self.settings.max_wheel_size)}")
         self._plan_wheels(project, [self._wheel(s, e.path, e.cid, parse_source(s).filename)
                                     for s, e in zip(sources, entries, strict=True)])
         self.plan.added.append(f"{project} {version}")
         return project
+
+    def _too_large(self, files: Sequence[IndexFile], version: Version,
+                   missing: Sequence[Environment]) -> str:
+        """What the size limit took from *missing*: `` (over max-wheel-size ...: FILE)``."""
+        large = sorted(choose_wheels(files, version, missing)[0])
+        if not large:
+            return ""
+        assert self.settings.max_wheel_size is not None
+        sizes = {f.filename: f.size for f in files}
+        shown = ", ".join(f"{name} ({format_size(sizes[name] or 0)})" for name in large[:3])
+        more = f" and {len(large) - 3} more" if len(large) > 3 else ""
+        return (f" (over the repository's max-wheel-size of "
+                f"{format_size(self.settings.max_wheel_size)}: {shown}{more})")
 
     def wheel_url(self, url: str) -> NormalizedName:
         source = parse_source(url)
@@ -369,7 +409,7 @@ class _Planner:
         spec = SpecifierSet()
         for req, _env, _by in requirements:
             spec &= req.specifier
-        files = self._files(project)
+        files = within_limit(self._files(project), self.settings)
         versions = sorted({f.wheel[1] for f in files if f.wheel is not None and not f.yanked},
                           reverse=True)
         fitting = list(spec.filter(versions))

@@ -4,7 +4,8 @@ release of a project ``ipwhl add NAME`` takes.
 pip ranks the wheels whose tags the environment accepts by its tag preference and drops
 those whose ``requires-python`` excludes the environment's Python; yanked files count only
 when the release has nothing else (PEP 592).  ``ipwhl add`` declares pip's choices and
-``ipwhl outdated`` asks whether a newer release has one everywhere.
+``ipwhl outdated`` asks whether a newer release has one everywhere.  Wheels larger than
+the repository's ``max-wheel-size`` are not there to choose (:func:`within_limit`).
 
 pip's choices on the supported environments can overlap on some other machine (IW301):
 ``debugpy``'s compiled ``cp312`` wheel and its ``py2.py3-none-any`` wheel, chosen on a
@@ -12,6 +13,13 @@ Python that has no compiled wheel, both install on CPython 3.12.  :func:`choose_
 then looks for wheels of the release that cover the same environments and never install
 together (a search over the environments, the most constrained first, each trying its
 wheels in pip's order), and keeps pip's choices only when there are none.
+
+``ipwhl add NAME`` (or a range) takes the newest release the repository accepts
+(:func:`pick_release`): one with wheels within ``max-wheel-size``, not yanked, for every
+environment the project must cover (every supported one, or those its declarations in
+the tree cover).  A project may cover only some environments (partial coverage): when no
+release covers them all, the newest release with a wheel for some supported environment
+is taken.  The newer releases passed over are named with the reason.
 """
 
 from __future__ import annotations
@@ -29,10 +37,11 @@ from packaging.version import Version
 
 from ..checks.overlap import find_collisions
 from ..repo.declaration import Declaration
-from ..repo.settings import Environment
+from ..repo.settings import Environment, Settings, format_size
 from ..sources.simple_index import IndexFile
 
-__all__ = ["Pick", "choose_apart", "choose_wheels", "installable", "pick_release"]
+__all__ = ["Pick", "choose_apart", "choose_wheels", "installable", "pick_release",
+           "within_limit"]
 
 Chosen = dict[str, list[Environment]]  # {filename: the environments it is the choice on}
 _BUDGET = 20_000  # steps of the search for wheels apart, before keeping pip's choices
@@ -68,6 +77,12 @@ def choose_wheels(files: Sequence[IndexFile], version: Version,
         else:
             missing.append(env)
     return dict(chosen), missing
+
+
+def within_limit(files: Sequence[IndexFile], settings: Settings) -> list[IndexFile]:
+    """The files of *files* the repository accepts: all but those whose size the index
+    gives (PEP 700) and is over ``max-wheel-size``."""
+    return [f for f in files if not settings.over_limit(f.size)]
 
 
 def choose_apart(files: Sequence[IndexFile], version: Version,
@@ -153,18 +168,17 @@ def _search(envs: Sequence[Environment], options: dict[Environment, list[str]],
 
 @dataclass
 class Pick:
-    """The release ``ipwhl add NAME`` takes, and the newer ones it passed over, and why."""
+    """The release ``ipwhl add NAME`` takes, the newer ones it passed over and why, and
+    whether it covers every environment it had to (False: partial coverage, as no release
+    in range does)."""
 
     version: Version | None
     skipped: list[tuple[Version, str]] = field(default_factory=list)
+    complete: bool = True
 
 
-def pick_release(files: Sequence[IndexFile], project: str, spec: SpecifierSet,
-                 environments: Sequence[Environment]) -> Pick:
-    """The newest release of *project* in *spec* (PEP 440, pre-releases as
-    ``SpecifierSet.filter`` admits them) with a wheel for every one of *environments*, and
-    each newer release in *spec* it skipped: only yanked files, only an sdist, or no wheel
-    for some environments."""
+def _versions(files: Sequence[IndexFile], project: str) -> set[Version]:
+    """The versions of *project* the index has a file of (wheel or sdist)."""
     versions: set[Version] = set()
     for f in files:
         if f.wheel is not None:
@@ -174,16 +188,47 @@ def pick_release(files: Sequence[IndexFile], project: str, spec: SpecifierSet,
                 name, version = parse_sdist_filename(f.filename)
                 if name == canonicalize_name(project):
                     versions.add(version)
+    return versions
+
+
+def pick_release(files: Sequence[IndexFile], project: str, spec: SpecifierSet,
+                 settings: Settings, needed: Sequence[Environment] | None = None) -> Pick:
+    """The newest release of *project* in *spec* (PEP 440, pre-releases as
+    ``SpecifierSet.filter`` admits them) whose wheels the repository accepts (not yanked,
+    within ``max-wheel-size``) for every one of *needed* (default: every supported
+    environment); when there is none, the newest with such a wheel for some supported
+    environment (partial coverage, ``complete`` False).  Each newer release in *spec* it
+    skipped is named with the reason: only an sdist, yanked, only wheels over
+    ``max-wheel-size``, no wheel for a supported environment, or none for some of
+    *needed*."""
+    environments = settings.environments
+    needed = environments if needed is None else needed
+    releases: dict[Version, list[IndexFile]] = defaultdict(list)  # its wheels, by version
+    for f in files:
+        if f.wheel is not None:
+            releases[f.wheel[1]].append(f)
     pick = Pick(None)
-    for version in spec.filter(sorted(versions, reverse=True)):
-        wheels = [f for f in files if f.wheel is not None and f.wheel[1] == version]
+    fallback: Pick | None = None
+    for version in spec.filter(sorted(_versions(files, project), reverse=True)):
+        wheels = releases.get(version, [])
+        accepted = [f for f in within_limit(wheels, settings) if not f.yanked]
+        chosen, missing = choose_wheels(accepted, version, environments)
+        lacking = [env for env in needed if env in missing]
+        if chosen and not lacking:
+            pick.version = version
+            return pick
+        if chosen and fallback is None:
+            fallback = Pick(version, list(pick.skipped), complete=False)
         if not wheels:
             pick.skipped.append((version, "only an sdist"))
         elif all(f.yanked for f in wheels):
             pick.skipped.append((version, "yanked"))
-        elif missing := choose_wheels(files, version, environments)[1]:
-            pick.skipped.append((version, "no wheel for " + ", ".join(e.name for e in missing)))
+        elif not chosen and settings.max_wheel_size is not None and choose_wheels(
+                [f for f in wheels if not f.yanked], version, environments)[0]:
+            pick.skipped.append((version, "wheels over max-wheel-size "
+                                 f"{format_size(settings.max_wheel_size)}"))
+        elif not chosen:
+            pick.skipped.append((version, "no wheel for a supported environment"))
         else:
-            pick.version = version
-            return pick
-    return pick
+            pick.skipped.append((version, "no wheel for " + ", ".join(e.name for e in lacking)))
+    return fallback or pick

@@ -39,7 +39,7 @@ from ..sources.fetch import Client, download_wheel, fetch_core_metadata
 from ..sources.simple_index import IndexFile
 from ..sources.wheel import WheelInfo, metadata_info, read_wheel
 from ..util.progress import Progress
-from .choose import choose_apart
+from .choose import choose_apart, within_limit
 from .needs import Need, installs_on, needs_of
 
 __all__ = ["Release", "Releases"]
@@ -135,10 +135,12 @@ class Releases:
 
     # -- the index --------------------------------------------------------------------
     def files(self, project: NormalizedName) -> list[IndexFile] | None:
-        """The project's files on the index; None (and an error line) when unreadable."""
+        """The project's files on the index that the repository accepts (none over its
+        ``max-wheel-size``); None (and an error line) when unreadable."""
         if project not in self._files:
             try:
-                files: list[IndexFile] | None = self.client.index_files(self.index_url, project)
+                files: list[IndexFile] | None = within_limit(
+                    self.client.index_files(self.index_url, project), self.settings)
             except IpwhlError as e:
                 files = None
                 with self._lock:

@@ -38,6 +38,9 @@ _TYPES = {
     ".htm": "text/html; charset=utf-8",
     ".metadata": "text/plain; charset=utf-8",  # PEP 658: the wheel's METADATA file
     ".json": "application/json",
+    ".css": "text/css; charset=utf-8",  # the browse site's (a browser applies no other type)
+    ".js": "text/javascript; charset=utf-8",  # (and runs no other: nosniff)
+    ".svg": "image/svg+xml",
     ".toml": "application/toml",
     ".txt": "text/plain; charset=utf-8",
     ".car": "application/vnd.ipld.car",

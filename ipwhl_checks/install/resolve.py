@@ -5,6 +5,10 @@ declarations installable on the environment (tags and ``requires-python``), newe
 first, then pip's tag preference.  Extras follow resolvelib's extras pattern: the
 identifier ``name[a,b]`` has candidates that depend on the base project at the same
 version plus the dependencies the extras add (PEP 508 markers evaluated with ``extra``).
+
+A project may cover only some environments (partial coverage): a requested project with
+no wheel for the environment is said so plainly, with what the repository's wheels of it
+cover (the supported environments, when the caller knows them, else the wheels' tags).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import RequirementInformation, ResolutionImpossible, ResolutionTooDeep
 
+from ..checks.deps import describe_environments
 from ..errors import ResolutionError, SettingsError
 from ..repo.declaration import Declaration
 from ..repo.settings import Environment, Settings, platform_tags
@@ -107,8 +112,9 @@ def _identifier(name: str, extras: Iterable[str]) -> str:
 
 
 class _Provider(AbstractProvider[Requirement, _Candidate, str]):
-    def __init__(self, declarations: Iterable[Declaration], target: Target) -> None:
-        self.target = target
+    def __init__(self, declarations: Iterable[Declaration], target: Target,
+                 environments: Sequence[Environment] = ()) -> None:
+        self.target, self.environments = target, environments
         self.python = Version(target.markers["python_full_version"])
         self.projects: dict[str, list[Declaration]] = defaultdict(list)
         for d in declarations:
@@ -196,8 +202,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             return f"{name!r} is not in the repository"
         found = self.installable(name)
         if not found:
-            files = ", ".join(sorted(d.filename for d in self.projects[name]))
-            return f"no wheel of {name!r} installable there (the repository has {files})"
+            return self.no_wheel(name)
         listed = []
         for d in found:
             missing = sorted(extras - {canonicalize_name(e) for e in d.extras})
@@ -206,14 +211,38 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         return f"the repository has {name} {', '.join(listed)} there"
 
 
+    def no_wheel(self, name: str) -> str:
+        """``'x' has no wheel for ENV (the repository's x 1.0 covers ...)``."""
+        declarations = self.projects[name]
+        versions = ", ".join(sorted({str(d.version) for d in declarations}, reverse=True))
+        if self.environments:
+            mask = sum(1 << i for i, env in enumerate(self.environments) if any(
+                env.installs(d.tags, d.requires_python) for d in declarations))
+            where = describe_environments(mask, self.environments) if mask \
+                else "no supported environment"
+        else:
+            tags = sorted({"-".join(d.filename[:-4].split("-")[-3:]) for d in declarations})
+            where = ", ".join(tags[:4]) + (f" and {len(tags) - 4} more" if len(tags) > 4 else "")
+        return f"{name!r} has no wheel for {self.target.name} (the repository's {name} " \
+               f"{versions} covers {where})"
+
+
 def resolve(declarations: Iterable[Declaration], environment: Target,
-            requirements: Sequence[Requirement]) -> list[Declaration]:
+            requirements: Sequence[Requirement],
+            environments: Sequence[Environment] = ()) -> list[Declaration]:
     """The declarations pip would install for *requirements* on *environment*, by name.
 
-    Raises :class:`~ipwhl_checks.errors.ResolutionError` explaining an impossible request.
+    *environments* (the repository's supported ones) say what a project without a wheel
+    for *environment* covers instead.  Raises :class:`~ipwhl_checks.errors.ResolutionError`
+    explaining an impossible request: first any requested project that has no wheel there.
     """
-    provider = _Provider(declarations, environment)
+    provider = _Provider(declarations, environment, environments)
     wanted = [r for r in requirements if provider.applies(r)]
+    absent = dict.fromkeys(name for r in wanted if (name := canonicalize_name(r.name))
+                           in provider.projects and not provider.installable(name))
+    if absent:
+        raise ResolutionError(f"no install set on {environment.name}: "
+                              + "; ".join(provider.no_wheel(name) for name in absent))
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(wanted, max_rounds=10_000)

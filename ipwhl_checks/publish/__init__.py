@@ -3,8 +3,9 @@
 :mod:`.build` builds it; :mod:`.scan` reads the tree (files on disk, or a commit's tree
 from :mod:`.committed`, with :mod:`.gitchanges` listing what changed); :mod:`.manifest`
 writes and reads ``manifest.json`` (:mod:`.previous` reads the last release's for an
-incremental publish); :mod:`.simple_html` writes the PEP 503 pages; :mod:`.outputs`
-stages the ``--out`` tree and the CAR."""
+incremental publish); :mod:`.simple_html` writes the PEP 503 pages; :mod:`.browse` the
+site to look projects up in (``/_browse/``); :mod:`.outputs` stages the ``--out`` tree and
+the CAR."""
 
 from .build import PublishOptions, PublishResult, publish, source_commit
 

@@ -8,6 +8,8 @@ The published tree (every CID from :class:`~ipwhl_checks.unixfs.DagBuilder`, so 
     /<project>/index.html               PEP 503 project page (PEP 658/714 attributes)
     /<project>/<wheel file>             the declared wheel, byte for byte
     /<project>/<wheel file>.metadata    its METADATA (PEP 658)
+    /_browse/...                        a site to look projects up in (:mod:`.browse`)
+    /integration/<environment>.json     integration results, when given
 
 The declared wheels missing from the wheel cache are downloaded in the background,
 several at a time through one client (:mod:`ipwhl_checks.publish.prefetch`: one session,
@@ -51,13 +53,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
+from packaging.utils import parse_wheel_filename
+
 from ..errors import DownloadError, GitError, PublishError, WheelError
 from ..ipld.cid import cid_text, parse_cid, parse_cids
 from ..repo.declaration import Declaration
+from ..repo.layout import prefix
+from ..repo.settings import Settings, format_size
 from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
+from .browse import DIRECTORY, SITE_DIR, Baseline, Results, Site, previous_state, read_results
 from .committed import CommittedTree
 from .manifest import (
     LAYOUT,
@@ -98,6 +105,17 @@ class PublishOptions:
     # source_commit() checks): git then lists the changes since --previous's commit
     # without walking the tree again
     clean: bool = False
+    # the site (ipwhl_checks.publish.browse): the previous release's _browse/site.json
+    # (with `previous`, its unchanged pages are linked by CID; without it the whole site
+    # is made again, from each reused project's METADATA read from the cached wheel), and
+    # the data tree the changes page compares with (without one there is no changes page).
+    # The pages show the integration results among `extra` (/integration/<env>.json)
+    previous_site: bytes | None = None
+    changes_since: Baseline | None = None
+    # (CID, cumulative size): link /_browse/ by its CID instead of making it (``ipwhl
+    # verify`` of a release whose integration results it knows by their CIDs alone: the
+    # pages show them, so they cannot be made without their bytes)
+    site: tuple[str, int] | None = None
     jobs: int | None = None  # downloads at once (None: the client's default)
     # called once every wheel read is in the cache and before anything is written (see
     # Staged); raising PublishError stops the publish (``ipwhl publish``: the file-clash
@@ -132,6 +150,9 @@ class PublishResult:
     reused_projects: int = 0
     fetched_wheels: int = 0
     car_blocks: int = 0
+    site_state: bytes = b""  # the published _browse/site.json (b"" when linked by CID)
+    site_cid: str = ""  # /_browse/'s CID and cumulative size
+    site_size: int = 0
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -209,6 +230,7 @@ class _Publisher:
         self._prefetch: Prefetch | None = None
         self.fetched = 0
         self.reused = 0
+        self.metadata: dict[str, bytes] = {}  # file name -> METADATA of the project's wheels read
 
     def close(self) -> None:
         if self._client is not None:
@@ -291,6 +313,7 @@ class _Publisher:
                     f"{decl.path}: content-id: declared {decl.content_id!r} but the wheel "
                     f"{decl.filename} gives {cid_text(node.raw)!r}; nothing was published")
         self.fetched += 1
+        self.metadata[decl.filename] = metadata
         meta_node, meta = self.add_bytes(relpath + ".metadata", metadata)
         rp = decl.requires_python
         entry = WheelEntry(
@@ -301,6 +324,29 @@ class _Publisher:
             dependencies=tuple(str(d) for d in decl.dependencies), source=decl.source,
             declaration=digest)
         return node, meta_node, entry
+
+    def metadata_of(self, project: str, wheel: WheelEntry) -> bytes:
+        """The METADATA of a wheel of the project just built, as read; or, for a wheel
+        linked from the previous release (*wheel*: its manifest entry), from the cache if
+        it has what the manifest names, else from a verified download (for the site)."""
+        read = self.metadata.get(wheel.filename)
+        if read is not None:
+            return read
+        # the declaration as the manifest entry gives it (what fetching needs)
+        name, version, _build, tags = parse_wheel_filename(wheel.filename)
+        decl = Declaration(
+            path=Path(prefix(project), project, wheel.filename.removesuffix(".whl") + ".toml"),
+            filename=wheel.filename, project=name, version=version, tags=tags,
+            source=wheel.source, content_id=wheel.cid, requires_python=None, extras=(),
+            dependencies=())
+        for fresh in (False, True):
+            path = self._wheel_bytes_path(decl, fresh)  # (a download's error: PublishError)
+            with open(path, "rb") as f:
+                data = self._metadata(decl, f, os.fstat(f.fileno()).st_size)
+            if hashlib.sha256(data).hexdigest() == wheel.metadata.sha256:
+                return data
+        raise PublishError(f"{decl.path}: the wheel's METADATA is not what the previous "
+                           "release published; nothing was published")
 
     @staticmethod
     def _metadata(decl: Declaration, f: BinaryIO, size: int) -> bytes:
@@ -344,6 +390,7 @@ class _Publisher:
                     previous: ProjectEntry | None) -> tuple[Node, ProjectEntry]:
         """The ``/<project>/`` directory; unchanged wheels of *previous* are linked by CID."""
         old = {w.filename: w for w in previous.wheels} if previous else {}
+        self.metadata = {}
         children: dict[str, Node] = {}
         entries = []
         for decl in sorted(decls, key=lambda d: d.filename):
@@ -380,9 +427,13 @@ def publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResul
 
 
 def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResult:
+    results = _integration_results(options)
     scan = scan_tree(root, options.previous, reuse=options.out is None,
                      head=options.source_commit if options.clean else None)
     previous = scan.previous
+    # the previous site, if it is the previous release's (its pages are then reused)
+    state = previous_state(options.previous_site, previous.data, "the previous site.json") \
+        if previous is not None and options.out is None else None
     if scan.problems:
         first = sorted(scan.problems)[0]
         more = len(scan.problems) - 1
@@ -400,6 +451,10 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
         builder = DagBuilder(profile, raw_sink=outputs.sink if options.car is not None else None)
         pub = _Publisher(builder, outputs, profile, options)
         stack.callback(pub.close)
+        site = None if options.site is not None else Site(
+            scan.settings, sink=outputs.sink if options.car is not None else None,
+            write=outputs.write, metadata=pub.metadata_of, previous=state,
+            manifest=previous, integration=results, baseline=options.changes_since)
         children: dict[str, Node] = {}
         lines = ManifestLines()  # the projects' lines of the manifest
         prior_entries: dict[str, ProjectEntry | None] = {}
@@ -422,6 +477,9 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             old = prior_entries[name]
             children[name], entry = pub.add_project(
                 name, scan.declarations[name], scan.digests[name], old)
+            _within_limit(entry, scan.declarations[name], scan.settings)
+            if site is not None:
+                site.built(entry)
             lines.add(project_line(name, project_text(entry)))
             wheels += len(entry.wheels)
             total += sum(w.size for w in entry.wheels)
@@ -429,13 +487,15 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
             more_wheels, more_bytes = _reused_totals(previous, scan.reused, prior_entries)
             wheels, total = wheels + more_wheels, total + more_bytes
         names = list(children)
-        if previous is not None and options.out is None and len(names) == len(
-                previous.projects) and names == list(previous.projects):
-            # the root page depends on the names alone (and the layout, the same)
+        if previous is not None and state is not None and options.out is None and len(
+                names) == len(previous.projects) and names == list(previous.projects):
+            # the root page depends on the names alone (and the layout, the same; a
+            # previous release with a site has the search form)
             index = previous.index
             children["index.html"] = _linked(index.cid, index.dag_size)
         else:
-            children["index.html"], index = pub.add_bytes("index.html", root_page(names))
+            children["index.html"], index = pub.add_bytes(
+                "index.html", root_page(names, search=f"{SITE_DIR}/index.html"))
         manifest = render_manifest(
             profile=profile, layout=LAYOUT, source_commit=options.source_commit, index=index,
             wheels=wheels, total_bytes=total, lines=lines.pieces(), projects=lines.count)
@@ -447,9 +507,18 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                 .add_file(io.BytesIO(delta.data))
             outputs.held = old_blocks.__contains__
         children[MANIFEST_NAME], manifest_entry = pub.add_bytes(MANIFEST_NAME, manifest)
-        _add_extra(pub, builder, children, options.extra)
+        outputs.held = None  # (the site holds back what the previous site has)
+        extra = _add_extra(pub, builder, children, options.extra)
+        if site is None:
+            assert options.site is not None
+            children[SITE_DIR] = _linked(*options.site)
+        else:
+            children.update(site.finish(names, manifest=manifest, manifest_cid=manifest_entry.cid,
+                                        wheels=wheels, total_bytes=total,
+                                        source_commit=options.source_commit, extra=extra))
         if delta is not None:
-            changed = _changed_names(delta, scan.reused, children, old_manifest, builder)
+            changed = _changed_names(delta, scan.reused, children, old_manifest, builder,
+                                     site.previous_nodes if site is not None else None)
             outputs.held = None  # the root's shards: new (see _changed_names)
         root_node = builder.add_directory(children, changed)
         if options.before_commit is not None:
@@ -463,16 +532,54 @@ def _publish(root: Path | CommittedTree, options: PublishOptions) -> PublishResu
                          manifest_bytes=manifest, manifest_cid=manifest_entry.cid,
                          profile=profile, projects=len(names), wheels=wheels, total_bytes=total,
                          reused_projects=len(scan.reused), fetched_wheels=pub.fetched,
-                         car_blocks=outputs.blocks)
+                         car_blocks=outputs.blocks,
+                         site_state=site.state if site is not None else b"",
+                         site_cid=cid_text(children[SITE_DIR].raw),
+                         site_size=children[SITE_DIR].size)
+
+
+def _integration_results(options: PublishOptions) -> list[Results]:
+    """What the pages show of the integration results among :attr:`PublishOptions.extra`
+    (``/integration/<environment>.json``); PublishError when one is known by its CID alone
+    and the site is to be made (its pages could not show it)."""
+    results = []
+    for relpath, content in sorted(options.extra.items()):
+        directory, _, name = relpath.partition("/")
+        if directory != DIRECTORY:
+            continue
+        if isinstance(content, bytes):
+            found = read_results(content, f"/{relpath}")
+            if found.filename != name:
+                raise PublishError(f"/{relpath}: the results of {found.environment} must be "
+                                   f"named {found.filename}")
+            results.append(found)
+        elif options.site is None:
+            raise PublishError(f"/{relpath} is known by its CID alone: the site, which shows "
+                               "it, cannot be made; link the site by its CID")
+    return results
+
+
+def _within_limit(entry: ProjectEntry, decls: Sequence[Declaration],
+                  settings: Settings) -> None:
+    """A wheel over the repository's ``max-wheel-size`` stops the publish (IW508)."""
+    for wheel in entry.wheels:
+        if settings.over_limit(wheel.size):
+            assert settings.max_wheel_size is not None
+            path = next(d.path for d in decls if d.filename == wheel.filename)
+            raise PublishError(f"{path}: IW508 size: the wheel is {format_size(wheel.size)}, "
+                               f"more than the repository's max-wheel-size of "
+                               f"{format_size(settings.max_wheel_size)}; nothing was published")
 
 
 def _add_extra(pub: _Publisher, builder: DagBuilder, children: dict[str, Node],
-               extra: Mapping[str, bytes | tuple[str, int]]) -> None:
-    """Add the directories of *extra* (see :attr:`PublishOptions.extra`) to the root."""
+               extra: Mapping[str, bytes | tuple[str, int]]) -> dict[str, Node]:
+    """Add the directories of *extra* (see :attr:`PublishOptions.extra`) to the root; the
+    files added, by path."""
     dirs: dict[str, dict[str, Node]] = {}
+    added: dict[str, Node] = {}
     for relpath, content in sorted(extra.items()):
         directory, _, name = relpath.partition("/")
-        if not name or "/" in name or directory in (MANIFEST_NAME, "index.html"):
+        if not name or "/" in name or directory in (MANIFEST_NAME, "index.html", SITE_DIR):
             raise PublishError(f"cannot add {relpath!r} to the published tree")
         if directory in children and directory not in dirs:
             raise PublishError(f"cannot add /{directory}/ to the published tree: "
@@ -481,8 +588,9 @@ def _add_extra(pub: _Publisher, builder: DagBuilder, children: dict[str, Node],
             node = pub.add_bytes(relpath, content)[0]
         else:
             node = _linked(*content)
-        dirs.setdefault(directory, {})[name] = node
+        dirs.setdefault(directory, {})[name] = added[relpath] = node
         children[directory] = builder.add_directory(dirs[directory])
+    return added
 
 
 def _reused_totals(previous: Previous, reused: dict[str, PriorProject],
@@ -508,11 +616,16 @@ def _held_by(previous: Previous) -> Callable[[bytes], bool]:
 
 def _changed_names(previous: Previous, reused: dict[str, PriorProject],
                    children: dict[str, Node], old_manifest: Node,
-                   builder: DagBuilder) -> set[str] | None:
+                   builder: DagBuilder, others: Mapping[str, Node] | None) -> set[str] | None:
     """The root's entries added, dropped or relinked since *previous* (whose manifest's
-    DAG is *old_manifest*), for a delta CAR: the root then emits only the blocks the
-    previous root lacks.  None when the previous root was a HAMT and this one is not, or
-    the other way round: they share no blocks, and every block of the root is new."""
+    DAG is *old_manifest*, and *others* the previous root's entries that are neither
+    projects nor its own files: the site's and the extra directories, None when they are
+    not known), for a delta CAR: the root then emits only the blocks the previous root
+    lacks.  None when the previous root was a HAMT and this one is not, or the other way
+    round (they share no blocks), or when *others* is not known (an entry dropped since
+    could not be seen): every block of the root is new."""
+    if others is None:
+        return None
     old = dict(children)
     for name in children.keys() - reused.keys():
         prior = previous.projects.get(name)
@@ -525,6 +638,7 @@ def _changed_names(previous: Previous, reused: dict[str, PriorProject],
         old[name] = _linked(prior.cid, prior.dag_size)
     old["index.html"] = _linked(previous.index.cid, previous.index.dag_size)
     old[MANIFEST_NAME] = old_manifest
+    old.update(others)
     # (a project whose declarations changed may publish the same files: the same link)
     changed = {name for name in old.keys() | children.keys() if name not in reused and (
         name not in old or name not in children or old[name].raw != children[name].raw

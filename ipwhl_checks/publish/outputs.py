@@ -6,7 +6,8 @@ naming the output it was for; the staged files are removed and the targets are u
 
 ``--out`` replaces only an empty directory or a tree this tool published
 (:func:`check_published`): one whose ``manifest.json`` is an IPWHL manifest and which
-holds nothing that manifest does not name.  Any other directory (one that merely has a
+holds nothing that manifest, or its site's ``_browse/site.json``, does not name
+(:mod:`.browse.written`).  Any other directory (one that merely has a
 file called ``manifest.json``, such as a browser extension) is refused, before anything
 is built.
 """
@@ -28,6 +29,8 @@ from ..ipld.car import CarWriter
 from ..unixfs import Node, get_profile
 from ..util.atomic import OutputFile, failing_as, plain_mode
 from ..util.regular import read_regular
+from .browse.html import SITE_DIR
+from .browse.written import site_entries
 from .manifest import MANIFEST_NAME, Manifest, parse_manifest
 
 if TYPE_CHECKING:
@@ -139,7 +142,8 @@ def check_published(target: Path) -> None:
     parses as an IPWHL manifest (:func:`~ipwhl_checks.publish.manifest.parse_manifest`)
     and whose every entry that manifest names (``index.html``, ``manifest.json``, a
     directory per project holding its ``index.html``, its wheels and their ``.metadata``
-    files), none of them a symbolic link."""
+    files) or its site's state (``_browse/`` and the extra directories), none of them a
+    symbolic link."""
     if not (target.exists() or target.is_symlink()):
         return
     if target.is_dir() and not any(target.iterdir()):
@@ -177,13 +181,21 @@ def _stray(target: Path, manifest: Manifest) -> str | None:
         for wheel in project.wheels:
             names |= {wheel.filename, f"{wheel.filename}.metadata"}
         expected[project.name] = names
+    site = target / SITE_DIR
+    if site.is_dir() and not site.is_symlink():
+        extra, why = site_entries(target)
+        if why is not None:
+            return why
+        expected[SITE_DIR] = set()  # (site_entries looked inside)
+        for directory, files in extra.items():
+            expected.setdefault(directory, files)
     try:
         for entry in sorted(os.scandir(target), key=lambda e: e.name):
             inside = expected.get(entry.name, ())
             if entry.name not in expected or entry.is_symlink() \
                     or entry.is_dir() != (inside is not None):
                 return f"{entry.name!r} is not in its {MANIFEST_NAME}"
-            if inside is None:
+            if inside is None or entry.name == SITE_DIR:
                 continue
             for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
                 if sub.name not in inside or not sub.is_file(follow_symlinks=False):

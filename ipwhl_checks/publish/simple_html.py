@@ -39,9 +39,17 @@ class WheelLink:
     metadata_sha256: str
 
 
-def root_page(projects: Iterable[str]) -> bytes:
-    """``/index.html``: one link per (normalized) project name, in the given order."""
+def root_page(projects: Iterable[str], search: str | None = None) -> bytes:
+    """``/index.html``: one link per (normalized) project name, in the given order.
+
+    *search*: the path of a page to search the projects on, offered by a form before the
+    links (a form is no anchor: an index client, which reads the ``<a>`` elements, never
+    sees it, and the page stays PEP 503's one link per project)."""
     lines = [_HEAD.format(title="Simple index")]
+    if search is not None:
+        lines.append(f'    <form action="{escape(quote(search))}" method="get">'
+                     '<input type="search" name="q" aria-label="Search projects"> '
+                     "<button>Browse and search</button></form>\n")
     for name in projects:
         lines.append(f'    <a href="{escape(quote(name))}/">{escape(name)}</a><br>\n')
     lines.append(_TAIL)

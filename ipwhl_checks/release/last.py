@@ -14,15 +14,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..errors import ReleaseError
+from ..errors import DownloadError, ReleaseError
 from ..gateway.client import fetch_verified
+from ..publish.browse import SITE_DIR, STATE_NAME
 from ..publish.manifest import MANIFEST_NAME
 from ..publish.previous import Previous, read_previous
 from ..unixfs import DagBuilder
 from .signatures import verify_signature
 from .tag import ReleaseInfo, read_release, release_tags
 
-__all__ = ["last_release"]
+__all__ = ["last_release", "release_site"]
 
 
 def last_release(repo: Path, gateway: str, allowed_signers: Path | None = None
@@ -40,3 +41,14 @@ def last_release(repo: Path, gateway: str, allowed_signers: Path | None = None
         raise ReleaseError(f"tag {tag!r} names manifest CID {info.manifest_cid} but "
                            f"{info.root_cid}/{MANIFEST_NAME} has CID {got}")
     return info, read_previous(data, f"{tag}:{MANIFEST_NAME}")
+
+
+def release_site(gateway: str, info: ReleaseInfo) -> bytes | None:
+    """The release's ``_browse/site.json`` (the next publish links the pages it did not
+    change by CID), fetched through *gateway* and verified from the tag's root CID; None
+    when it cannot be had (a release made before the site, or a gateway that fails: the
+    publish then makes the whole site again)."""
+    try:
+        return fetch_verified(gateway, info.root_cid, f"{SITE_DIR}/{STATE_NAME}")
+    except DownloadError:
+        return None

@@ -21,8 +21,12 @@ Tag message, format ``ipwhl-release/1``: a subject line, a blank line, then one
     source-commit: 0123456789abcdef0123456789abcdef01234567
 
 ``bytes`` is the sum of the wheel sizes; ``source-commit`` is the commit the tag points to.
-A release with integration results has one more line per environment after these
-(``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
+An optional line ``changes-since: <commit>`` names the data tree the release's changes
+page (``/_browse/changes.html``) compares with, the previous release's ``source-commit``:
+``ipwhl verify`` publishes with it to get the same CID.  A release with integration results
+has a line ``site: <CID> <cumulative size>`` naming its ``/_browse/`` (whose pages show the
+results: ``ipwhl verify`` without their bytes links the site by it), then one more line
+per environment (``integration: ...``, see :mod:`ipwhl_checks.release.integration`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ TAG_PREFIX = "ipwhl-"
 _FIELDS = ("format", "root-cid", "manifest-cid", "profile", "projects", "wheels", "bytes",
            "source-commit")
 _FIELD = re.compile(r"([a-z-]+): (\S+)")
+_SITE = re.compile(r"site: ([A-Za-z0-9]+) ([0-9]{1,20})")
 
 Kind = Literal["ssh", "openpgp", "x509"]
 # git's gpg-interface.c (sigtypes): the armor lines that open a signature, and the format
@@ -77,6 +82,8 @@ class ReleaseInfo:
     bytes: int
     source_commit: str
     tag: str = ""
+    changes_since: str | None = None  # the baseline commit of the changes page
+    site: tuple[str, int] | None = None  # /_browse/'s (CID, cumulative size), if told
 
 
 def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = (), extra: str = "") -> str:
@@ -87,6 +94,10 @@ def format_tag_message(info: ReleaseInfo, notes: Sequence[str] = (), extra: str 
               "projects": info.projects, "wheels": info.wheels, "bytes": info.bytes,
               "source-commit": info.source_commit}
     body = "".join(f"{key}: {values[key]}\n" for key in _FIELDS)
+    if info.changes_since is not None:
+        body += f"changes-since: {info.changes_since}\n"
+    if info.site is not None:
+        body += f"site: {info.site[0]} {info.site[1]}\n"
     tail = "".join(f"{line}\n" for line in notes)
     return f"IPWHL release {info.root_cid}\n\n{body}{extra}" + (f"\n{tail}" if tail else "")
 
@@ -96,9 +107,12 @@ def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
     where = f"tag {tag!r}" if tag else "tag message"
     text = _SIGNATURE_START.split(text, maxsplit=1)[0]
     fields: dict[str, str] = {}
+    site: tuple[str, int] | None = None
     for line in text.splitlines()[1:]:
         if m := _FIELD.fullmatch(line.strip()):
             fields.setdefault(m[1], m[2])
+        elif (m := _SITE.fullmatch(line.strip())) and site is None:
+            site = (m[1], int(m[2]))
     if fields.get("format") != MESSAGE_FORMAT:
         raise ReleaseError(f"{where} is not an IPWHL release (its message has no "
                            f"'format: {MESSAGE_FORMAT}' line)")
@@ -109,9 +123,13 @@ def parse_tag_message(text: str, tag: str = "") -> ReleaseInfo:
         counts = [int(fields[key]) for key in ("projects", "wheels", "bytes")]
     except ValueError as e:
         raise ReleaseError(f"{where}: a count is not a number ({e})") from None
+    since = fields.get("changes-since")
+    if since is not None and not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", since):
+        raise ReleaseError(f"{where}: changes-since {since!r} is not a commit's object name")
     return ReleaseInfo(root_cid=fields["root-cid"], manifest_cid=fields["manifest-cid"],
                        profile=fields["profile"], projects=counts[0], wheels=counts[1],
-                       bytes=counts[2], source_commit=fields["source-commit"], tag=tag)
+                       bytes=counts[2], source_commit=fields["source-commit"], tag=tag,
+                       changes_since=since, site=site)
 
 
 def default_tag_name(now: float | None = None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
@@ -29,6 +28,7 @@ from packaging.version import Version
 from ..errors import DeclarationError
 from ..ipld.cid import cid_fields, cid_text, parse_cid
 from ..ipld.multicodec import DAG_PB, RAW, SHA2_256
+from ..util import toml
 from .extras import marker_extras
 from .source import Source, parse_source, redact
 
@@ -78,13 +78,11 @@ def _iw100_toml(data: bytes) -> tuple[dict[str, object] | None, Messages]:
     file written by ``ipwhl add``); replace a link or a special file by the declaration.
     """
     try:
-        return tomllib.loads(data.decode("utf-8")), []
+        return toml.loads(data.decode("utf-8")), []
     except UnicodeDecodeError as e:
         return None, [("IW100", f"not UTF-8 text (byte {e.start} is {data[e.start]:#04x})")]
-    except tomllib.TOMLDecodeError as e:
+    except toml.TomlError as e:
         return None, [("IW100", f"invalid TOML: {e}")]
-    except RecursionError:  # Python 3.11's tomllib recurses once per nested array or table
-        return None, [("IW100", "invalid TOML: arrays or tables nested too deep")]
 
 
 def _iw101_unknown_keys(table: Mapping[str, object]) -> Messages:

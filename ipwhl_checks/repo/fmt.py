@@ -32,7 +32,6 @@ A file that is not TOML, has unknown keys or values of the wrong type is not rew
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from tomlkit.exceptions import InvalidStringError
 from tomlkit.items import String
 
 from ..errors import DeclarationError
+from ..util import toml
 from ..util.atomic import atomic_write
 from ..util.regular import read_regular
 from .declaration import KEYS
@@ -99,8 +99,8 @@ def render(source: str, content_id: str, requires_python: object | None,
 def format_text(text: str) -> str:
     """The canonical form of the declaration *text*; DeclarationError if it cannot be had."""
     try:
-        table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        table = toml.loads(text)
+    except toml.TomlError as e:
         raise DeclarationError(f"cannot format: invalid TOML: {e}") from e
     unknown = [key for key in table if key not in KEYS]
     if unknown:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import shlex
-import tomllib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..util import toml
 from ..util.regular import read_regular
 
 __all__ = [
@@ -167,10 +167,10 @@ def parse_integration(data: bytes) -> tuple[Integration, Messages]:
     """The integration file's content and every problem of its schema (the entries with a
     problem are left out of the content)."""
     try:
-        table = tomllib.loads(data.decode("utf-8"))
+        table = toml.loads(data.decode("utf-8"))
     except UnicodeDecodeError as e:
         return Integration(), _iw109_integration_file(f"not UTF-8 text (byte {e.start})")
-    except tomllib.TOMLDecodeError as e:
+    except toml.TomlError as e:
         return Integration(), _iw109_integration_file(f"invalid TOML: {e}")
     problems = _unknown_keys(table, _TOP, "")
     known: dict[str, str] = {}

@@ -5,6 +5,7 @@ The settings live in one TOML file, ``data/repository.toml``::
     profile = 'unixfs-v1-2025'          # or 'unixfs-v0-2015' (original IPWHL trees, Qm... CIDs)
     python = ['3.11', '3.12', '3.13', '3.14']
     platforms = ['manylinux_2_28_x86_64', 'macosx_14_0_arm64', 'win_amd64']
+    max-wheel-size = '100 MiB'          # optional: the largest wheel the repository accepts
 
 The supported environments are every (CPython version, platform) pair of the two lists.
 A platform names one concrete kind of machine, the newest tag it installs: a glibc
@@ -13,26 +14,32 @@ A platform names one concrete kind of machine, the newest tag it installs: a gli
 ``universal2`` wheels.  A tree without the file is an original IPWHL tree: profile
 ``unixfs-v0-2015`` and :data:`DEFAULT_PYTHONS` x :data:`DEFAULT_PLATFORMS`.
 
+``max-wheel-size`` is a number of bytes, or a string of a whole number and a unit (``B``,
+``kB``, ``MB``, ``GB`` in powers of 1000, ``KiB``, ``MiB``, ``GiB`` in powers of 1024);
+without it any size is accepted.  ``ipwhl add`` passes over larger wheels, the online
+check reports one (IW508) and ``ipwhl publish`` refuses it.
+
 The values are bounded, so that what the checks derive from them stays small (the tags
 of a platform are enumerated down from its version): a Python ``3.N`` or ``3.N.P`` with
 N and P below 100; ``manylinux_2_Y``, ``musllinux_1_Y`` and ``macosx_X_Y`` with one-digit
 libc majors, X from 10 to 99 and Y below 100; an architecture of at most 32 ASCII
-characters; at most 32 Pythons and 32 platforms; a file of at most 64 KiB.  Anything
-else is one :class:`SettingsError` line.
+characters; at most 32 Pythons and 32 platforms; a ``max-wheel-size`` from 1 byte to
+1 TiB; a file of at most 64 KiB.  Anything else is one :class:`SettingsError` line.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 
 from ..errors import SettingsError
+from ..util import toml
 from ..util.regular import read_regular
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "Environment",
     "Settings",
     "discover_profile",
+    "format_size",
     "load_settings",
     "parse_settings",
     "platform_tags",
@@ -75,6 +83,9 @@ MAX_SETTINGS_SIZE = 64 << 10
 # PEP 600: the legacy manylinux names are aliases of these glibc versions.
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _WINDOWS = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}
+_SIZE = re.compile(r"([0-9]{1,16}) ?(B|kB|MB|GB|KiB|MiB|GiB)", re.ASCII)
+_UNITS = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 1 << 10, "MiB": 1 << 20,
+          "GiB": 1 << 30}
 
 
 def platform_tags(platform: str) -> list[str]:
@@ -166,6 +177,11 @@ class Environment:
     def supports(self, tags: frozenset[Tag]) -> bool:
         return self.rank(tags) is not None
 
+    def installs(self, tags: frozenset[Tag], requires_python: SpecifierSet | None) -> bool:
+        """Whether a wheel with *tags* and *requires_python* installs here, as pip decides."""
+        return self.supports(tags) and (requires_python is None or requires_python.contains(
+            self.markers["python_full_version"], prereleases=True))
+
     @cached_property
     def markers(self) -> dict[str, str]:
         """The PEP 508 marker environment of this (python, platform), for ``Marker.evaluate``."""
@@ -194,6 +210,12 @@ class Settings:
     pythons: tuple[str, ...] = DEFAULT_PYTHONS
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     path: Path | None = field(default=None, compare=False)
+    max_wheel_size: int | None = None  # bytes; None: any size
+
+    def over_limit(self, size: int | None) -> bool:
+        """Whether a wheel of *size* bytes is larger than the repository accepts."""
+        return self.max_wheel_size is not None and size is not None \
+            and size > self.max_wheel_size
 
     @cached_property
     def environments(self) -> tuple[Environment, ...]:
@@ -238,16 +260,13 @@ def parse_settings(content: bytes, path: Path) -> Settings:
         raise SettingsError(f"{path}: cannot read settings ({len(content)} bytes, more than "
                             f"{MAX_SETTINGS_SIZE})")
     try:
-        data = tomllib.loads(content.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SettingsError(f"{path}: cannot read settings ({e})") from e
-    except RecursionError:  # Python 3.11's tomllib recurses once per nested array or table
-        raise SettingsError(f"{path}: cannot read settings (arrays or tables nested too "
-                            "deep)") from None
-    unknown = sorted(set(data) - {"profile", "python", "platforms"})
+        data = toml.loads(content.decode("utf-8"))
+    except (toml.TomlError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path}: cannot read settings ({e})") from None
+    unknown = sorted(set(data) - {"profile", "python", "platforms", "max-wheel-size"})
     if unknown:
         raise SettingsError(f"{path}: unknown key {_shown(unknown[0])} (expected profile, "
-                            "python, platforms)")
+                            "python, platforms, max-wheel-size)")
     profile = data.get("profile", "unixfs-v1-2025")
     if profile not in PROFILES:
         raise SettingsError(
@@ -263,7 +282,36 @@ def parse_settings(content: bytes, path: Path) -> Settings:
             platform_tags(plat)
         except SettingsError as e:
             raise SettingsError(f"{path}: {e}") from None
-    return Settings(profile=profile, pythons=pythons, platforms=platforms, path=path)
+    return Settings(profile=profile, pythons=pythons, platforms=platforms, path=path,
+                    max_wheel_size=_max_wheel_size(data.get("max-wheel-size"), path))
+
+
+def _max_wheel_size(value: object, path: Path) -> int | None:
+    """``max-wheel-size``: bytes (an integer, or a whole number and a unit), or None."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (m := _SIZE.fullmatch(value)):
+        size = int(m[1]) * _UNITS[m[2]]
+    else:
+        raise SettingsError(f"{path}: max-wheel-size {str(value)[:40]!r} is not a size "
+                            "(expected bytes, or a whole number and a unit like '100 MiB')")
+    if not 0 < size <= 1 << 40:
+        raise SettingsError(f"{path}: max-wheel-size {value!r} is not between 1 byte and "
+                            "1 TiB")
+    return size
+
+
+def format_size(size: int) -> str:
+    """*size* bytes for people: ``100 MiB`` when exact in a binary unit, else ``104.9 MB``."""
+    for unit in ("GiB", "MiB", "KiB"):
+        if size >= _UNITS[unit] and size % _UNITS[unit] == 0:
+            return f"{size // _UNITS[unit]} {unit}"
+    for unit in ("GB", "MB", "kB"):
+        if size >= _UNITS[unit]:
+            return f"{size / _UNITS[unit]:.1f} {unit}"
+    return f"{size} B"
 
 
 def _candidates(start: Path) -> Iterator[Path]:

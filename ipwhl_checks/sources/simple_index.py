@@ -60,6 +60,7 @@ class IndexFile:
     yanked: bool = False
     core_metadata: bool = False  # PEP 658/714: <url>.metadata is served
     metadata_hashes: Mapping[str, str] = field(default_factory=dict)  # of <url>.metadata
+    size: int | None = None  # PEP 700: the file's size in bytes (JSON pages only)
 
     @property
     def is_wheel(self) -> bool:
@@ -167,8 +168,15 @@ def parse_json(body: bytes, page_url: str) -> list[IndexFile]:
             yanked=bool(entry.get("yanked", False)),  # PEP 592: True, or the reason
             core_metadata=bool(meta),
             metadata_hashes={str(k): str(v) for k, v in meta_hashes.items()},
+            size=_size(entry.get("size")),
         ))
     return files
+
+
+def _size(value: object) -> int | None:
+    """PEP 700: ``size`` is a non-negative integer (anything else is not one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+        else None
 
 
 def _short(e: Exception) -> str:

@@ -270,6 +270,8 @@ def _check_wheel_file(filename: str, text: bytes, tags: frozenset[Tag]) -> None:
             raise WheelError(f"{filename}: WHEEL has a Tag of more than {MAX_TAGS} tags: "
                              f"{_shown(line)}")
         try:
+            if any(c.isspace() for c in line.strip()):  # a folded (continued) header line
+                raise ValueError(line)
             declared |= parse_tag(line.strip())
         except ValueError:
             raise WheelError(f"{filename}: WHEEL has an invalid Tag {_shown(line)}") from None
