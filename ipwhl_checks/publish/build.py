@@ -48,7 +48,7 @@ import mmap
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -64,7 +64,7 @@ from ..sources import cache
 from ..sources.wheel import wheel_metadata
 from ..unixfs import DagBuilder, Node
 from ..util.git import git
-from .browse import DIRECTORY, SITE_DIR, Baseline, Results, Site, previous_state, read_results
+from .browse import DIRECTORY, SITE_DIR, Results, Site, previous_state, read_results
 from .committed import CommittedTree
 from .manifest import (
     LAYOUT,
@@ -79,6 +79,7 @@ from .manifest import (
     project_text,
     render_manifest,
 )
+from .options import PublishOptions, Staged
 from .outputs import Outputs
 from .prefetch import Prefetch
 from .previous import ManifestLines, Previous, PriorProject
@@ -89,52 +90,6 @@ if TYPE_CHECKING:
     from ..sources.fetch import Client
 
 __all__ = ["PublishOptions", "PublishResult", "Staged", "publish", "source_commit"]
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """Where the outputs go and how wheels are fetched."""
-
-    out: Path | None = None  # write the tree to this directory
-    car: Path | None = None  # write the DAG (a delta with `previous`) to this CAR
-    previous: Previous | None = None  # the previous release's manifest
-    index_url: str | None = None
-    allow_file: bool = False
-    source_commit: str | None = None
-    # the tree on disk is source_commit's, untracked and ignored files included (what
-    # source_commit() checks): git then lists the changes since --previous's commit
-    # without walking the tree again
-    clean: bool = False
-    # the site (ipwhl_checks.publish.browse): the previous release's _browse/site.json
-    # (with `previous`, its unchanged pages are linked by CID; without it the whole site
-    # is made again, from each reused project's METADATA read from the cached wheel), and
-    # the data tree the changes page compares with (without one there is no changes page).
-    # The pages show the integration results among `extra` (/integration/<env>.json)
-    previous_site: bytes | None = None
-    changes_since: Baseline | None = None
-    # (CID, cumulative size): link /_browse/ by its CID instead of making it (``ipwhl
-    # verify`` of a release whose integration results it knows by their CIDs alone: the
-    # pages show them, so they cannot be made without their bytes)
-    site: tuple[str, int] | None = None
-    jobs: int | None = None  # downloads at once (None: the client's default)
-    # called once every wheel read is in the cache and before anything is written (see
-    # Staged); raising PublishError stops the publish (``ipwhl publish``: the file-clash
-    # check, IW507; ``ipwhl release``: the integration results are this manifest's)
-    before_commit: Callable[[Staged], None] | None = None
-    # files added beside the projects, ``"<directory>/<name>"`` -> their bytes, or (CID,
-    # cumulative size) to link a file known only by its CID (``ipwhl verify``): the
-    # integration results of a release (``/integration/<environment>.json``)
-    extra: Mapping[str, bytes | tuple[str, int]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Staged:
-    """A publish about to be written: the declarations of the projects built, the previous
-    release's entries of the projects reused from it, and the new manifest's CID."""
-
-    built: list[Declaration]
-    reused: list[ProjectEntry]
-    manifest_cid: str
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from .browse.written import site_entries
 from .manifest import MANIFEST_NAME, Manifest, parse_manifest
 
 if TYPE_CHECKING:
-    from .build import PublishOptions
+    from .options import PublishOptions
 
 __all__ = ["Outputs", "check_published"]
 
