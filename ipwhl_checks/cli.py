@@ -65,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-_CID = "bafybeic7v65quaqmcnmuaq2fztrz4nftahwtdmuktn52zgob7ycu2rnwqm"
+_CID = "bafybeifxvlitkaxrdz4jdu6hhqqkaneqhxrctqnpilhedlcbb4ldm6dowy"
 _WHEEL = "x-1.0-py3-none-any.whl"
 
 # name -> examples shown at the end of ``ipwhl NAME --help``: (command line, what it does);
