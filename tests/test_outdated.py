@@ -45,13 +45,16 @@ CATALOGUE = [
     *[("eta", "1.0", t, ">=3.11", False) for t in ABI3],
     # abi3 wheels whose tags would install on 3.11, but requires-python excludes it
     *[("eta", "2.0", t, ">=3.12", False) for t in ABI3],
+    ("theta", "1.0", "py3-none-any", None, False),
+    ("theta", "2.0", "py3-none-any", None, False),  # requires a beta the tree lacks
 ]
+REQUIRES = {("theta", "2.0"): ("beta>=4",)}
 DECLARED = ["alpha-1.0-py3-none-any.whl", "beta-3.0-py3-none-any.whl",
             "gamma-0.5-py3-none-win_amd64.whl", "delta-1.0-py3-none-any.whl",
             "epsilon-1.0b1-py3-none-any.whl",
             *[f"zeta-1.0-{t}.whl" for t in CP["311"] + CP["312"]],
             *[f"eta-1.0-{t}.whl" for t in ABI3],
-            "gone-1.0-py3-none-any.whl"]
+            "theta-1.0-py3-none-any.whl", "gone-1.0-py3-none-any.whl"]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +62,9 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     tmp = tmp_path_factory.mktemp("outdated")
     with IndexServer(tmp / "index") as server:
         for name, version, tag, rp, yanked in CATALOGUE:
-            server.publish(make_wheel(tmp / "w", name, version, tag=tag, requires_python=rp),
-                           requires_python=rp, yanked=yanked)
+            wheel = make_wheel(tmp / "w", name, version, tag=tag, requires_python=rp,
+                               dependencies=REQUIRES.get((name, version), ()))
+            server.publish(wheel, requires_python=rp, yanked=yanked)
         yield server
 
 
@@ -87,6 +91,8 @@ HELD = [  # project, declared, newest, why, the release it can move to
     ("delta", "1.0", "2.0", DROPS_311, None),
     ("eta", "1.0", "2.0", DROPS_311, None),  # its abi3 wheels' tags would install on 3.11
     ("zeta", "1.0", "2.0", DROPS_311, "1.1"),
+    # its newer release's own requirement (its METADATA), not met by the tree's beta
+    ("theta", "1.0", "2.0", "it requires beta>=4 and the repository's beta is 3.0", None),
 ]
 
 

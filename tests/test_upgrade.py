@@ -120,8 +120,9 @@ def test_outdated_explains_the_held_projects(repo: Path, capsys: pytest.CaptureF
                                              ) -> None:
     assert ipwhl(["outdated"]) == 0
     out = capsys.readouterr().out.splitlines()
-    # outdated reads no METADATA: pair-b is held by pair-a 1.0's pin (pair-a 2.0 frees it,
-    # and `ipwhl upgrade` moves them together), orphan's new requirement is not seen
+    # pair-b is held by pair-a 1.0's pin (the tree's requirements; pair-a 2.0 frees it, and
+    # `ipwhl upgrade` moves them together); pair-a 2.0's own pin on pair-b 2.0 holds nothing,
+    # since pair-b 2.0 suits its other dependents; orphan 2.0 needs a project the tree lacks
     pair_b = "pair-b 1.0 (2.0 held: pair-a requires pair-b==1.0)"
     assert out == ["app 1.0 -> 1.1", "held 2.0 -> 2.5", HELD[0], "lib 1.0 -> 2.0", HELD[1],
                    "orphan 1.0 -> 2.0", "pair-a 1.0 -> 2.0", pair_b, HELD[2]]
