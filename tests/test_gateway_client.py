@@ -138,7 +138,7 @@ def test_a_trickling_gateway_fails_within_the_deadline(head) -> None:  # type: i
     assert re.fullmatch(re.escape(f"ipwhl lock: {url}/ipfs/{CID}/manifest.json: cannot fetch "
                                   "(too slow: ") + r"\d+ bytes in \d+\.\d s" + re.escape(
         " (a transfer must average 16.0 kB/s after its first 0.5 s))\n"), done.stderr)
-    assert 0.45 < took < 3
+    assert 0.45 < took < 6  # (a 200-byte head trickled whole would take 10 s)
 
 
 def _fetch(gateway: str, root: str) -> bytes:
