@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ReleaseError
+from ..publish.browse.integration import DIRECTORY, ENVIRONMENT, FORMAT
 
 __all__ = [
     "DIRECTORY",
@@ -50,14 +51,11 @@ __all__ = [
     "results_bytes",
 ]
 
-FORMAT = "ipwhl-integration/1"
-DIRECTORY = "integration"  # /integration/<environment>.json in the published tree
 # every outcome of one project, in the order a summary lists them
 OUTCOMES = ("passed", "expected-failure", "skipped", "install-failed", "import-failed",
             "timed-out", "unexpected-pass", "tests-failed")
 UNEXPECTED = frozenset({"install-failed", "import-failed", "timed-out", "unexpected-pass",
                         "tests-failed"})
-_ENVIRONMENT = re.compile(r"[a-z]+\d+[a-z]*-[A-Za-z0-9_]+")
 _TAG_LINE = re.compile(r"integration: (\S+) (\S+) (\d+)((?: [a-z-]+=\d+)*)")
 
 
@@ -90,7 +88,7 @@ def parse_results(data: bytes, where: str) -> Results:
         got = doc.get("format") if isinstance(doc, dict) else None
         raise ReleaseError(f"{where}: format {got!r}, expected {FORMAT!r}")
     environment, manifest = doc.get("environment"), doc.get("manifest-cid")
-    if not isinstance(environment, str) or not _ENVIRONMENT.fullmatch(environment):
+    if not isinstance(environment, str) or not ENVIRONMENT.fullmatch(environment):
         raise ReleaseError(f"{where}: environment {environment!r} is not an environment name "
                            "(e.g. cp311-manylinux_2_36_x86_64)")
     if not isinstance(manifest, str) or not manifest.isalnum():

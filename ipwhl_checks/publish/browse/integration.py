@@ -33,12 +33,13 @@ from dataclasses import dataclass
 
 from ...errors import PublishError
 
-__all__ = ["DIRECTORY", "FORMAT", "GOOD", "Outcome", "Results", "read_results"]
+__all__ = ["DIRECTORY", "ENVIRONMENT", "FORMAT", "GOOD", "Outcome", "Results", "read_results"]
 
 FORMAT = "ipwhl-integration/1"
 DIRECTORY = "integration"  # /integration/<environment>.json in the published tree
 GOOD = frozenset({"passed", "expected-failure", "skipped"})  # shown as fine
-_ENVIRONMENT = re.compile(r"[a-z]+[0-9]+[a-z]*-[A-Za-z0-9_]+")
+# an environment's name, as a results file and its name in the tree give it
+ENVIRONMENT = re.compile(r"[a-z]+[0-9]+[a-z]*-[A-Za-z0-9_]+")
 _DETAIL_MAX = 160
 
 
@@ -85,7 +86,7 @@ def read_results(data: bytes, where: str) -> Results:
         raise PublishError(f"{where}: integration results of format {got!r}, expected "
                            f"{FORMAT!r}")
     environment, projects = doc.get("environment"), doc.get("projects")
-    if not isinstance(environment, str) or not _ENVIRONMENT.fullmatch(environment):
+    if not isinstance(environment, str) or not ENVIRONMENT.fullmatch(environment):
         raise PublishError(f"{where}: environment {environment!r} is not an environment "
                            "name (expected one like 'cp312-manylinux_2_28_x86_64')")
     if not isinstance(projects, dict):
